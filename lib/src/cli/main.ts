@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/**
+ * The one CLI. Each subcommand lives in its own file in this folder and exports `run(argv)`.
+ */
+import { parseArgs } from './args';
+
+type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number | void> }> };
+
+const COMMANDS: Record<string, Command> = {};
+
+function usage(): string {
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(16)} ${c.summary}`);
+  return `usage: dirmag <command> [options]\n\ncommands:\n${rows.join('\n')}\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`dirmag: unknown command '${name}'\n${usage()}`);
+    return 2;
+  }
+  const mod = await cmd.load();
+  const rc = await mod.run(rest);
+  return typeof rc === 'number' ? rc : 0;
+}
+
+export { COMMANDS, parseArgs };
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (rc) => process.exit(rc),
+    (err: unknown) => {
+      const msg = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`dirmag: ${msg}\n`);
+      if (process.env.DIRMAG_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+      process.exit(1);
+    },
+  );
+}

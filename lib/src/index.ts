@@ -1,0 +1,2 @@
+/** dirmag: direction vs magnitude in transformer hidden states. */
+export * from './engine/types';
