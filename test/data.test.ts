@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import {
   filterWikitextLines, loadWikitext, pyStrip, readParquetRows,
   loadTokenizer, wikitextStats,
@@ -28,6 +29,17 @@ function writeTmp(name: string, b64: string): string {
   fs.writeFileSync(f, Buffer.from(b64, 'base64'));
   return f;
 }
+
+// ---------------------------------------------------------------- shared data identity
+
+test('shared/ data and tokenizers match data/shared-data.json (the files these tests were validated on)', () => {
+  const manifest = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../data/shared-data.json'), 'utf8'));
+  for (const [rel, sha] of Object.entries(manifest.files as Record<string, string>)) {
+    const got = createHash('sha256').update(fs.readFileSync(path.join(SHARED, rel))).digest('hex');
+    assert.equal(got, sha, `${rel} differs from the manifest`);
+  }
+  assert.equal(blimpParadigms(BLIMP).length, manifest.blimpParadigms);
+});
 
 // ---------------------------------------------------------------- WikiText
 
