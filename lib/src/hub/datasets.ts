@@ -1,0 +1,18 @@
+/** Parquet files of the hub datasets the experiments read. */
+import { downloadFile, type DownloadResult } from './download';
+
+/** WikiText-103 (raw) test split, used for language-model loss. */
+export const WIKITEXT = { repo: 'Salesforce/wikitext', file: 'wikitext-103-raw-v1/test-00000-of-00001.parquet' };
+
+/** BLiMP minimal pairs: one parquet file per paradigm. */
+export const BLIMP_REPO = 'nyu-mll/blimp';
+export const blimpFile = (paradigm: string): string => `${paradigm}/train-00000-of-00001.parquet`;
+
+/** One file of a dataset repo into the HF cache (datasets--org--name); defaults to WikiText-103 test. */
+export function downloadDatasetFile(
+  repo: string = WIKITEXT.repo,
+  file: string = WIKITEXT.file,
+  revision = 'main',
+): Promise<DownloadResult> {
+  return downloadFile({ repo, file, revision, repoType: 'dataset' });
+}

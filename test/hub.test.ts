@@ -1,0 +1,342 @@
+/**
+ * lib/src/hub against a loopback server that answers like huggingface.co: HEAD/GET
+ * /{repo}/resolve/{rev}/{file} with X-Repo-Commit and ETag, LFS files (.safetensors, .parquet)
+ * as a 302 to /cdn/<sha256> with X-Linked-Etag/X-Linked-Size, Range support, 404 EntryNotFound,
+ * 401 RepoNotFound and the repo-info API. Nothing here talks to a non-loopback address.
+ */
+import test, { after, before, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  BLIMP_REPO, blimpFile, downloadDatasetFile, downloadFile, hfCacheDir, hubEndpoint, isOffline,
+  resolveModel, snapshotDownload,
+} from '../lib/src/hub';
+
+const GPT2 = '/work/shared/fixtures/hf/gpt2';
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const gitSha1 = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
+const isLfs = (file: string) => /\.(safetensors|parquet)$/.test(file);
+
+interface Repo { commit: string; files: Map<string, Buffer> }
+
+/** A tiny stand-in for the hub; `log` records every request as "METHOD url [range] -> status". */
+class FakeHub {
+  readonly repos = new Map<string, Repo>(); // key: "model:org/name" or "dataset:org/name"
+  readonly cdn = new Map<string, Buffer>();
+  readonly corrupt = new Set<string>(); // sha256s whose CDN bytes are damaged
+  log: string[] = [];
+  ignoreRange = false;
+  relativeCdn = false;
+  url = '';
+  private server = http.createServer((req, res) => this.handle(req, res));
+
+  async start() {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+  stop() {
+    return new Promise((r) => this.server.close(r));
+  }
+  add(type: 'model' | 'dataset', repo: string, files: Record<string, Buffer>): Repo {
+    const commit = createHash('sha1').update(`${type}:${repo}`).digest('hex');
+    const r = { commit, files: new Map(Object.entries(files)) };
+    for (const b of r.files.values()) this.cdn.set(sha256(b), b);
+    this.repos.set(`${type}:${repo}`, r);
+    return r;
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse) {
+    const send = (status: number, headers: Record<string, string | number>, body?: Buffer | string) => {
+      this.log.push(`${req.method} ${req.url}${req.headers.range ? ` ${req.headers.range}` : ''} -> ${status}`);
+      res.writeHead(status, headers);
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    const url = new URL(req.url!, this.url);
+    const cdn = /^\/cdn\/([0-9a-f]{64})$/.exec(url.pathname);
+    if (cdn) return this.serveBytes(cdn[1], req, send);
+
+    const api = /^\/api\/(models|datasets)\/(.+)\/revision\/([^/]+)$/.exec(url.pathname);
+    if (api) {
+      const repo = this.repos.get(`${api[1].slice(0, -1)}:${api[2]}`);
+      if (!repo) return send(401, { 'x-error-code': 'RepoNotFound' });
+      const siblings = [...repo.files.keys()].map((rfilename) => ({ rfilename }));
+      return send(200, { 'content-type': 'application/json' }, JSON.stringify({ sha: repo.commit, siblings }));
+    }
+
+    const m = /^\/(datasets\/)?(.+?)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
+    if (!m) return send(404, {});
+    const repo = this.repos.get(`${m[1] ? 'dataset' : 'model'}:${m[2]}`);
+    const rev = decodeURIComponent(m[3]);
+    const file = m[4].split('/').map(decodeURIComponent).join('/');
+    if (!repo) return send(401, { 'x-error-code': 'RepoNotFound' });
+    if (rev !== 'main' && rev !== repo.commit) return send(404, { 'x-error-code': 'RevisionNotFound' });
+    const body = repo.files.get(file);
+    const common = { 'x-repo-commit': repo.commit };
+    if (!body) return send(404, { ...common, 'x-error-code': 'EntryNotFound' });
+    if (isLfs(file)) {
+      const sha = sha256(body);
+      const location = `${this.relativeCdn ? '' : this.url}/cdn/${sha}`;
+      return send(302, {
+        ...common, location, 'x-linked-etag': `"${sha}"`, 'x-linked-size': body.length, etag: `"${gitSha1(Buffer.from(sha))}"`,
+      });
+    }
+    send(200, { ...common, etag: `W/"${gitSha1(body)}"`, 'content-length': body.length }, body);
+  }
+
+  private serveBytes(sha: string, req: http.IncomingMessage, send: (s: number, h: Record<string, string | number>, b?: Buffer) => void) {
+    let body = this.cdn.get(sha);
+    if (!body) return send(404, {});
+    if (this.corrupt.has(sha)) body = Buffer.from(body.map((x, i) => (i === 100 ? x ^ 0xff : x)));
+    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    if (range && !this.ignoreRange) {
+      const start = Number(range[1]);
+      const part = body.subarray(start);
+      return send(206, { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}`, 'content-length': part.length }, part);
+    }
+    send(200, { 'content-length': body.length }, body);
+  }
+}
+
+const hub = new FakeHub();
+const config = fs.readFileSync(path.join(GPT2, 'config.json'));
+const weights = fs.readFileSync(path.join(GPT2, 'model.safetensors'));
+const tokenizer = Buffer.from(JSON.stringify({ version: '1.0', model: { type: 'BPE' } }));
+const shard1 = weights.subarray(0, 400_000);
+const shard2 = weights.subarray(400_000);
+const index = Buffer.from(JSON.stringify({
+  metadata: { total_size: weights.length },
+  weight_map: { 'wte.weight': 'model-00001-of-00002.safetensors', 'h.0.attn.c_attn.weight': 'model-00002-of-00002.safetensors', 'wpe.weight': 'model-00001-of-00002.safetensors' },
+}));
+const gpt2 = hub.add('model', 'openai-community/gpt2', { 'config.json': config, 'model.safetensors': weights, 'tokenizer.json': tokenizer });
+const sharded = hub.add('model', 'tiny/sharded', {
+  'config.json': config, 'model.safetensors.index.json': index,
+  'model-00001-of-00002.safetensors': shard1, 'model-00002-of-00002.safetensors': shard2,
+});
+const parquet = Buffer.from('PAR1 fake parquet bytes PAR1');
+const wikitext = hub.add('dataset', 'Salesforce/wikitext', { 'wikitext-103-raw-v1/test-00000-of-00001.parquet': parquet });
+const blimp = hub.add('dataset', BLIMP_REPO, { [blimpFile('adjunct_island')]: parquet });
+
+const ENV_KEYS = ['HF_HOME', 'HF_HUB_CACHE', 'HF_ENDPOINT', 'HF_HUB_OFFLINE', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'XDG_CACHE_HOME'];
+const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'dirmag-hub-'));
+let cache = '';
+
+before(() => hub.start());
+after(async () => {
+  await hub.stop();
+  for (const [k, v] of Object.entries(savedEnv)) v === undefined ? delete process.env[k] : (process.env[k] = v);
+  fs.rmSync(tmpRoot, { recursive: true, force: true });
+});
+beforeEach(() => {
+  for (const k of ENV_KEYS) delete process.env[k];
+  process.env.HF_HOME = fs.mkdtempSync(path.join(tmpRoot, 'home-'));
+  process.env.HF_ENDPOINT = hub.url;
+  cache = path.join(process.env.HF_HOME, 'hub');
+  hub.log = [];
+  hub.ignoreRange = false;
+  hub.relativeCdn = false;
+  hub.corrupt.clear();
+});
+
+const gpt2Dir = () => path.join(cache, 'models--openai-community--gpt2');
+
+test('env: cache dir, endpoint and offline flag follow the HF variables', () => {
+  assert.equal(hfCacheDir(), cache);
+  process.env.HF_HUB_CACHE = path.join(tmpRoot, 'explicit');
+  assert.equal(hfCacheDir(), path.join(tmpRoot, 'explicit'));
+  delete process.env.HF_HUB_CACHE;
+  delete process.env.HF_HOME;
+  assert.equal(hfCacheDir(), path.join(os.homedir(), '.cache', 'huggingface', 'hub'));
+  process.env.HF_ENDPOINT = 'http://127.0.0.1:9/';
+  assert.equal(hubEndpoint(), 'http://127.0.0.1:9');
+  delete process.env.HF_ENDPOINT;
+  assert.equal(hubEndpoint(), 'https://huggingface.co');
+  for (const v of ['1', 'true', 'YES']) {
+    process.env.HF_HUB_OFFLINE = v;
+    assert.equal(isOffline(), true, v);
+  }
+  for (const v of ['0', 'false', '']) {
+    process.env.HF_HUB_OFFLINE = v;
+    assert.equal(isOffline(), false, v);
+  }
+});
+
+test('fresh download writes blobs, snapshots (relative symlinks) and refs exactly as huggingface_hub', async () => {
+  const progress: [number, number][] = [];
+  const w = await downloadFile({ repo: 'openai-community/gpt2', file: 'model.safetensors', onProgress: (d, t) => progress.push([d, t]) });
+  const c = await downloadFile({ repo: 'openai-community/gpt2', file: 'config.json' });
+  const dir = gpt2Dir();
+  const sha = sha256(weights);
+
+  assert.deepEqual(w, { path: path.join(dir, 'snapshots', gpt2.commit, 'model.safetensors'), commit: gpt2.commit, etag: sha });
+  assert.equal(fs.readlinkSync(w.path), `../../blobs/${sha}`);
+  assert.equal(c.etag, gitSha1(config), 'W/ prefix and quotes stripped from ETag');
+  assert.equal(fs.readlinkSync(c.path), `../../blobs/${gitSha1(config)}`);
+  assert.deepEqual(fs.readFileSync(w.path), weights);
+  assert.deepEqual(fs.readFileSync(c.path), config);
+  assert.equal(fs.readFileSync(path.join(dir, 'refs', 'main'), 'utf8'), gpt2.commit);
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'blobs')).sort(), [sha, gitSha1(config)].sort(), 'no .incomplete left');
+  assert.deepEqual(progress.at(-1), [weights.length, weights.length]);
+  assert.deepEqual(hub.log, [
+    'HEAD /openai-community/gpt2/resolve/main/model.safetensors -> 302',
+    `GET /cdn/${sha} -> 200`,
+    'HEAD /openai-community/gpt2/resolve/main/config.json -> 200',
+    'GET /openai-community/gpt2/resolve/main/config.json -> 200',
+  ]);
+});
+
+test('a cached file is returned without any request', async () => {
+  const first = await downloadFile({ repo: 'openai-community/gpt2', file: 'model.safetensors' });
+  hub.log = [];
+  const again = await downloadFile({ repo: 'openai-community/gpt2', file: 'model.safetensors' });
+  assert.deepEqual(again, first);
+  assert.deepEqual(hub.log, []);
+});
+
+test('a blob already downloaded for another revision is linked, not fetched again', async () => {
+  await downloadFile({ repo: 'openai-community/gpt2', file: 'model.safetensors' });
+  hub.log = [];
+  fs.rmSync(path.join(gpt2Dir(), 'snapshots'), { recursive: true });
+  const r = await downloadFile({ repo: 'openai-community/gpt2', file: 'model.safetensors', revision: gpt2.commit, refresh: true });
+  assert.deepEqual(hub.log, [`HEAD /openai-community/gpt2/resolve/${gpt2.commit}/model.safetensors -> 302`]);
+  assert.deepEqual(fs.readFileSync(r.path), weights);
+});
+
+test('a truncated .incomplete blob is resumed with a Range request', async () => {
+  const sha = sha256(weights);
+  fs.mkdirSync(path.join(gpt2Dir(), 'blobs'), { recursive: true });
+  fs.writeFileSync(path.join(gpt2Dir(), 'blobs', `${sha}.incomplete`), weights.subarray(0, 300_000));
+  const progress: number[] = [];
+  const r = await downloadFile({ repo: 'openai-community/gpt2', file: 'model.safetensors', onProgress: (d) => progress.push(d) });
+  assert.ok(hub.log.includes(`GET /cdn/${sha} bytes=300000- -> 206`), hub.log.join('\n'));
+  assert.deepEqual(fs.readFileSync(r.path), weights);
+  assert.ok(progress[0] > 300_000, 'progress counts the bytes already on disk');
+  assert.equal(fs.existsSync(path.join(gpt2Dir(), 'blobs', `${sha}.incomplete`)), false);
+});
+
+test('a server that ignores Range (200) makes the download restart from zero', async () => {
+  hub.ignoreRange = true;
+  const sha = sha256(weights);
+  fs.mkdirSync(path.join(gpt2Dir(), 'blobs'), { recursive: true });
+  fs.writeFileSync(path.join(gpt2Dir(), 'blobs', `${sha}.incomplete`), Buffer.alloc(5000, 7)); // garbage prefix
+  const r = await downloadFile({ repo: 'openai-community/gpt2', file: 'model.safetensors' });
+  assert.ok(hub.log.includes(`GET /cdn/${sha} bytes=5000- -> 200`), hub.log.join('\n'));
+  assert.deepEqual(fs.readFileSync(r.path), weights);
+});
+
+test('a relative redirect Location is resolved against the hub', async () => {
+  hub.relativeCdn = true;
+  const r = await downloadFile({ repo: 'openai-community/gpt2', file: 'model.safetensors' });
+  assert.deepEqual(fs.readFileSync(r.path), weights);
+});
+
+test('corrupted LFS bytes are rejected with the sha256 error and leave nothing in place', async () => {
+  const sha = sha256(weights);
+  hub.corrupt.add(sha);
+  await assert.rejects(
+    downloadFile({ repo: 'openai-community/gpt2', file: 'model.safetensors' }),
+    new RegExp(`^HubError: sha256 mismatch for openai-community/gpt2/model\\.safetensors@main: expected ${sha}, got [0-9a-f]{64}$`),
+  );
+  assert.equal(fs.existsSync(path.join(gpt2Dir(), 'snapshots', gpt2.commit, 'model.safetensors')), false);
+  assert.deepEqual(fs.readdirSync(path.join(gpt2Dir(), 'blobs')), []);
+  hub.corrupt.clear();
+  const r = await downloadFile({ repo: 'openai-community/gpt2', file: 'model.safetensors' });
+  assert.deepEqual(fs.readFileSync(r.path), weights, 'a later good download succeeds');
+});
+
+test('offline: served from the cache without requests; a missing file is named in one line', async () => {
+  const c = await downloadFile({ repo: 'openai-community/gpt2', file: 'config.json' });
+  process.env.HF_HUB_OFFLINE = '1';
+  hub.log = [];
+  assert.deepEqual(await downloadFile({ repo: 'openai-community/gpt2', file: 'config.json', refresh: true }), c);
+  await assert.rejects(downloadFile({ repo: 'openai-community/gpt2', file: 'tokenizer.json' }), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'offline');
+    assert.match(e.message, /^openai-community\/gpt2\/tokenizer\.json@main is not in the cache \(.*\) and the hub is offline/);
+    assert.ok(!e.message.includes('\n'));
+    return true;
+  });
+  assert.deepEqual(hub.log, []);
+});
+
+test('hub unreachable (connection refused): cache still answers, missing files name the repo and file', async () => {
+  await downloadFile({ repo: 'openai-community/gpt2', file: 'config.json' });
+  const closed = http.createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise((r) => closed.close(r));
+  process.env.HF_ENDPOINT = `http://127.0.0.1:${port}`;
+  const c = await downloadFile({ repo: 'openai-community/gpt2', file: 'config.json', refresh: true });
+  assert.deepEqual(fs.readFileSync(c.path), config);
+  await assert.rejects(
+    downloadFile({ repo: 'openai-community/gpt2', file: 'model.safetensors' }),
+    /^HubError: openai-community\/gpt2\/model\.safetensors@main is not in the cache \(.*\) and the hub http:\/\/127\.0\.0\.1:\d+ is unreachable \(ECONNREFUSED\)$/,
+  );
+});
+
+test('resolveModel: unknown hub id gives the one-line error', async () => {
+  await assert.rejects(resolveModel('nobody/nothing'), {
+    message: `unknown model 'nobody/nothing': not found on ${hub.url} (and not a local directory)`,
+  });
+});
+
+test('resolveModel: local directories and invalid ids', async () => {
+  const dir = fs.mkdtempSync(path.join(tmpRoot, 'local-'));
+  await assert.rejects(resolveModel(dir), { message: `model directory ${dir} has no config.json` });
+  fs.copyFileSync(path.join(GPT2, 'config.json'), path.join(dir, 'config.json'));
+  assert.deepEqual(await resolveModel(dir), { dir, revision: null, source: 'local' });
+  await assert.rejects(resolveModel('./no/such/dir'), /neither a directory nor a hub id/);
+  await assert.rejects(resolveModel('a--b/c'), /neither a directory nor a hub id/);
+  assert.deepEqual(hub.log, []);
+});
+
+test('resolveModel: hub id fetches config, tokenizer and weights; optional 404s remembered; second call is free', async () => {
+  const r = await resolveModel('openai-community/gpt2');
+  const snap = path.join(gpt2Dir(), 'snapshots', gpt2.commit);
+  assert.deepEqual(r, { dir: snap, revision: gpt2.commit, source: 'hub' });
+  assert.deepEqual(fs.readdirSync(snap).sort(), ['config.json', 'model.safetensors', 'tokenizer.json']);
+  assert.ok(fs.existsSync(path.join(gpt2Dir(), '.no_exist', gpt2.commit, 'tokenizer_config.json')));
+  hub.log = [];
+  assert.deepEqual(await resolveModel('openai-community/gpt2'), r);
+  assert.deepEqual(hub.log, []);
+  process.env.HF_HUB_OFFLINE = 'true';
+  assert.deepEqual(await resolveModel('openai-community/gpt2'), r, 'works offline from the cache');
+});
+
+test('resolveModel: a sharded checkpoint (index + 2 shards) is fully fetched', async () => {
+  const r = await resolveModel('tiny/sharded');
+  const snap = path.join(cache, 'models--tiny--sharded', 'snapshots', sharded.commit);
+  assert.equal(r.dir, snap);
+  assert.deepEqual(fs.readFileSync(path.join(snap, 'model-00001-of-00002.safetensors')), shard1);
+  assert.deepEqual(fs.readFileSync(path.join(snap, 'model-00002-of-00002.safetensors')), shard2);
+  assert.deepEqual(fs.readFileSync(path.join(snap, 'model.safetensors.index.json')), index);
+  assert.equal(hub.log.filter((l) => l.startsWith('GET /cdn/')).length, 2, 'each shard fetched once');
+});
+
+test('datasets: parquet files land in datasets--org--name with subfolders', async () => {
+  const w = await downloadDatasetFile();
+  const sha = sha256(parquet);
+  const dir = path.join(cache, 'datasets--Salesforce--wikitext');
+  assert.equal(w.path, path.join(dir, 'snapshots', wikitext.commit, 'wikitext-103-raw-v1', 'test-00000-of-00001.parquet'));
+  assert.equal(fs.readlinkSync(w.path), `../../../blobs/${sha}`);
+  assert.equal(fs.readFileSync(path.join(dir, 'refs', 'main'), 'utf8'), wikitext.commit);
+  assert.ok(hub.log[0].startsWith('HEAD /datasets/Salesforce/wikitext/resolve/main/wikitext-103-raw-v1/test-00000-of-00001.parquet'));
+  const b = await downloadDatasetFile(BLIMP_REPO, blimpFile('adjunct_island'));
+  assert.equal(b.path, path.join(cache, 'datasets--nyu-mll--blimp', 'snapshots', blimp.commit, 'adjunct_island', 'train-00000-of-00001.parquet'));
+  assert.deepEqual(fs.readFileSync(b.path), parquet);
+});
+
+test('snapshotDownload: lists the repo through the API, filters, and pins every file to one commit', async () => {
+  const s = await snapshotDownload({ repo: 'openai-community/gpt2', files: (all) => all.filter((f) => f.endsWith('.json')) });
+  assert.deepEqual(s, {
+    dir: path.join(gpt2Dir(), 'snapshots', gpt2.commit), commit: gpt2.commit, files: ['config.json', 'tokenizer.json'],
+  });
+  assert.equal(hub.log[0], 'GET /api/models/openai-community/gpt2/revision/main -> 200');
+  assert.ok(hub.log.includes(`HEAD /openai-community/gpt2/resolve/${gpt2.commit}/config.json -> 200`));
+  assert.equal(fs.readFileSync(path.join(gpt2Dir(), 'refs', 'main'), 'utf8'), gpt2.commit);
+  assert.deepEqual(fs.readdirSync(s.dir).sort(), ['config.json', 'tokenizer.json']);
+});
