@@ -6,7 +6,10 @@ import { parseArgs } from './args';
 
 type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number | void> }> };
 
-const COMMANDS: Record<string, Command> = {};
+const COMMANDS: Record<string, Command> = {
+  'verify-golden': { summary: 'recompute a golden fixture folder with the engine and compare', load: () => import('./verify-golden') },
+  data: { summary: 'dataset checks: data wikitext --file PATH --tokenizer DIR|ID', load: () => import('./data') },
+};
 
 function usage(): string {
   const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(16)} ${c.summary}`);

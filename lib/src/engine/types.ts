@@ -36,7 +36,7 @@ export const SUPPORTED_ARCHS: readonly ArchName[] = ['gpt_neox', 'llama', 'mistr
 /**
  * TransformerLens hook names. Per layer L (0-based):
  *   blocks.L.hook_resid_pre        [B,T,D]
- *   blocks.L.ln1.hook_scale        [B,T,1]   (1/sqrt(var+eps) for LayerNorm, 1/rms for RMSNorm)
+ *   blocks.L.ln1.hook_scale        [B,T,1]   (sqrt(var+eps) for LayerNorm, sqrt(mean(x²)+eps) for RMSNorm)
  *   blocks.L.ln1.hook_normalized   [B,T,D]   (output of the norm, γ and β included)
  *   blocks.L.attn.hook_q           [B,T,H,hd]   (after rotary)
  *   blocks.L.attn.hook_k/_v        [B,T,KVH,hd] (after rotary)
@@ -116,12 +116,17 @@ export interface RunOptions {
   stream?: number;
   /** pass counter for key part 'pass' */
   pass?: number;
-  /** patch values per hook: one array per item, laid out as the hook's unpadded [T, ...] tensor */
-  patches?: Record<HookName, Float32Array[]>;
+  /** patch values per hook, aligned with the run's items: each the hook's unpadded tensor (as captures return it) */
+  patches?: Record<HookName, Tensor[]>;
   /** scale factors per hook (for 'scale' interventions) */
   scales?: Record<HookName, number>;
   /** means per hook for 'ablate mean' (the hook's trailing dims, e.g. [D]) */
   means?: Record<HookName, Float32Array>;
+  /**
+   * Explicit draws instead of the generator, aligned with the run's items and used at every
+   * perturbed layer: noise [L, D] and signs [L] per item (golden fixtures, tests).
+   */
+  draws?: { noise?: Float32Array[]; signs?: Float32Array[] };
   /** items per forward pass (default: chosen by the runner) */
   batchSize?: number;
 }
@@ -138,8 +143,8 @@ export interface ItemResult {
   entropy?: Float32Array;
   logits?: Tensor;
   captures: Record<HookName, Tensor>;
-  /** per perturbed layer: achieved mean displacement ‖h'−h‖ over real tokens */
-  displacement?: number[];
+  /** per perturbed layer, per real token: ‖h‖ before the perturbation and the achieved ‖h' − h‖ */
+  perturbation?: { layer: number; norms: Float32Array; disp: Float32Array }[];
 }
 
 export interface RunResult {

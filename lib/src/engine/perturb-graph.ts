@@ -1,0 +1,98 @@
+/**
+ * The perturbation operators as ONNX subgraphs (definitions: ARCHITECTURE.md "Perturbations",
+ * EXPERIMENTS.md §1.5.3). They act on the residual stream in its internal layout [N, D], N = B·T.
+ * δ, noise and signs are graph inputs, so one session serves a whole sweep.
+ */
+import { GraphBuilder } from '../onnx/builder';
+import { DataType } from '../onnx/proto';
+import { PerturbOp } from './types';
+
+export interface PerturbInputs {
+  delta: string; // [1]
+  noise?: string; // [N, D]
+  signs?: string; // [N, 1] of ±1
+  maskBT: string; // [B, T] float, 1 = real token
+  shapeBT: string; // int64 [2]
+  legacyIters: number;
+}
+
+export interface PerturbOutputs {
+  out: string; // [N, D]
+  norm: string; // [N, 1] ‖h‖ before the perturbation
+  disp: string; // [N, 1] achieved ‖h' − h‖
+}
+
+const EPS = 1e-8;
+
+function rowNorm(g: GraphBuilder, x: string): string {
+  return g.op('Sqrt', [g.op('ReduceSum', [g.op('Mul', [x, x]), g.constI([1])], { keepdims: 1 })]);
+}
+
+function rowDot(g: GraphBuilder, a: string, b: string): string {
+  return g.op('ReduceSum', [g.op('Mul', [a, b]), g.constI([1])], { keepdims: 1 });
+}
+
+export function perturbGraph(g: GraphBuilder, op: PerturbOp, h: string, p: PerturbInputs): PerturbOutputs {
+  const r = rowNorm(g, h);
+  let out: string;
+  if (op === 'magnitude') {
+    if (!p.signs) throw new Error('magnitude perturbation needs signs');
+    // h' = (1 + s·δ/(r + 1e-8))·h
+    const step = g.op('Div', [g.op('Mul', [p.signs, p.delta]), g.op('Add', [r, g.constF([EPS])])]);
+    out = g.op('Mul', [h, g.op('Add', [step, g.constF([1])])]);
+  } else if (op === 'angle_exact') {
+    if (!p.noise) throw new Error('angle perturbation needs noise');
+    // u = h/r; v ⟂ u from the noise; θ = 2·asin(δ/2r); h' = r·(cos θ·u + sin θ·v)
+    const u = g.op('Div', [h, r]);
+    const v0 = g.op('Sub', [p.noise, g.op('Mul', [rowDot(g, p.noise, u), u])]);
+    const v = g.op('Div', [v0, rowNorm(g, v0)]);
+    const half = g.op('Min', [g.op('Div', [p.delta, g.op('Mul', [r, g.constF([2])])]), g.constF([1])]);
+    const theta = g.op('Mul', [g.op('Asin', [half]), g.constF([2])]);
+    const dir = g.op('Add', [g.op('Mul', [g.op('Cos', [theta]), u]), g.op('Mul', [g.op('Sin', [theta]), v])]);
+    out = g.op('Mul', [dir, r]);
+  } else {
+    out = legacyAngle(g, h, r, p);
+  }
+  // padding rows pass through untouched (their draws may be zeros; a NaN there would reach real
+  // tokens through attention's zero-probability × value products)
+  const real = g.op('Cast', [g.op('Reshape', [p.maskBT, g.constI([-1, 1])])], { to: DataType.BOOL });
+  out = g.op('Where', [real, out, h]);
+  const disp = rowNorm(g, g.op('Sub', [out, h]));
+  return { out, norm: r, disp };
+}
+
+/**
+ * The original notebook's angular operator: u(m) = d + m·n̂, h' = r·u/(‖u‖+1e-8), one m per
+ * sentence found by bisection on [0, 2] so that the mean displacement over the sentence's real
+ * tokens equals δ. Each token's displacement for a given m depends only on r, b = d·n̂ and m:
+ * ‖h' − h‖ = 2r·sin(φ/2), tan(φ/2) = m·√(1−b²)/(‖u‖ + 1 + m·b), ‖u‖ = √(1 + 2mb + m²),
+ * so the bisection runs on [B, T] scalars (exact, and well conditioned for small angles).
+ */
+function legacyAngle(g: GraphBuilder, h: string, r: string, p: PerturbInputs): string {
+  if (!p.noise) throw new Error('angle perturbation needs noise');
+  const d = g.op('Div', [h, g.op('Add', [r, g.constF([EPS])])]);
+  const nHat = g.op('Div', [p.noise, g.op('Add', [rowNorm(g, p.noise), g.constF([EPS])])]);
+  const bt = (x: string) => g.op('Reshape', [x, p.shapeBT]);
+  const b = bt(rowDot(g, d, nHat));
+  const rBT = bt(r);
+  const s = g.op('Sqrt', [g.op('Max', [g.op('Sub', [g.constF([1]), g.op('Mul', [b, b])]), g.constF([0])])]);
+  const count = g.op('ReduceSum', [p.maskBT, g.constI([1])], { keepdims: 1 }); // [B, 1]
+  let lo = g.constF([0], [1, 1]);
+  let hi = g.constF([2], [1, 1]);
+  let m = lo;
+  for (let i = 0; i < p.legacyIters; i++) {
+    m = g.op('Mul', [g.op('Add', [lo, hi]), g.constF([0.5])]); // [B,1] (or [1,1] at the start)
+    const mb = g.op('Mul', [m, b]);
+    const uNorm = g.op('Sqrt', [g.op('Add', [g.op('Add', [g.constF([1]), g.op('Mul', [mb, g.constF([2])])]), g.op('Mul', [m, m])])]);
+    const halfPhi = g.op('Atan', [g.op('Div', [g.op('Mul', [m, s]), g.op('Add', [g.op('Add', [uNorm, g.constF([1])]), mb])])]);
+    const disp = g.op('Mul', [g.op('Mul', [rBT, g.op('Sin', [halfPhi])]), g.constF([2])]);
+    const mean = g.op('Div', [g.op('ReduceSum', [g.op('Mul', [disp, p.maskBT]), g.constI([1])], { keepdims: 1 }), count]);
+    const below = g.op('Less', [mean, p.delta]);
+    lo = g.op('Where', [below, m, lo]);
+    hi = g.op('Where', [below, hi, m]);
+  }
+  // m: [B,1] → one value per token row [N,1]
+  const mTok = g.op('Reshape', [g.op('Expand', [m, p.shapeBT]), g.constI([-1, 1])]);
+  const u = g.op('Add', [d, g.op('Mul', [mTok, nHat])]);
+  return g.op('Mul', [g.op('Div', [u, g.op('Add', [rowNorm(g, u), g.constF([EPS])])]), r]);
+}
