@@ -32,6 +32,8 @@ class FakeHub {
   log: string[] = [];
   ignoreRange = false;
   relativeCdn = false;
+  resolveCache = false; // non-LFS files: 307 to /api/resolve-cache/..., as huggingface.co does
+  dropAfter = 0; // CDN: send this many bytes, then cut the connection
   url = '';
   private server = http.createServer((req, res) => this.handle(req, res));
 
@@ -58,7 +60,14 @@ class FakeHub {
     };
     const url = new URL(req.url!, this.url);
     const cdn = /^\/cdn\/([0-9a-f]{64})$/.exec(url.pathname);
-    if (cdn) return this.serveBytes(cdn[1], req, send);
+    if (cdn) return this.serveBytes(cdn[1], req, res, send);
+
+    const cached = /^\/api\/resolve-cache\/(models|datasets)\/(.+)\/([0-9a-f]{40})\/(.+)$/.exec(url.pathname);
+    if (cached) {
+      const body = this.repos.get(`${cached[1].slice(0, -1)}:${cached[2]}`)?.files.get(cached[4]);
+      if (!body) return send(404, {});
+      return send(200, { etag: `"${gitSha1(body)}"`, 'content-length': body.length }, body);
+    }
 
     const api = /^\/api\/(models|datasets)\/(.+)\/revision\/([^/]+)$/.exec(url.pathname);
     if (api) {
@@ -85,10 +94,14 @@ class FakeHub {
         ...common, location, 'x-linked-etag': `"${sha}"`, 'x-linked-size': body.length, etag: `"${gitSha1(Buffer.from(sha))}"`,
       });
     }
+    if (this.resolveCache) {
+      const location = `/api/resolve-cache/${m[1] ? 'datasets' : 'models'}/${m[2]}/${repo.commit}/${m[4]}`;
+      return send(307, { ...common, location });
+    }
     send(200, { ...common, etag: `W/"${gitSha1(body)}"`, 'content-length': body.length }, body);
   }
 
-  private serveBytes(sha: string, req: http.IncomingMessage, send: (s: number, h: Record<string, string | number>, b?: Buffer) => void) {
+  private serveBytes(sha: string, req: http.IncomingMessage, res: http.ServerResponse, send: (s: number, h: Record<string, string | number>, b?: Buffer) => void) {
     let body = this.cdn.get(sha);
     if (!body) return send(404, {});
     if (this.corrupt.has(sha)) body = Buffer.from(body.map((x, i) => (i === 100 ? x ^ 0xff : x)));
@@ -97,6 +110,11 @@ class FakeHub {
       const start = Number(range[1]);
       const part = body.subarray(start);
       return send(206, { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}`, 'content-length': part.length }, part);
+    }
+    if (this.dropAfter) {
+      this.log.push(`${req.method} ${req.url} -> cut after ${this.dropAfter} bytes`);
+      res.writeHead(200, { 'content-length': body.length });
+      return res.write(body.subarray(0, this.dropAfter), () => res.destroy());
     }
     send(200, { 'content-length': body.length }, body);
   }
@@ -140,6 +158,8 @@ beforeEach(() => {
   hub.log = [];
   hub.ignoreRange = false;
   hub.relativeCdn = false;
+  hub.resolveCache = false;
+  hub.dropAfter = 0;
   hub.corrupt.clear();
 });
 
@@ -219,6 +239,22 @@ test('a truncated .incomplete blob is resumed with a Range request', async () =>
   assert.equal(fs.existsSync(path.join(gpt2Dir(), 'blobs', `${sha}.incomplete`)), false);
 });
 
+test('a connection cut mid-download keeps the partial blob, and the next call resumes it', async () => {
+  const sha = sha256(weights);
+  hub.dropAfter = 250_000;
+  await assert.rejects(
+    downloadFile({ repo: 'openai-community/gpt2', file: 'model.safetensors' }),
+    /^HubError: download of openai-community\/gpt2\/model\.safetensors@main failed \(.*\); run again to resume$/,
+  );
+  const partial = path.join(gpt2Dir(), 'blobs', `${sha}.incomplete`);
+  assert.ok(fs.statSync(partial).size > 0, 'partial bytes kept');
+  assert.equal(fs.existsSync(path.join(gpt2Dir(), 'snapshots', gpt2.commit, 'model.safetensors')), false);
+  hub.dropAfter = 0;
+  const r = await downloadFile({ repo: 'openai-community/gpt2', file: 'model.safetensors' });
+  assert.ok(hub.log.includes(`GET /cdn/${sha} bytes=${250_000}- -> 206`), hub.log.join('\n'));
+  assert.deepEqual(fs.readFileSync(r.path), weights);
+});
+
 test('a server that ignores Range (200) makes the download restart from zero', async () => {
   hub.ignoreRange = true;
   const sha = sha256(weights);
@@ -233,6 +269,19 @@ test('a relative redirect Location is resolved against the hub', async () => {
   hub.relativeCdn = true;
   const r = await downloadFile({ repo: 'openai-community/gpt2', file: 'model.safetensors' });
   assert.deepEqual(fs.readFileSync(r.path), weights);
+});
+
+test('a relative 307 to /api/resolve-cache/ (metadata split across hops) is followed for the HEAD', async () => {
+  hub.resolveCache = true;
+  const c = await downloadFile({ repo: 'openai-community/gpt2', file: 'config.json' });
+  assert.deepEqual(c, { path: path.join(gpt2Dir(), 'snapshots', gpt2.commit, 'config.json'), commit: gpt2.commit, etag: gitSha1(config) });
+  assert.deepEqual(fs.readFileSync(c.path), config);
+  const cacheUrl = `/api/resolve-cache/models/openai-community/gpt2/${gpt2.commit}/config.json`;
+  assert.deepEqual(hub.log, [
+    'HEAD /openai-community/gpt2/resolve/main/config.json -> 307',
+    `HEAD ${cacheUrl} -> 200`,
+    `GET ${cacheUrl} -> 200`,
+  ]);
 });
 
 test('corrupted LFS bytes are rejected with the sha256 error and leave nothing in place', async () => {

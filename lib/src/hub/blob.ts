@@ -23,7 +23,8 @@ export async function downloadBlob(meta: FileMetadata, blob: string, label: stri
       await fetchInto(meta.url, tmp, have, meta.size, onProgress);
     } catch (e) {
       if (e instanceof HubError) throw e;
-      throw new HubError('unreachable', `download of ${label} failed (${(e as Error).message}); run again to resume`);
+      const { code, message } = e as NodeJS.ErrnoException;
+      throw new HubError('unreachable', `download of ${label} failed (${code ? `${code}: ` : ''}${message}); run again to resume`);
     }
   }
   const got = fs.statSync(tmp).size;

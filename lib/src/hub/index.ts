@@ -1,4 +1,10 @@
-/** Hugging Face hub downloads into the standard HF cache (shared with huggingface_hub). */
+/**
+ * Hugging Face hub downloads into the standard HF cache, shared with Python's huggingface_hub
+ * (models--org--name/{blobs,snapshots,refs,.no_exist}). Cache first: a revision already in
+ * refs/ is served without any request (pass `refresh: true` to follow a moved branch). Offline
+ * (HF_HUB_OFFLINE) or with the hub unreachable, only the cache answers. Errors are HubError with a
+ * `code` and a one-line message naming the repo and file.
+ */
 export { hfCacheDir, hubEndpoint, isOffline } from './env';
 export { HubError, isHubError, type HubErrorCode } from './errors';
 export { repoFolderName, type RepoType } from './cache';

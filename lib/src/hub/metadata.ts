@@ -28,22 +28,24 @@ export function normalizeEtag(raw: string | undefined): string {
 }
 
 /**
- * HEADs a resolve URL without following redirects to the content (relative redirects without
- * metadata, e.g. for a renamed repo, are followed as huggingface_hub does).
+ * HEADs a resolve URL without following the redirect to the content. A same-origin redirect that
+ * does not itself carry the commit and etag (a renamed repo, the hub's /api/resolve-cache/ hop) is
+ * followed, as huggingface_hub does; headers seen on earlier hops count when later ones lack them.
  * `label` names the file in errors.
  */
 export async function fetchMetadata(url: string, label: string): Promise<FileMetadata> {
   let res = await head(url);
-  for (let hops = 0; hops < 5; hops++) {
+  let commit = '';
+  let etag = '';
+  for (let hops = 0; ; hops++) {
+    commit = header(res, 'x-repo-commit') ?? commit;
+    etag = normalizeEtag(header(res, 'x-linked-etag') ?? header(res, 'etag')) || etag;
     const next = redirectTarget(res);
-    if (!next || header(res, 'x-repo-commit') || new URL(next).origin !== new URL(res.url).origin) break;
+    if (!next || (commit && etag) || new URL(next).origin !== new URL(res.url).origin || hops === 5) break;
     res = await head(next);
   }
   const status = res.statusCode ?? 0;
   if (status >= 400) throw statusError(res, label);
-
-  const commit = header(res, 'x-repo-commit') ?? '';
-  const etag = normalizeEtag(header(res, 'x-linked-etag') ?? header(res, 'etag'));
   if (!commit || !etag) {
     throw new HubError('http', `${label}: the hub sent no ${commit ? 'ETag' : 'X-Repo-Commit'} header (HTTP ${status} from ${res.url})`);
   }
