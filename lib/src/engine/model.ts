@@ -22,6 +22,8 @@ export interface LoadOptions {
   threads?: number;
   /** where the checkpoint came from, recorded in results */
   revision?: string | null;
+  /** short name used for results folders (default: the folder's name) */
+  name?: string;
 }
 
 export class RunError extends Error {}
@@ -44,6 +46,7 @@ export class Model {
     readonly provider: Provider,
     readonly threads: number,
     readonly revision: string | null,
+    readonly name: string,
   ) {}
 
   /** Loads a model from a local checkpoint folder (config.json + safetensors). */
@@ -62,7 +65,7 @@ export class Model {
     const provider = opts.provider ?? 'cpu';
     if (provider !== 'cpu' && provider !== 'cuda') throw new RunError(`unknown provider '${provider}' (cpu, cuda)`);
     const threads = opts.threads ?? Math.max(1, (await import('node:os')).availableParallelism());
-    return new Model(dir, cfg, ckpt, arch, provider, threads, opts.revision ?? null);
+    return new Model(dir, cfg, ckpt, arch, provider, threads, opts.revision ?? null, opts.name ?? path.basename(path.resolve(dir)));
   }
 
   /** Every hook name this model offers. */
