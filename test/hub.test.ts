@@ -227,6 +227,16 @@ test('a blob already downloaded for another revision is linked, not fetched agai
   assert.deepEqual(fs.readFileSync(r.path), weights);
 });
 
+test('a missing file is a not_found error, remembered in .no_exist so asking again costs nothing', async () => {
+  const missing = () => downloadFile({ repo: 'openai-community/gpt2', file: 'vocab.json' });
+  await assert.rejects(missing(), { code: 'not_found', message: 'openai-community/gpt2/vocab.json@main not found on the hub (HTTP 404)' });
+  assert.ok(fs.existsSync(path.join(gpt2Dir(), '.no_exist', gpt2.commit, 'vocab.json')));
+  assert.equal(fs.readFileSync(path.join(gpt2Dir(), 'refs', 'main'), 'utf8'), gpt2.commit, 'ref learned from the 404');
+  hub.log = [];
+  await assert.rejects(missing(), { code: 'not_found' });
+  assert.deepEqual(hub.log, []);
+});
+
 test('a truncated .incomplete blob is resumed with a Range request', async () => {
   const sha = sha256(weights);
   fs.mkdirSync(path.join(gpt2Dir(), 'blobs'), { recursive: true });

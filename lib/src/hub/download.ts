@@ -58,7 +58,10 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
   try {
     meta = await fetchMetadata(resolveUrl(repo, repoType, revision, file), label);
   } catch (e) {
-    if (e instanceof EntryNotFound && e.commit) markMissing(repoDir, e.commit, file);
+    if (e instanceof EntryNotFound && e.commit) {
+      writeRef(repoDir, revision, e.commit); // as huggingface_hub: remember the commit and the absence
+      markMissing(repoDir, e.commit, file);
+    }
     if (!isNetworkError(e) && !isHubError(e, 'unreachable')) throw e;
     const why = isNetworkError(e) ? (e as NodeJS.ErrnoException).code : (e as Error).message;
     return fromCache(repoDir, revision, file, label) ??
