@@ -1,0 +1,138 @@
+/**
+ * E1 (original Cells 4–6): loss damage of magnitude vs angle perturbations over δ and seeds.
+ * Every finished condition is one JSONL record with per-sentence losses, so a rerun resumes and
+ * sentence-level statistics stay possible.
+ */
+import { Item } from '../engine/types';
+import { Progress } from '../util/progress';
+import { Study } from './study';
+import { Mode, PUBLISHED, PUBLISHED_SCALE, QUICK, SEED, Scale, middleLayers, modeName, quickScale } from './settings';
+import { checkExactDomain, cleanNorms, conditionStream, meanOf, perturbPlan, sentenceLoss, summarizePass, wikitextItems } from './runs';
+
+export interface SweepSettings {
+  experiment: string;
+  layers: number[];
+  /** δ as run (published δ × scale.deltaScale) */
+  deltas: number[];
+  /** δ as published, same order */
+  publishedDeltas: number[];
+  seeds: number;
+  seedOffset: number;
+  modes: Mode[];
+  sentences: number;
+  legacyIters: number;
+  scale: Scale;
+  wikitextFile?: string;
+}
+
+export const E1_MODES: Mode[] = [
+  { op: 'magnitude', noise: 'legacy' },
+  { op: 'angle_legacy', noise: 'legacy' },
+];
+
+export interface SweepRecord {
+  key: string;
+  kind: 'baseline' | 'condition';
+  seed?: number;
+  seedIndex?: number;
+  delta?: number;
+  publishedDelta?: number;
+  op?: string;
+  noise?: string;
+  mode?: string;
+  losses: number[];
+  loss: number;
+  disp?: number[];
+  norm?: number[];
+  minNorm?: number[];
+  seconds: number;
+  [k: string]: unknown;
+}
+
+/** The published E1 settings, or their quick scaling measured on this model. */
+export async function sweepSettings(study: Study, opts: { quick?: boolean; modes?: Mode[]; deltas?: number[]; seeds?: number; sentences?: number; layers?: number[]; wikitextFile?: string; experiment?: string } = {}): Promise<SweepSettings> {
+  const layers = opts.layers ?? middleLayers(study.model.cfg.nLayers);
+  const published = opts.deltas ?? PUBLISHED.e1.deltas;
+  let scale = PUBLISHED_SCALE;
+  if (opts.quick) {
+    const { items } = await wikitextItems(study, QUICK.sentences, opts.wikitextFile);
+    const norms = await cleanNorms(study, items, layers);
+    scale = quickScale(norms.min, Math.max(...PUBLISHED.e1.deltas));
+  }
+  return {
+    experiment: opts.experiment ?? 'E1',
+    layers,
+    deltas: published.map((d) => d * scale.deltaScale),
+    publishedDeltas: published,
+    seeds: opts.seeds ?? (opts.quick ? QUICK.seeds : PUBLISHED.e1.seeds),
+    seedOffset: PUBLISHED.e1.seedOffset,
+    modes: opts.modes ?? E1_MODES,
+    sentences: opts.sentences ?? (opts.quick ? QUICK.sentences : PUBLISHED.wikitextCap),
+    legacyIters: PUBLISHED.legacyIters,
+    scale,
+    wikitextFile: opts.wikitextFile,
+  };
+}
+
+export function conditionKey(seedIndex: number, publishedDelta: number, mode: Mode): string {
+  return `s${seedIndex}|d${publishedDelta}|${modeName(mode)}`;
+}
+
+/** Runs every condition not yet in the results file (this shard's share) and returns all records. */
+export async function runSweep(study: Study, s: SweepSettings): Promise<SweepRecord[]> {
+  const store = study.store(s.experiment);
+  const { items, source } = await wikitextItems(study, s.sentences, s.wikitextFile);
+  if (!items.length) throw new Error('the sentence set is empty after filtering');
+  const norms = await cleanNorms(study, items, s.layers);
+  checkExactDomain(s.modes, s.deltas, norms.min);
+  const env = study.environment();
+  const common = { experiment: s.experiment, layers: s.layers, sentences: items.length, dataSource: source, scale: s.scale.note, legacyIters: s.legacyIters, env };
+
+  type Cond = { key: string; run: () => Promise<SweepRecord> };
+  const conds: Cond[] = [{ key: 'baseline', run: () => baselineRecord(study, items) }];
+  for (let si = 0; si < s.seeds; si++)
+    s.deltas.forEach((delta, di) => {
+      for (const mode of s.modes) {
+        const pd = s.publishedDeltas[di];
+        conds.push({ key: conditionKey(si, pd, mode), run: () => conditionRecord(study, s, items, si, delta, pd, mode) });
+      }
+    });
+  const todo = conds.filter((c, i) => study.mine(i) && !store.has(c.key));
+  const bar = new Progress(`${s.experiment} ${study.name}`, todo.length);
+  for (const c of todo) {
+    const rec = await c.run();
+    store.append({ ...rec, ...common });
+    bar.tick(1, c.key);
+  }
+  return store.records() as SweepRecord[];
+}
+
+async function baselineRecord(study: Study, items: Item[]): Promise<SweepRecord> {
+  const res = await study.model.run({ outputs: ['logprobs'] }, items);
+  const losses = res.items.map((it) => sentenceLoss(it.logprobs!));
+  return { key: 'baseline', kind: 'baseline', losses, loss: meanOf(losses), seconds: res.seconds };
+}
+
+async function conditionRecord(study: Study, s: SweepSettings, items: Item[], seedIndex: number, delta: number, publishedDelta: number, mode: Mode): Promise<SweepRecord> {
+  const seed = SEED + s.seedOffset + seedIndex;
+  const plan = perturbPlan(mode, s.layers, {}, 'length', s.legacyIters);
+  const res = await study.model.run(plan, items, { seed, stream: conditionStream(s.experiment, publishedDelta, mode), delta });
+  const p = summarizePass(res);
+  return {
+    key: conditionKey(seedIndex, publishedDelta, mode),
+    kind: 'condition',
+    seed,
+    seedIndex,
+    delta,
+    publishedDelta,
+    op: mode.op,
+    noise: mode.noise,
+    mode: modeName(mode),
+    losses: p.losses,
+    loss: meanOf(p.losses),
+    disp: p.disp,
+    norm: p.norm,
+    minNorm: p.minNorm,
+    seconds: res.seconds,
+  };
+}

@@ -1,0 +1,127 @@
+/** Building blocks shared by the experiments: datasets as items, losses, perturbed passes. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Item, Plan, RunOptions, RunResult } from '../engine/types';
+import { blimpPool, loadWikitext, sharedDir } from '../data';
+import { downloadDatasetFile, WIKITEXT } from '../hub';
+import { streamId } from '../engine/rng';
+import { Study } from './study';
+import { Mode, PUBLISHED, keyParts } from './settings';
+
+/** Per-sentence loss: mean next-token cross-entropy over the T−1 positions (EXPERIMENTS.md §1.5.2). */
+export function sentenceLoss(logprobs: Float32Array): number {
+  let s = 0;
+  for (const x of logprobs) s -= x;
+  return s / logprobs.length;
+}
+
+export function meanOf(xs: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i];
+  return s / xs.length;
+}
+
+/** Where the WikiText text comes from: an explicit file, ../shared, or the hub's parquet. */
+export async function wikitextSentences(file?: string): Promise<{ sentences: string[]; source: string }> {
+  if (file) return { sentences: await loadWikitext(file.endsWith('.parquet') ? { parquet: file } : { file }), source: file };
+  const local = path.join(sharedDir(), 'data/wikitext-2-raw/wiki.test.raw');
+  if (fs.existsSync(local)) return { sentences: await loadWikitext({ file: local }), source: local };
+  const d = await downloadDatasetFile(WIKITEXT.repo, WIKITEXT.file);
+  return { sentences: await loadWikitext({ parquet: d.path }), source: `${WIKITEXT.repo}@${d.commit}/${WIKITEXT.file}` };
+}
+
+/** Tokenised WikiText items (ids = position in the filtered list), first `n`. */
+export async function wikitextItems(study: Study, n: number, file?: string): Promise<{ items: Item[]; source: string }> {
+  const { sentences, source } = await wikitextSentences(file);
+  const items = sentences.slice(0, n).map((s, id) => ({ id, ids: study.tokenizer.encode(s, { maxLength: PUBLISHED.maxLength }) }));
+  return { items, source };
+}
+
+export interface BlimpPairs {
+  /** items 2i (good) and 2i+1 (bad) of pair i */
+  items: Item[];
+  pairs: number;
+  paradigms: string[];
+}
+
+export async function blimpItems(study: Study, paradigms: string[], total: number, opts: { perParadigm?: number; dir?: string } = {}): Promise<BlimpPairs> {
+  const pool = await blimpPool(paradigms, { mode: 'concat', perParadigm: opts.perParadigm, total, dir: opts.dir });
+  const items: Item[] = [];
+  pool.forEach((p, i) => {
+    items.push({ id: 2 * i, ids: study.tokenizer.encode(p.good, { maxLength: PUBLISHED.maxLength }) });
+    items.push({ id: 2 * i + 1, ids: study.tokenizer.encode(p.bad, { maxLength: PUBLISHED.maxLength }) });
+  });
+  return { items, pairs: pool.length, paradigms };
+}
+
+export function perturbPlan(mode: Mode, layers: number[], extra: Partial<Plan> = {}, cacheScope: 'length' | 'item' = 'length', legacyIters = PUBLISHED.legacyIters): Plan {
+  return {
+    outputs: ['logprobs'],
+    ...extra,
+    perturb: { op: mode.op, layers, legacyIters, ...keyParts(mode.noise, cacheScope) },
+  };
+}
+
+export interface PassSummary {
+  losses: number[];
+  /** per perturbed layer: mean over sentences of the mean achieved ‖h'−h‖ over real tokens */
+  disp: number[];
+  /** per perturbed layer: mean ‖h‖ before the perturbation */
+  norm: number[];
+  /** per perturbed layer: smallest ‖h‖ met */
+  minNorm: number[];
+}
+
+export function summarizePass(res: RunResult): PassSummary {
+  const losses = res.items.map((it) => sentenceLoss(it.logprobs!));
+  const layers = res.items[0]?.perturbation?.length ?? 0;
+  const disp: number[] = [], norm: number[] = [], minNorm: number[] = [];
+  for (let l = 0; l < layers; l++) {
+    disp.push(meanOf(res.items.map((it) => meanOf(it.perturbation![l].disp))));
+    norm.push(meanOf(res.items.map((it) => meanOf(it.perturbation![l].norms))));
+    minNorm.push(Math.min(...res.items.map((it) => Math.min(...it.perturbation![l].norms))));
+  }
+  return { losses, disp, norm, minNorm };
+}
+
+/** Clean residual norms at the given layers (hook_resid_post), over all real tokens. */
+export async function cleanNorms(study: Study, items: Item[], layers: number[]): Promise<{ min: number; median: number; perLayerMin: number[] }> {
+  const hooks = Object.fromEntries(layers.map((l) => [`blocks.${l}.hook_resid_post`, { kind: 'capture' as const }]));
+  const res = await study.model.run({ hooks, outputs: [] }, items);
+  const all: number[] = [];
+  const perLayerMin = layers.map((l) => {
+    let m = Infinity;
+    for (const it of res.items) {
+      const t = it.captures[`blocks.${l}.hook_resid_post`];
+      const D = t.dims[1];
+      for (let i = 0; i < t.dims[0]; i++) {
+        let s = 0;
+        for (let j = 0; j < D; j++) s += t.data[i * D + j] ** 2;
+        const n = Math.sqrt(s);
+        all.push(n);
+        m = Math.min(m, n);
+      }
+    }
+    return m;
+  });
+  all.sort((a, b) => a - b);
+  return { min: all[0], median: all[all.length >> 1], perLayerMin };
+}
+
+/** Refuses exact-angle δ that no rotation can achieve on the clean run, before any work starts. */
+export function checkExactDomain(modes: Mode[], deltas: number[], minNorm: number): void {
+  if (!modes.some((m) => m.op === 'angle_exact')) return;
+  const bad = deltas.filter((d) => d > 2 * minNorm);
+  if (bad.length)
+    throw new Error(
+      `exact angle: δ = ${bad.join(', ')} exceed 2·min‖h‖ = ${(2 * minNorm).toFixed(4)} at the target layers (clean run); a rotation cannot move those vectors that far — use smaller δ or the legacy/magnitude operators`,
+    );
+}
+
+export function conditionStream(experiment: string, delta: number, mode: Mode, extra: (string | number)[] = []): number {
+  return streamId(experiment, delta, mode.op, mode.noise, ...extra);
+}
+
+export function runOpts(seed: number, stream: number, delta: number, extra: RunOptions = {}): RunOptions {
+  return { seed, stream, delta, ...extra };
+}

@@ -1,0 +1,71 @@
+/**
+ * The published settings of every experiment (EXPERIMENTS.md), and how `--quick` scales them to a
+ * small model. Every result record stores the settings it ran with.
+ */
+import { KeyPart, PerturbOp } from '../engine/types';
+
+export type NoisePolicy = 'legacy' | 'independent';
+
+/** One perturbation condition of a sweep. */
+export interface Mode {
+  op: PerturbOp;
+  noise: NoisePolicy;
+}
+
+export const SEED = 42;
+
+/** Layers 8–15 of a 24-layer model = [⌊L/3⌋, ⌊2L/3⌋): the published choice, scaled to any depth. */
+export function middleLayers(nLayers: number): number[] {
+  const a = Math.floor(nLayers / 3);
+  const b = Math.max(a + 1, Math.floor((2 * nLayers) / 3));
+  return Array.from({ length: b - a }, (_, i) => a + i);
+}
+
+export const PUBLISHED = {
+  maxLength: 64,
+  wikitextCap: 500,
+  e1: { deltas: [1, 2, 5, 10, 15, 20], seeds: 5, seedOffset: 0 },
+  e2: { deltas: [5, 10, 15], seeds: 5, seedOffset: 100, items: 200 },
+  legacyIters: 20,
+};
+
+/**
+ * Random-key rules. `legacy` reproduces the original's shape-keyed noise cache: one noise tensor
+ * per sentence length, shared by all perturbed layers and all sentences of that length, re-drawn
+ * per condition (the stream); `independent` keys noise by sentence and layer. Magnitude signs are
+ * fresh per token, layer and pass under both (the original never cached them).
+ */
+export function keyParts(noise: NoisePolicy, cacheScope: 'length' | 'item' = 'length'): { noiseKey: KeyPart[]; signKey: KeyPart[] } {
+  return noise === 'legacy'
+    ? { noiseKey: [cacheScope], signKey: ['item', 'layer', 'pass'] }
+    : { noiseKey: ['item', 'layer'], signKey: ['item', 'layer', 'pass'] };
+}
+
+export interface Scale {
+  quick: boolean;
+  /** δ multiplier (1 = published absolute δ) */
+  deltaScale: number;
+  /** how the settings were scaled, for reports */
+  note: string;
+}
+
+export const PUBLISHED_SCALE: Scale = { quick: false, deltaScale: 1, note: 'published settings' };
+
+/**
+ * Quick mode for small models: δ grid multiplied so that its largest value is 90% of the
+ * exact-angle limit 2·min‖h‖ (clean residual norms at the target layers), fewer sentences/seeds.
+ */
+export function quickScale(minNorm: number, maxDelta: number): Scale {
+  const deltaScale = (0.9 * 2 * minNorm) / maxDelta;
+  return {
+    quick: true,
+    deltaScale,
+    note: `quick: δ × ${deltaScale.toPrecision(3)} (largest δ = 0.9 · 2·min‖h‖ = ${(0.9 * 2 * minNorm).toPrecision(3)}), fewer sentences and seeds`,
+  };
+}
+
+export const QUICK = { sentences: 24, seeds: 2, blimpItems: 40 };
+
+export function modeName(m: Mode): string {
+  return m.op === 'magnitude' ? 'magnitude' : `${m.op}/${m.noise}`;
+}

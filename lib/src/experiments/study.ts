@@ -1,0 +1,100 @@
+/**
+ * Study: what every experiment needs — the model and its tokenizer, the results store, and the
+ * environment recorded with every result.
+ */
+import * as path from 'node:path';
+import * as os from 'node:os';
+import { loadModel } from '../engine/load';
+import { Model, Provider } from '../engine/model';
+import { Tokenizer, loadTokenizer } from '../data';
+import { ResultStore, resultsPath } from '../results';
+
+export interface StudyOptions {
+  /** hub id or local checkpoint folder */
+  model: string;
+  /** tokenizer folder or id (default: the model's own folder) */
+  tokenizer?: string;
+  provider?: Provider;
+  /** root of results/ (default ./results) */
+  resultsDir?: string;
+  /** `k/n`: run only the k-th of n disjoint parts of every sweep */
+  shard?: { k: number; n: number };
+}
+
+export interface Environment {
+  dirmag: string;
+  node: string;
+  onnxruntime: string;
+  provider: Provider;
+  platform: string;
+  cpus: string;
+  model: string;
+  modelDir: string;
+  revision: string | null;
+}
+
+export class Study {
+  private stores = new Map<string, ResultStore>();
+
+  private constructor(
+    readonly model: Model,
+    readonly tokenizer: Tokenizer,
+    readonly opts: StudyOptions,
+  ) {}
+
+  static async open(opts: StudyOptions): Promise<Study> {
+    const model = await loadModel(opts.model, { provider: opts.provider });
+    const tokenizer = await loadTokenizer(opts.tokenizer ?? model.dir);
+    if (tokenizer.vocabSize > model.cfg.vocabSize)
+      throw new Error(
+        `tokenizer ${opts.tokenizer ?? model.dir} has ${tokenizer.vocabSize} tokens but the model's embedding has ${model.cfg.vocabSize} rows`,
+      );
+    return new Study(model, tokenizer, opts);
+  }
+
+  get name(): string {
+    return this.model.name;
+  }
+
+  /** The crash-safe JSONL store of one experiment (per shard when sharded). */
+  store(experiment: string): ResultStore {
+    const s = this.opts.shard;
+    const file = resultsPath(this.name, s ? `${experiment}.shard-${s.k}-of-${s.n}` : experiment, this.opts.resultsDir ?? 'results');
+    let st = this.stores.get(file);
+    if (!st) {
+      st = new ResultStore(file);
+      this.stores.set(file, st);
+    }
+    return st;
+  }
+
+  resultsFile(experiment: string): string {
+    return path.resolve(resultsPath(this.name, experiment, this.opts.resultsDir ?? 'results'));
+  }
+
+  /** Whether condition number `index` (in a sweep's fixed order) belongs to this process's shard. */
+  mine(index: number): boolean {
+    const s = this.opts.shard;
+    return !s || index % s.n === s.k - 1;
+  }
+
+  environment(): Environment {
+    const ort = require('onnxruntime-node/package.json').version as string;
+    return {
+      dirmag: require('../../package.json').version,
+      node: process.version,
+      onnxruntime: ort,
+      provider: this.model.provider,
+      platform: `${os.platform()} ${os.arch()}`,
+      cpus: `${os.cpus().length}× ${os.cpus()[0]?.model ?? '?'}`,
+      model: this.opts.model,
+      modelDir: this.model.dir,
+      revision: this.model.revision,
+    };
+  }
+
+  close(): void {
+    for (const s of this.stores.values()) s.close();
+    this.stores.clear();
+  }
+}
