@@ -1,0 +1,80 @@
+/**
+ * Executes every notebooks/*.ipynb headlessly (nbconvert + tslab kernel) and checks it runs clean.
+ * Needs Jupyter's nbconvert: when it is missing this FAILS with the install hint (CI installs it), never skips.
+ * Needs `npm run build` first (notebooks import the built `dirmag` package); `npm test` does that.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  executeNotebook,
+  extractError,
+  findJupyter,
+  kernelSpec,
+  listNotebooks,
+  notebookOutputText,
+  selectNotebooks,
+  summarizeError,
+  writeKernelSpec,
+} from '../lib/src/notebooks';
+
+const ROOT = path.resolve(__dirname, '..');
+const NB_DIR = path.join(ROOT, 'notebooks');
+const OUT_DIR = path.join(NB_DIR, 'executed');
+const TIMEOUT_SEC = Number(process.env.DIRMAG_NOTEBOOK_TIMEOUT ?? 600);
+
+/** Text that must appear in a notebook's outputs, per notebook. Notebooks not listed must just run clean. */
+const EXPECTED: Record<string, Array<string | RegExp>> = {
+  '00_smoke.ipynb': [/dirmag exports: [1-9]\d*/, 'SUPPORTED_ARCHS: gpt_neox, llama, mistral, opt, gpt2'],
+};
+
+test('kernel spec is the tslab TypeScript spec and writing it is idempotent', () => {
+  const spec = kernelSpec(ROOT);
+  assert.equal(spec.language, 'typescript');
+  assert.deepEqual(spec.argv.slice(2), ['kernel', '--config-path', '{connection_file}']);
+  assert.ok(fs.existsSync(spec.argv[1]), `tslab launcher missing: ${spec.argv[1]}`);
+  const first = writeKernelSpec(ROOT);
+  const second = writeKernelSpec(ROOT);
+  assert.equal(second.changed, false);
+  assert.equal(first.path, path.join(ROOT, '.jupyter', 'kernels', 'tslab', 'kernel.json'));
+  assert.deepEqual(JSON.parse(fs.readFileSync(first.path, 'utf8')), spec);
+});
+
+test('notebook selection and error extraction', () => {
+  const names = ['00_smoke.ipynb', '01_a.ipynb', '010_b.ipynb'];
+  assert.deepEqual(selectNotebooks(names, '00_smoke'), ['00_smoke.ipynb']);
+  assert.deepEqual(selectNotebooks(names, '01_a.ipynb'), ['01_a.ipynb']);
+  assert.deepEqual(selectNotebooks(names, '01'), ['01_a.ipynb', '010_b.ipynb']);
+  assert.deepEqual(selectNotebooks(names, 'zz'), []);
+  const hook = `noise\n[dirmag-cell-error] ${JSON.stringify({ index: 2, source: 'throw new Error("x")', stderr: 'Error: x\n    at foo' })}\nTraceback...`;
+  const err = extractError(hook);
+  assert.match(err, /^cell \[2\] failed:/);
+  assert.match(err, /Error: x/);
+  assert.equal(summarizeError(err), 'cell [2]: Error: x');
+  assert.match(extractError('x\nnbclient.exceptions.CellTimeoutError: A cell timed out\n'), /CellTimeoutError/);
+});
+
+test('Jupyter nbconvert is available', () => {
+  const j = findJupyter(); // throws the one-line install hint when missing
+  assert.match(j.version, /^\d+\.\d+/);
+});
+
+const notebooks = listNotebooks(NB_DIR);
+
+test('there are notebooks to run', () => {
+  assert.ok(notebooks.includes('00_smoke.ipynb'), `no 00_smoke.ipynb in ${NB_DIR}`);
+});
+
+for (const name of notebooks) {
+  test(`notebook ${name} executes clean`, async () => {
+    const r = await executeNotebook(path.join(NB_DIR, name), { outDir: OUT_DIR, timeoutSec: TIMEOUT_SEC, repoRoot: ROOT });
+    assert.ok(r.ok, `${name} failed after ${r.seconds}s:\n${r.error}`);
+    assert.ok(fs.existsSync(r.outputPath));
+    const text = notebookOutputText(r.outputPath);
+    for (const want of EXPECTED[name] ?? []) {
+      if (typeof want === 'string') assert.ok(text.includes(want), `${name}: output lacks '${want}'; got:\n${text}`);
+      else assert.match(text, want, `${name}: output does not match ${want}`);
+    }
+  });
+}
