@@ -8,6 +8,7 @@ import { loadModel } from '../engine/load';
 import { Model, Provider } from '../engine/model';
 import { Tokenizer, loadTokenizer } from '../data';
 import { ResultStore, resultsPath } from '../results';
+import { resultsDir } from '../util/paths';
 
 export interface StudyOptions {
   /** hub id or local checkpoint folder */
@@ -15,7 +16,7 @@ export interface StudyOptions {
   /** tokenizer folder or id (default: the model's own folder) */
   tokenizer?: string;
   provider?: Provider;
-  /** root of results/ (default ./results) */
+  /** root of results/ (default: $DIRMAG_RESULTS, else results/ at the repo root) */
   resultsDir?: string;
   /** `k/n`: run only the k-th of n disjoint parts of every sweep */
   shard?: { k: number; n: number };
@@ -59,7 +60,7 @@ export class Study {
   /** The crash-safe JSONL store of one experiment (per shard when sharded). */
   store(experiment: string): ResultStore {
     const s = this.opts.shard;
-    const file = resultsPath(this.name, s ? `${experiment}.shard-${s.k}-of-${s.n}` : experiment, this.opts.resultsDir ?? 'results');
+    const file = resultsPath(this.name, s ? `${experiment}.shard-${s.k}-of-${s.n}` : experiment, this.opts.resultsDir ?? resultsDir());
     let st = this.stores.get(file);
     if (!st) {
       st = new ResultStore(file);
@@ -69,7 +70,7 @@ export class Study {
   }
 
   resultsFile(experiment: string): string {
-    return path.resolve(resultsPath(this.name, experiment, this.opts.resultsDir ?? 'results'));
+    return path.resolve(resultsPath(this.name, experiment, this.opts.resultsDir ?? resultsDir()));
   }
 
   /** Whether condition number `index` (in a sweep's fixed order) belongs to this process's shard. */
