@@ -4,10 +4,9 @@
  * sentence-level statistics stay possible.
  */
 import { Item } from '../engine/types';
-import { Progress } from '../util/progress';
 import { Study } from './study';
 import { Mode, PUBLISHED, PUBLISHED_SCALE, QUICK, SEED, Scale, middleLayers, modeName, quickScale } from './settings';
-import { checkExactDomain, cleanNorms, conditionStream, meanOf, perturbPlan, sentenceLoss, summarizePass, wikitextItems } from './runs';
+import { Condition, checkExactDomain, cleanNorms, conditionStream, meanOf, perturbPlan, runConditions, sentenceLoss, summarizePass, wikitextItems } from './runs';
 
 export interface SweepSettings {
   experiment: string;
@@ -80,7 +79,6 @@ export function conditionKey(seedIndex: number, publishedDelta: number, mode: Mo
 
 /** Runs every condition not yet in the results file (this shard's share) and returns all records. */
 export async function runSweep(study: Study, s: SweepSettings): Promise<SweepRecord[]> {
-  const store = study.store(s.experiment);
   const { items, source } = await wikitextItems(study, s.sentences, s.wikitextFile);
   if (!items.length) throw new Error('the sentence set is empty after filtering');
   const norms = await cleanNorms(study, items, s.layers);
@@ -88,8 +86,7 @@ export async function runSweep(study: Study, s: SweepSettings): Promise<SweepRec
   const env = study.environment();
   const common = { experiment: s.experiment, layers: s.layers, sentences: items.length, dataSource: source, scale: s.scale.note, legacyIters: s.legacyIters, env };
 
-  type Cond = { key: string; run: () => Promise<SweepRecord> };
-  const conds: Cond[] = [{ key: 'baseline', run: () => baselineRecord(study, items) }];
+  const conds: Condition<SweepRecord>[] = [{ key: 'baseline', run: () => baselineRecord(study, items) }];
   for (let si = 0; si < s.seeds; si++)
     s.deltas.forEach((delta, di) => {
       for (const mode of s.modes) {
@@ -97,14 +94,7 @@ export async function runSweep(study: Study, s: SweepSettings): Promise<SweepRec
         conds.push({ key: conditionKey(si, pd, mode), run: () => conditionRecord(study, s, items, si, delta, pd, mode) });
       }
     });
-  const todo = conds.filter((c, i) => study.mine(i) && !store.has(c.key));
-  const bar = new Progress(`${s.experiment} ${study.name}`, todo.length);
-  for (const c of todo) {
-    const rec = await c.run();
-    store.append({ ...rec, ...common });
-    bar.tick(1, c.key);
-  }
-  return store.records() as SweepRecord[];
+  return runConditions(study, s.experiment, conds, common);
 }
 
 async function baselineRecord(study: Study, items: Item[]): Promise<SweepRecord> {

@@ -4,11 +4,10 @@
  * log-probability (default, standard BLiMP) and by mean token log-probability — both recorded.
  */
 import { Item, Plan } from '../engine/types';
-import { Progress } from '../util/progress';
 import { bootstrapCI, mean, std, ttestPaired, type TTestResult } from '../stats';
 import { Study } from './study';
 import { Mode, PUBLISHED, QUICK, SEED, Scale, modeName, PUBLISHED_SCALE } from './settings';
-import { blimpItems, checkExactDomain, cleanNorms, conditionStream, perturbPlan } from './runs';
+import { Condition, blimpItems, checkExactDomain, cleanNorms, conditionStream, perturbPlan, runConditions } from './runs';
 import { middleLayers } from './settings';
 
 /** "irregular + regular plural subject-verb agreement", 100 + 100 (EXPERIMENTS.md idx 7; the _1/_2 choice is unknown). */
@@ -88,12 +87,11 @@ async function scoreRun(study: Study, plan: Plan, items: Item[], opts = {}): Pro
 }
 
 export async function runBlimp(study: Study, s: BlimpSettings): Promise<BlimpRecord[]> {
-  const store = study.store(s.experiment);
   const { items, pairs } = await blimpItems(study, s.paradigms, s.perParadigm * s.paradigms.length, { perParadigm: s.perParadigm, dir: s.blimpDir });
   const norms = await cleanNorms(study, items, s.layers);
   checkExactDomain(s.modes, s.deltas, norms.min);
   const common = { experiment: s.experiment, layers: s.layers, pairs, paradigms: s.paradigms, scale: s.scale.note, env: study.environment() };
-  const conds: { key: string; run: () => Promise<BlimpRecord> }[] = [
+  const conds: Condition<BlimpRecord>[] = [
     { key: 'baseline', run: async () => { const r = await scoreRun(study, { outputs: ['logprobs'] }, items); return { key: 'baseline', kind: 'baseline', ...r.scores, seconds: r.seconds }; } },
   ];
   for (let si = 0; si < s.seeds; si++)
@@ -111,13 +109,7 @@ export async function runBlimp(study: Study, s: BlimpSettings): Promise<BlimpRec
         });
       }
     });
-  const todo = conds.filter((c, i) => study.mine(i) && !store.has(c.key));
-  const bar = new Progress(`${s.experiment} ${study.name}`, todo.length);
-  for (const c of todo) {
-    store.append({ ...(await c.run()), ...common });
-    bar.tick(1, c.key);
-  }
-  return store.records() as BlimpRecord[];
+  return runConditions(study, s.experiment, conds, common);
 }
 
 export interface BlimpRow {

@@ -5,6 +5,7 @@ import { Item, Plan, RunOptions, RunResult } from '../engine/types';
 import { blimpPool, loadWikitext, sharedDir } from '../data';
 import { downloadDatasetFile, WIKITEXT } from '../hub';
 import { streamId } from '../engine/rng';
+import { Progress } from '../util/progress';
 import { Study } from './study';
 import { Mode, PUBLISHED, keyParts } from './settings';
 
@@ -124,4 +125,27 @@ export function conditionStream(experiment: string, delta: number, mode: Mode, e
 
 export function runOpts(seed: number, stream: number, delta: number, extra: RunOptions = {}): RunOptions {
   return { seed, stream, delta, ...extra };
+}
+
+export interface Condition<R> {
+  key: string;
+  run: () => Promise<R>;
+}
+
+/**
+ * The one loop every experiment uses: writes the manifest of all condition keys (so `dirmag merge`
+ * can find gaps), then runs this shard's conditions that are not yet stored, appending each
+ * finished one atomically with the fields in `common`. Returns all stored records.
+ */
+export async function runConditions<R extends { key: string }>(study: Study, experiment: string, conds: Condition<R>[], common: Record<string, unknown>): Promise<R[]> {
+  const store = study.store(experiment);
+  study.writeManifest(experiment, conds.map((c) => c.key));
+  const todo = conds.filter((c, i) => study.mine(i) && !store.has(c.key));
+  const bar = new Progress(`${experiment} ${study.name}`, todo.length);
+  for (const c of todo) {
+    const rec = await c.run();
+    store.append({ ...rec, ...common });
+    bar.tick(1, c.key);
+  }
+  return store.records() as unknown as R[];
 }

@@ -2,6 +2,7 @@
  * Study: what every experiment needs — the model and its tokenizer, the results store, and the
  * environment recorded with every result.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { loadModel } from '../engine/load';
@@ -67,6 +68,16 @@ export class Study {
       this.stores.set(file, st);
     }
     return st;
+  }
+
+  /** All condition keys of a sweep (every shard writes the same list), for `dirmag merge`. */
+  writeManifest(experiment: string, keys: string[]): void {
+    if (!this.opts.shard) return;
+    const file = this.resultsFile(experiment).replace(/\.jsonl$/, '.manifest.json');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify({ experiment, keys }, null, 1));
+    fs.renameSync(tmp, file);
   }
 
   resultsFile(experiment: string): string {

@@ -1,0 +1,52 @@
+/** dirmag blimp: E2 BLiMP accuracy under each perturbation, and the baseline-variant analysis. */
+import { toMarkdown } from '../tables';
+import { blimpBaselineVariants, blimpSettings, runBlimp, summarizeBlimp } from '../experiments/e2-blimp';
+import { sweepSettings } from '../experiments/e1-sweep';
+import { e2Table } from '../experiments/main-tables';
+import { parseArgs, stringOpt } from './args';
+import { STUDY_HELP, openStudy, parseLayers } from './study-args';
+import { parseModes } from './sweep';
+
+export const HELP = `usage: dirmag blimp [options]
+${STUDY_HELP}
+  --paradigms A,B     BLiMP paradigms (default irregular_/regular_plural_subject_verb_agreement_1)
+  --per-paradigm N    pairs per paradigm (default 100)
+  --seeds N           seeds (default 5)
+  --layers 8-15       perturbed layers
+  --modes LIST        e.g. magnitude,angle_legacy/legacy
+  --blimp-dir DIR     folder of <paradigm>.jsonl (default ../shared/data/blimp)
+  --variants          only the baseline-variant analysis (which reading gives 89.5%?)`;
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['quick', 'help', 'variants']);
+  if (args.options.help) return void console.log(HELP), 0;
+  const study = await openStudy(args);
+  const opt = (k: string) => stringOpt(args, k);
+  if (args.options.variants) {
+    for (const v of await blimpBaselineVariants(study, { blimpDir: opt('blimp-dir') }))
+      console.log(`${v.paradigms.join(' + ')} (${v.pooling}): sum ${v.accSum.toFixed(1)}% (${v.correctSum}/${v.pairs}), mean ${v.accMean.toFixed(1)}%`);
+    return 0;
+  }
+  const quick = !!args.options.quick;
+  const scale = quick ? (await sweepSettings(study, { quick })).scale : undefined;
+  const s = blimpSettings(study, {
+    quick,
+    scale,
+    paradigms: opt('paradigms')?.split(','),
+    perParadigm: opt('per-paradigm') ? Number(opt('per-paradigm')) : undefined,
+    seeds: opt('seeds') ? Number(opt('seeds')) : undefined,
+    layers: opt('layers') ? parseLayers(opt('layers')!) : undefined,
+    modes: opt('modes') ? parseModes(opt('modes')!) : undefined,
+    blimpDir: opt('blimp-dir'),
+  });
+  console.log(`E2 BLiMP on ${study.name}: ${s.paradigms.join(' + ')}, ${s.perParadigm} pairs each, δ ${s.publishedDeltas.join(',')}, ${s.seeds} seeds (${s.scale.note})`);
+  const records = await runBlimp(study, s);
+  study.close();
+  if (study.opts.shard) return 0;
+  for (const scoring of ['sum', 'mean'] as const) {
+    const sum = summarizeBlimp(records, scoring);
+    console.log(`\nscoring: ${scoring} log-prob; baseline accuracy ${sum.baseline.toFixed(1)}% (${sum.pairs} pairs)\n`);
+    console.log(toMarkdown(e2Table(sum)));
+  }
+  return 0;
+}

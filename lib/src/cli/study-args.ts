@@ -1,0 +1,34 @@
+/** Options every experiment command shares: --model, --tokenizer, --device, --results, --shard, --quick. */
+import { parseShard } from '../results';
+import { Study } from '../experiments/study';
+import { Provider } from '../engine/model';
+import { ParsedArgs, stringOpt } from './args';
+
+export const STUDY_HELP = `  --model ID|DIR      hub id or local checkpoint folder (default EleutherAI/pythia-410m)
+  --tokenizer ID|DIR  tokenizer (default: the model's own)
+  --device cpu|cuda   execution provider (default cpu)
+  --results DIR       results root (default: results/ at the repo root, or $DIRMAG_RESULTS)
+  --shard k/n         run only the k-th of n disjoint parts (then: dirmag merge)
+  --quick             small-model settings (scaled δ, fewer sentences and seeds; says how)`;
+
+export async function openStudy(args: ParsedArgs): Promise<Study> {
+  const device = stringOpt(args, 'device', 'cpu') as Provider;
+  if (device !== 'cpu' && device !== 'cuda') throw new Error(`--device must be cpu or cuda, got '${device}'`);
+  const shard = stringOpt(args, 'shard');
+  return Study.open({
+    model: stringOpt(args, 'model', 'EleutherAI/pythia-410m')!,
+    tokenizer: stringOpt(args, 'tokenizer'),
+    provider: device,
+    resultsDir: stringOpt(args, 'results'),
+    shard: shard ? parseShard(shard) : undefined,
+  });
+}
+
+/** "8-15" or "8,9,10" → [8..15] */
+export function parseLayers(text: string): number[] {
+  const m = /^(\d+)-(\d+)$/.exec(text);
+  if (m) return Array.from({ length: Number(m[2]) - Number(m[1]) + 1 }, (_, i) => Number(m[1]) + i);
+  const out = text.split(',').map(Number);
+  if (out.some((x) => !Number.isInteger(x))) throw new Error(`--layers: '${text}' is not a range like 8-15 or a list like 8,9,10`);
+  return out;
+}
