@@ -85,8 +85,16 @@ export function summarizePass(res: RunResult): PassSummary {
   return { losses, disp, norm, minNorm };
 }
 
+/** Clear error for layers the model does not have (before any work starts). */
+export function checkLayers(study: Study, layers: number[]): void {
+  const n = study.model.cfg.nLayers;
+  if (!layers.length) throw new Error('no layers to perturb');
+  for (const l of layers) if (!Number.isInteger(l) || l < 0 || l >= n) throw new Error(`layer ${l} does not exist: this model has layers 0..${n - 1}`);
+}
+
 /** Clean residual norms at the given layers (hook_resid_post), over all real tokens. */
 export async function cleanNorms(study: Study, items: Item[], layers: number[]): Promise<{ min: number; median: number; perLayerMin: number[] }> {
+  checkLayers(study, layers);
   const hooks = Object.fromEntries(layers.map((l) => [`blocks.${l}.hook_resid_post`, { kind: 'capture' as const }]));
   const res = await study.model.run({ hooks, outputs: [] }, items);
   const all: number[] = [];
