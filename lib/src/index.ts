@@ -13,3 +13,7 @@ export * as results from './results';
 export * as stats from './stats';
 export * as tables from './tables';
 export * as plots from './plots';
+export * as experiments from './experiments';
+export { Progress } from './util/progress';
+export { repoRoot, resultsDir, figuresDir, tablesDir } from './util/paths';
+export { perturbTensor } from './engine/perturb-tensor';

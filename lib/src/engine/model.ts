@@ -28,6 +28,13 @@ export interface LoadOptions {
 
 export class RunError extends Error {}
 
+/** A non-finite output value; `run` turns it into a RunError naming the first non-finite hook. */
+class NonFiniteOutput extends RunError {
+  constructor(message: string, readonly batchIndex: number) {
+    super(message);
+  }
+}
+
 interface Session {
   compiled: Compiled;
   session: ort.InferenceSession;
@@ -140,10 +147,34 @@ export class Model {
     for (let start = 0; start < order.length; start += batchSize) {
       const idx = order.slice(start, start + batchSize);
       const batch = idx.map((i) => items[i]);
-      const out = await this.runBatch(s, plan, batch, idx, opts);
+      let out: ItemResult[];
+      try {
+        out = await this.runBatch(s, plan, batch, idx, opts);
+      } catch (e) {
+        if (!(e instanceof NonFiniteOutput)) throw e;
+        throw new RunError(`${e.message}; ${await this.diagnoseNonFinite(plan, items, idx[e.batchIndex], opts)}`);
+      }
       idx.forEach((i, j) => (results[i] = out[j]));
     }
     return { items: results, provider: this.provider, seconds: (performance.now() - t0) / 1000 };
+  }
+
+  /** Re-runs item i alone with every hook captured (engine/diagnose.ts) and says where the first NaN/Inf appears. */
+  private async diagnoseNonFinite(plan: Plan, items: Item[], i: number, opts: RunOptions): Promise<string> {
+    const { locateNonFinite } = await import('./diagnose');
+    const one = <T>(per: T[] | undefined) => (per ? [per[i]] : undefined);
+    const sub: RunOptions = {
+      ...opts,
+      batchSize: 1,
+      patches: opts.patches && Object.fromEntries(Object.entries(opts.patches).map(([k, v]) => [k, [v[i]]])),
+      draws: opts.draws && { noise: one(opts.draws.noise), signs: one(opts.draws.signs) },
+    };
+    try {
+      const loc = await locateNonFinite(this, plan, [items[i]], sub);
+      return loc ? loc.message : 'the re-run with captures was finite (non-deterministic fault?)';
+    } catch (e) {
+      return `locating it failed: ${(e as Error).message}`;
+    }
   }
 
   private checkItems(items: Item[], plan: Plan, opts: RunOptions): void {
@@ -265,7 +296,7 @@ export class Model {
       }
     }
     for (const [name, v] of Object.entries({ logprobs: r.logprobs, entropy: r.entropy, logits: r.logits?.data })) {
-      if (v && v.some((x) => !Number.isFinite(x))) throw new RunError(`non-finite value in output '${name}' for item ${it.id}${r.perturbation ? ` (δ=${opts.delta})` : ''}; run with captures of blocks.*.hook_resid_post to locate the first hook`);
+      if (v && v.some((x) => !Number.isFinite(x))) throw new NonFiniteOutput(`non-finite value in output '${name}' for item ${it.id}${r.perturbation ? ` (δ=${opts.delta})` : ''}`, b);
     }
     return r;
   }
