@@ -51,11 +51,11 @@ test('E1 sweep as 3 shards merged equals the unsharded run; a rerun resumes with
   const args = ['sweep', '--model', STORIES, '--quick', '--seeds', '2', '--deltas', '1,5,20'];
   execFileSync('node', [CLI, ...args, '--results', whole]);
   for (const k of [1, 2, 3]) execFileSync('node', [CLI, ...args, '--results', sharded, '--shard', `${k}/3`]);
-  const out = execFileSync('node', [CLI, 'merge', '--model', 'stories260k-hf', '--experiment', 'E1', '--results', sharded]).toString();
+  const out = execFileSync('node', [CLI, 'merge', '--model', 'stories260k-hf-quick', '--experiment', 'E1', '--results', sharded]).toString();
   assert.match(out, /13 in total/);
-  assert.deepEqual(stable(path.join(sharded, 'stories260k-hf/E1.jsonl')), stable(path.join(whole, 'stories260k-hf/E1.jsonl')));
+  assert.deepEqual(stable(path.join(sharded, 'stories260k-hf-quick/E1.jsonl')), stable(path.join(whole, 'stories260k-hf-quick/E1.jsonl')));
   // resume: a second run appends nothing
-  const file = path.join(whole, 'stories260k-hf/E1.jsonl');
+  const file = path.join(whole, 'stories260k-hf-quick/E1.jsonl');
   const before = fs.readFileSync(file, 'utf8');
   execFileSync('node', [CLI, ...args, '--results', whole]);
   assert.equal(fs.readFileSync(file, 'utf8'), before);
@@ -65,7 +65,7 @@ test('merge reports a gap when a shard is missing', () => {
   const dir = tmp();
   const args = ['sweep', '--model', STORIES, '--quick', '--seeds', '1', '--deltas', '1,5', '--results', dir];
   execFileSync('node', [CLI, ...args, '--shard', '1/2']);
-  const r = spawnSync('node', [CLI, 'merge', '--model', 'stories260k-hf', '--experiment', 'E1', '--results', dir]);
+  const r = spawnSync('node', [CLI, 'merge', '--model', 'stories260k-hf-quick', '--experiment', 'E1', '--results', dir]);
   assert.equal(r.status, 1);
   assert.match(r.stdout.toString(), /missing 2 condition/);
 });
@@ -97,6 +97,9 @@ test('bad input fails with a clear error before any work starts', async () => {
   fs.writeFileSync(empty, '= heading =\nshort.\n');
   await assert.rejects(runSweep(study, { ...s, wikitextFile: empty }), /empty/);
   assert.equal(fs.existsSync(path.join(dir, 'stories260k-hf/E1.jsonl')), false, 'nothing was written');
+  // resuming with other settings is refused, never mixed
+  await runSweep(study, { ...s, deltas: [s.deltas[0]], publishedDeltas: [1], modes: [s.modes[0]] });
+  await assert.rejects(runSweep(study, { ...s, sentences: 5, deltas: [s.deltas[0]], publishedDeltas: [1], modes: [s.modes[0]] }), /holds results of other settings \(sentences: 24 → 5\)/);
   study.close();
   const r = spawnSync('node', [CLI, 'sweep', '--model', STORIES, '--quick', '--deltas', '1,x']);
   assert.notEqual(r.status, 0);

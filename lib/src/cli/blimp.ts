@@ -1,7 +1,6 @@
 /** dirmag blimp: E2 BLiMP accuracy under each perturbation, and the baseline-variant analysis. */
 import { toMarkdown } from '../tables';
 import { blimpBaselineVariants, blimpSettings, runBlimp, summarizeBlimp } from '../experiments/e2-blimp';
-import { sweepSettings } from '../experiments/e1-sweep';
 import { e2Table } from '../experiments/main-tables';
 import { parseArgs, stringOpt } from './args';
 import { STUDY_HELP, openStudy, parseLayers } from './study-args';
@@ -27,11 +26,7 @@ export async function run(argv: string[]): Promise<number> {
       console.log(`${v.paradigms.join(' + ')} (${v.pooling}): sum ${v.accSum.toFixed(1)}% (${v.correctSum}/${v.pairs}), mean ${v.accMean.toFixed(1)}%`);
     return 0;
   }
-  const quick = !!args.options.quick;
-  const scale = quick ? (await sweepSettings(study, { quick })).scale : undefined;
-  const s = blimpSettings(study, {
-    quick,
-    scale,
+  const s = await blimpSettings(study, {
     paradigms: opt('paradigms')?.split(','),
     perParadigm: opt('per-paradigm') ? Number(opt('per-paradigm')) : undefined,
     seeds: opt('seeds') ? Number(opt('seeds')) : undefined,

@@ -38,8 +38,9 @@ async function main(argv: string[]): Promise<number> {
 
 export { COMMANDS, parseArgs };
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
+/** Runs the CLI and exits with its status (used by bin/dirmag.js). */
+export function cli(argv: string[]): void {
+  main(argv).then(
     (rc) => process.exit(rc),
     (err: unknown) => {
       const msg = err instanceof Error ? err.message : String(err);
@@ -49,3 +50,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) cli(process.argv.slice(2));

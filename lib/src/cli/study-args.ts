@@ -20,6 +20,7 @@ export async function openStudy(args: ParsedArgs): Promise<Study> {
     tokenizer: stringOpt(args, 'tokenizer'),
     provider: device,
     resultsDir: stringOpt(args, 'results'),
+    quick: !!args.options.quick,
     shard: shard ? parseShard(shard) : undefined,
   });
 }

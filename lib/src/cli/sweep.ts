@@ -32,7 +32,6 @@ export async function run(argv: string[]): Promise<number> {
   const study = await openStudy(args);
   const opt = (k: string) => stringOpt(args, k);
   const settings = await sweepSettings(study, {
-    quick: !!args.options.quick,
     deltas: opt('deltas') ? numberList(opt('deltas')!, '--deltas') : undefined,
     seeds: opt('seeds') ? Number(opt('seeds')) : undefined,
     layers: opt('layers') ? parseLayers(opt('layers')!) : undefined,

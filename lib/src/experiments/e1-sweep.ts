@@ -52,8 +52,9 @@ export interface SweepRecord {
 export async function sweepSettings(study: Study, opts: { quick?: boolean; modes?: Mode[]; deltas?: number[]; seeds?: number; sentences?: number; layers?: number[]; wikitextFile?: string; experiment?: string } = {}): Promise<SweepSettings> {
   const layers = opts.layers ?? middleLayers(study.model.cfg.nLayers);
   const published = opts.deltas ?? PUBLISHED.e1.deltas;
+  const quick = opts.quick ?? study.quick;
   let scale = PUBLISHED_SCALE;
-  if (opts.quick) {
+  if (quick) {
     const { items } = await wikitextItems(study, QUICK.sentences, opts.wikitextFile);
     const norms = await cleanNorms(study, items, layers);
     scale = quickScale(norms.min, Math.max(...PUBLISHED.e1.deltas));
@@ -63,10 +64,10 @@ export async function sweepSettings(study: Study, opts: { quick?: boolean; modes
     layers,
     deltas: published.map((d) => d * scale.deltaScale),
     publishedDeltas: published,
-    seeds: opts.seeds ?? (opts.quick ? QUICK.seeds : PUBLISHED.e1.seeds),
+    seeds: opts.seeds ?? (quick ? QUICK.seeds : PUBLISHED.e1.seeds),
     seedOffset: PUBLISHED.e1.seedOffset,
     modes: opts.modes ?? E1_MODES,
-    sentences: opts.sentences ?? (opts.quick ? QUICK.sentences : PUBLISHED.wikitextCap),
+    sentences: opts.sentences ?? (quick ? QUICK.sentences : PUBLISHED.wikitextCap),
     legacyIters: PUBLISHED.legacyIters,
     scale,
     wikitextFile: opts.wikitextFile,

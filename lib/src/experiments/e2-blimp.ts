@@ -9,6 +9,7 @@ import { Study } from './study';
 import { Mode, PUBLISHED, QUICK, SEED, Scale, modeName, PUBLISHED_SCALE } from './settings';
 import { Condition, blimpItems, checkExactDomain, cleanNorms, conditionStream, perturbPlan, runConditions } from './runs';
 import { middleLayers } from './settings';
+import { sweepSettings } from './e1-sweep';
 
 /** "irregular + regular plural subject-verb agreement", 100 + 100 (EXPERIMENTS.md idx 7; the _1/_2 choice is unknown). */
 export const E2_PARADIGMS = ['irregular_plural_subject_verb_agreement_1', 'regular_plural_subject_verb_agreement_1'];
@@ -48,19 +49,21 @@ export interface BlimpRecord extends BlimpScores {
   [k: string]: unknown;
 }
 
-export function blimpSettings(study: Study, opts: { quick?: boolean; scale?: Scale; modes?: Mode[]; paradigms?: string[]; perParadigm?: number; seeds?: number; layers?: number[]; blimpDir?: string } = {}): BlimpSettings {
-  const scale = opts.scale ?? PUBLISHED_SCALE;
+export async function blimpSettings(study: Study, opts: { quick?: boolean; scale?: Scale; modes?: Mode[]; paradigms?: string[]; perParadigm?: number; seeds?: number; layers?: number[]; blimpDir?: string } = {}): Promise<BlimpSettings> {
+  const quick = opts.quick ?? study.quick;
+  // quick mode scales δ exactly as E1 does (measured on this model's clean norms)
+  const scale = opts.scale ?? (quick ? (await sweepSettings(study, { quick })).scale : PUBLISHED_SCALE);
   const published = PUBLISHED.e2.deltas;
   return {
     experiment: 'E2',
     layers: opts.layers ?? middleLayers(study.model.cfg.nLayers),
     deltas: published.map((d) => d * scale.deltaScale),
     publishedDeltas: published,
-    seeds: opts.seeds ?? (opts.quick ? QUICK.seeds : PUBLISHED.e2.seeds),
+    seeds: opts.seeds ?? (quick ? QUICK.seeds : PUBLISHED.e2.seeds),
     seedOffset: PUBLISHED.e2.seedOffset,
     modes: opts.modes ?? [{ op: 'magnitude', noise: 'legacy' }, { op: 'angle_legacy', noise: 'legacy' }],
     paradigms: opts.paradigms ?? E2_PARADIGMS,
-    perParadigm: opts.perParadigm ?? (opts.quick ? QUICK.blimpItems / 2 : PUBLISHED.e2.items / 2),
+    perParadigm: opts.perParadigm ?? (quick ? QUICK.blimpItems / 2 : PUBLISHED.e2.items / 2),
     scale,
     blimpDir: opts.blimpDir,
   };

@@ -35,7 +35,7 @@ export async function runRobustness(study: Study, opts: { quick?: boolean; scale
   const modes = [MAGNITUDE, ...ROBUSTNESS_ANGLE_MODES];
   const sweep = await sweepSettings(study, { quick: opts.quick, modes, deltas: [1, 5], experiment: 'robustness-loss' });
   const loss = await runSweep(study, sweep);
-  const blimp = blimpSettings(study, { quick: opts.quick, scale: sweep.scale, modes });
+  const blimp = await blimpSettings(study, { quick: opts.quick, scale: sweep.scale, modes });
   blimp.experiment = 'robustness-blimp';
   blimp.deltas = [5 * sweep.scale.deltaScale];
   blimp.publishedDeltas = [5];

@@ -6,6 +6,7 @@ import { blimpPool, loadWikitext, sharedDir } from '../data';
 import { downloadDatasetFile, WIKITEXT } from '../hub';
 import { streamId } from '../engine/rng';
 import { Progress } from '../util/progress';
+import { canonicalJson } from '../results';
 import { Study } from './study';
 import { Mode, PUBLISHED, keyParts } from './settings';
 
@@ -147,6 +148,15 @@ export interface Condition<R> {
  */
 export async function runConditions<R extends { key: string }>(study: Study, experiment: string, conds: Condition<R>[], common: Record<string, unknown>): Promise<R[]> {
   const store = study.store(experiment);
+  // every record carries the settings fingerprint; resuming with other settings would mix results
+  const { env, ...settings } = common;
+  const fingerprint = canonicalJson(settings);
+  const prior = store.records()[0] as Record<string, unknown> | undefined;
+  if (prior && prior.fingerprint !== fingerprint)
+    throw new Error(
+      `${study.resultsFile(experiment)} holds results of other settings (${describeDiff(prior, settings)}); delete it or use another --results folder`,
+    );
+  common = { ...common, fingerprint };
   study.writeManifest(experiment, conds.map((c) => c.key));
   const todo = conds.filter((c, i) => study.mine(i) && !store.has(c.key));
   const bar = new Progress(`${experiment} ${study.name}`, todo.length);
@@ -156,4 +166,9 @@ export async function runConditions<R extends { key: string }>(study: Study, exp
     bar.tick(1, c.key);
   }
   return store.records() as unknown as R[];
+}
+
+function describeDiff(prior: Record<string, unknown>, now: Record<string, unknown>): string {
+  const diffs = Object.keys(now).filter((k) => canonicalJson({ v: prior[k] ?? null }) !== canonicalJson({ v: now[k] ?? null }));
+  return diffs.length ? diffs.map((k) => `${k}: ${JSON.stringify(prior[k])} → ${JSON.stringify(now[k])}`).join('; ').slice(0, 300) : 'fingerprint differs';
 }

@@ -19,6 +19,8 @@ export interface StudyOptions {
   provider?: Provider;
   /** root of results/ (default: $DIRMAG_RESULTS, else results/ at the repo root) */
   resultsDir?: string;
+  /** small-model settings (scaled δ, fewer sentences and seeds); results go to results/<model>-quick/ */
+  quick?: boolean;
   /** `k/n`: run only the k-th of n disjoint parts of every sweep */
   shard?: { k: number; n: number };
 }
@@ -58,10 +60,19 @@ export class Study {
     return this.model.name;
   }
 
+  get quick(): boolean {
+    return !!this.opts.quick;
+  }
+
+  /** results folder name: the model's, with -quick for quick-mode runs */
+  private get folder(): string {
+    return this.quick ? `${this.name}-quick` : this.name;
+  }
+
   /** The crash-safe JSONL store of one experiment (per shard when sharded). */
   store(experiment: string): ResultStore {
     const s = this.opts.shard;
-    const file = resultsPath(this.name, s ? `${experiment}.shard-${s.k}-of-${s.n}` : experiment, this.opts.resultsDir ?? resultsDir());
+    const file = resultsPath(this.folder, s ? `${experiment}.shard-${s.k}-of-${s.n}` : experiment, this.opts.resultsDir ?? resultsDir());
     let st = this.stores.get(file);
     if (!st) {
       st = new ResultStore(file);
@@ -81,7 +92,7 @@ export class Study {
   }
 
   resultsFile(experiment: string): string {
-    return path.resolve(resultsPath(this.name, experiment, this.opts.resultsDir ?? resultsDir()));
+    return path.resolve(resultsPath(this.folder, experiment, this.opts.resultsDir ?? resultsDir()));
   }
 
   /** Whether condition number `index` (in a sweep's fixed order) belongs to this process's shard. */
