@@ -48,8 +48,13 @@ export function closest(name: string, candidates: string[]): string {
 
 function validatePlan(plan: Plan, cfg: ModelConfig, hooks: HookInfo[]): void {
   const names = hooks.map((h) => h.name);
-  for (const name of Object.keys(plan.hooks ?? {}))
-    if (!names.includes(name)) throw new PlanError(`unknown hook '${name}' for this ${cfg.modelType} model; did you mean '${closest(name, names)}'?`);
+  for (const name of Object.keys(plan.hooks ?? {})) {
+    if (names.includes(name)) continue;
+    const layer = /^blocks\.(\d+)\./.exec(name);
+    if (layer && Number(layer[1]) >= cfg.nLayers)
+      throw new PlanError(`hook '${name}': layer ${layer[1]} does not exist: this model has layers 0..${cfg.nLayers - 1}`);
+    throw new PlanError(`unknown hook '${name}' for this ${cfg.modelType} model; did you mean '${closest(name, names)}'?`);
+  }
   const p = plan.perturb;
   if (p) {
     if (!p.layers.length) throw new PlanError('perturbation has no layers');

@@ -36,22 +36,39 @@ export async function locateNonFinite(model: Model, plan: Plan, items: Item[], o
   const hookPos = (n: HookName) => names.indexOf(n);
   // 1. run-time inputs
   const inputs: { loc: NonFiniteLocation; order: number }[] = [];
-  const inputBad = (where: string, itemIdx: number, data: ArrayLike<number>, width: number, order: number) => {
-    const k = firstBad(data);
+  /** itemIdx < 0: a run-wide value; `keep(k)` false: an entry the plan ignores (unselected heads) */
+  const inputBad = (where: string, itemIdx: number, data: ArrayLike<number>, width: number, order: number, keep: (k: number) => boolean = () => true) => {
+    let k = -1;
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]) && keep(i)) { k = i; break; }
     if (k < 0) return;
-    const item = items[itemIdx]?.id ?? itemIdx;
+    const item = itemIdx >= 0 ? (items[itemIdx]?.id ?? itemIdx) : null;
     const position = width > 0 ? Math.floor(k / width) : null;
-    const message = `non-finite run-time input: ${where} holds ${data[k]} for item ${item}${position !== null ? ` at position ${position}` : ''}`;
-    inputs.push({ loc: { where, kind: 'input', item, position, value: data[k], message }, order });
+    const message = `non-finite run-time input: ${where} holds ${data[k]}${item !== null ? ` for item ${item}` : ''}${position !== null ? ` at position ${position}` : ''}`;
+    inputs.push({ loc: { where, kind: 'input', item: item ?? items[0]?.id ?? 0, position, value: data[k], message }, order });
+  };
+  /** for per-head patches: is flat index k of an unpadded hook tensor on a selected head? */
+  const onHeads = (hook: HookName, dims: number[]) => {
+    const iv = plan.hooks?.[hook];
+    const heads = iv && 'heads' in iv ? iv.heads : undefined;
+    if (!heads || dims.length !== 3) return () => true;
+    return hook.endsWith('hook_pattern')
+      ? (k: number) => heads.includes(Math.floor(k / (dims[1] * dims[2]))) // [H, L, L]
+      : (k: number) => heads.includes(Math.floor(k / dims[2]) % dims[1]); // [L, H, hd]
   };
   for (const [hook, per] of Object.entries(opts.patches ?? {}))
-    per.forEach((t, i) => t && inputBad(`patch value for '${hook}'`, i, t.data, t.data.length / Math.max(1, t.dims[0] ?? 1), hookPos(hook)));
-  for (const [hook, v] of Object.entries(opts.scales ?? {})) if (!Number.isFinite(v)) inputBad(`scale factor for '${hook}'`, 0, [v], 0, hookPos(hook));
-  for (const [hook, v] of Object.entries(opts.means ?? {})) inputBad(`mean for '${hook}'`, 0, v, 0, hookPos(hook));
+    per.forEach((t, i) => {
+      if (!t) return;
+      const pattern = hook.endsWith('hook_pattern');
+      // position: the token (row) for [L, ...] tensors, the query for patterns [H, L, L]
+      const width = pattern ? 0 : t.data.length / Math.max(1, t.dims[0] ?? 1);
+      inputBad(`patch value for '${hook}'`, i, t.data, width, hookPos(hook), onHeads(hook, t.dims));
+    });
+  for (const [hook, v] of Object.entries(opts.scales ?? {})) if (!Number.isFinite(v)) inputBad(`scale factor for '${hook}'`, -1, [v], 0, hookPos(hook));
+  for (const [hook, v] of Object.entries(opts.means ?? {})) inputBad(`mean for '${hook}'`, -1, v, 0, hookPos(hook));
   const pertPos = plan.perturb ? Math.min(...plan.perturb.layers.map((l) => hookPos(`blocks.${l}.${plan.perturb!.hook ?? 'hook_resid_post'}`))) : -1;
   opts.draws?.noise?.forEach((v, i) => inputBad('draws.noise', i, v, model.cfg.dModel, pertPos));
   opts.draws?.signs?.forEach((v, i) => inputBad('draws.signs', i, v, 1, pertPos));
-  if (plan.perturb && opts.delta !== undefined && !Number.isFinite(opts.delta)) inputBad('delta', 0, [opts.delta], 0, pertPos);
+  if (plan.perturb && opts.delta !== undefined && !Number.isFinite(opts.delta)) inputBad('delta', -1, [opts.delta], 0, pertPos);
   if (inputs.length) return inputs.sort((a, b) => a.order - b.order)[0].loc;
   // 2. every hook, in forward order
   const hooks: Record<HookName, Intervention> = { ...(plan.hooks ?? {}) };
