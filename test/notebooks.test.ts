@@ -6,7 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { ciEnvironment } from '../lib/src/notebooks/ci';
 import {
   executeNotebook,
   extractError,
@@ -68,7 +70,9 @@ test('there are notebooks to run', () => {
 
 for (const name of notebooks) {
   test(`notebook ${name} executes clean`, async () => {
-    const r = await executeNotebook(path.join(NB_DIR, name), { outDir: OUT_DIR, timeoutSec: TIMEOUT_SEC, repoRoot: ROOT });
+    const nb = path.join(NB_DIR, name);
+    const env = ciEnvironment(nb, fs.mkdtempSync(path.join(os.tmpdir(), 'dirmag-nb-')));
+    const r = await executeNotebook(nb, { outDir: OUT_DIR, timeoutSec: TIMEOUT_SEC, repoRoot: ROOT, env });
     assert.ok(r.ok, `${name} failed after ${r.seconds}s:\n${r.error}`);
     assert.ok(fs.existsSync(r.outputPath));
     const text = notebookOutputText(r.outputPath);

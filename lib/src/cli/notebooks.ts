@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, stringOpt } from './args';
+import { ciEnvironment } from '../notebooks/ci';
 import {
   DEFAULT_TIMEOUT_SEC,
   executeAll,
@@ -23,13 +24,14 @@ import {
 export const summary = 'execute notebooks/*.ipynb headlessly (tslab kernel via nbconvert)';
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['install-kernel', 'help']);
+  const args = parseArgs(argv, ['install-kernel', 'help', 'ci']);
   if (args.options.help) {
     process.stdout.write(
       'usage: dirmag notebooks [--only NAME[,NAME]] [--timeout SEC] [--dir DIR] [--install-kernel]\n' +
         '  --only NAME       notebook file name, stem or prefix (e.g. 00_smoke or 00)\n' +
         `  --timeout SEC     per-cell timeout (default ${DEFAULT_TIMEOUT_SEC})\n` +
         '  --dir DIR         notebook folder (default <repo>/notebooks)\n' +
+        '  --ci              small CI models and quick settings (notebook metadata dirmag.ci_model), outputs under .cache/ci\n' +
         '  --install-kernel  only write the tslab kernel spec into <repo>/.jupyter and exit\n',
     );
     return 0;
@@ -62,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
     repoRoot,
     only,
     timeoutSec,
+    envFor: args.options.ci ? (nb) => ciEnvironment(nb, path.join(repoRoot, '.cache', 'ci')) : undefined,
     onResult: (r) => {
       const where = path.relative(process.cwd(), r.outputPath) || r.outputPath;
       const head = `${r.ok ? 'ok  ' : 'FAIL'}  ${r.name.padEnd(width)}  ${r.seconds.toFixed(1).padStart(6)}s`;

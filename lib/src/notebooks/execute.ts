@@ -226,6 +226,8 @@ export function selectNotebooks(names: string[], only?: string): string[] {
 }
 
 export interface ExecuteAllOptions extends Omit<ExecuteOptions, 'outDir'> {
+  /** extra environment per notebook (e.g. ciEnvironment) */
+  envFor?: (notebook: string) => Record<string, string>;
   /** default `<dir>/executed` */
   outDir?: string;
   /** see selectNotebooks */
@@ -243,7 +245,8 @@ export async function executeAll(dir?: string, opts: ExecuteAllOptions = {}): Pr
   const runs: NotebookRun[] = [];
   for (const name of names) {
     const notebook = path.join(nbDir, name);
-    const r = await executeNotebook(notebook, { ...opts, repoRoot, outDir });
+    const env = { ...opts.env, ...opts.envFor?.(notebook) };
+    const r = await executeNotebook(notebook, { ...opts, env, repoRoot, outDir });
     const run = { ...r, name, notebook };
     runs.push(run);
     opts.onResult?.(run);

@@ -17,3 +17,4 @@ export {
   writeNbconvertConfig,
 } from './execute';
 export type { ExecuteAllOptions, ExecuteOptions, ExecuteResult, NotebookRun } from './execute';
+export { ciEnvironment, ciModel } from './ci';
