@@ -17,3 +17,4 @@ export * as experiments from './experiments';
 export { Progress } from './util/progress';
 export { repoRoot, resultsDir, figuresDir, tablesDir } from './util/paths';
 export { perturbTensor } from './engine/perturb-tensor';
+export * as report from './report';

@@ -8,6 +8,7 @@ type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Pro
 
 const COMMANDS: Record<string, Command> = {
   'verify-golden': { summary: 'recompute a golden fixture folder with the engine and compare', load: () => import('./verify-golden') },
+  reproduce: { summary: 'run every experiment, write tables/, figures/ and REPORT.md (the main job)', load: () => import('./reproduce') },
   sweep: { summary: 'E1: loss damage of magnitude vs angle perturbations over δ and seeds', load: () => import('./sweep') },
   blimp: { summary: 'E2: BLiMP accuracy under each perturbation (--variants: baseline readings)', load: () => import('./blimp') },
   merge: { summary: 'combine the --shard k/n result files of one experiment (gaps and conflicts fail)', load: () => import('./merge') },

@@ -1,0 +1,29 @@
+/** dirmag reproduce: the README's main job — every implemented experiment, tables, figures, REPORT.md. */
+import { mainStep } from '../report/main-step';
+import { reproduce } from '../report/reproduce';
+import { Step } from '../report/step';
+import { parseArgs, stringOpt } from './args';
+import { STUDY_HELP, openStudy } from './study-args';
+
+export const HELP = `usage: dirmag reproduce --model ID|DIR [--device cpu|cuda] [--quick] [options]
+${STUDY_HELP}
+  --no-figures        skip figure export (no Chromium)
+  --report PATH       where to write the report (default REPORT.md at the repo root)
+
+Runs every implemented experiment with the published settings (resuming from results/), then writes
+tables/<model>/, figures/<model>/ and REPORT.md (REPORT-<model>-quick.md in quick mode).`;
+
+/** The steps, in the order of the original notebook. */
+export async function allSteps(): Promise<Step[]> {
+  return [mainStep];
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['quick', 'help', 'no-figures']);
+  if (args.options.help) return void console.log(HELP), 0;
+  const study = await openStudy(args);
+  const { runs } = await reproduce(study, { steps: await allSteps(), noFigures: !!args.options['no-figures'], reportPath: stringOpt(args, 'report') });
+  study.close();
+  for (const r of runs) console.log(`${r.error ? 'FAIL' : 'ok  '} ${r.step} (${r.seconds.toFixed(1)} s)${r.error ? `: ${r.error}` : ''}`);
+  return runs.some((r) => r.error) ? 1 : 0;
+}

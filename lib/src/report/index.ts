@@ -1,0 +1,6 @@
+/** dirmag reproduce: steps, published numbers, computed verdicts, REPORT.md. */
+export * from './verdict';
+export * from './step';
+export * from './published-main';
+export * from './main-step';
+export * from './reproduce';

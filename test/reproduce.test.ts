@@ -1,0 +1,45 @@
+/**
+ * Issue 4's CI check: `dirmag reproduce --quick` on the small pretrained stories260k model writes
+ * every figure format, every table format and a REPORT.md whose verdicts say "not comparable"
+ * rather than pretending; verdict logic on known inputs.
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { verdict } from '../lib/src/report/verdict';
+
+const SHARED = process.env.DIRMAG_SHARED ?? path.resolve(__dirname, '../../shared');
+const CLI = path.resolve(__dirname, '../lib/bin/dirmag.js');
+
+test('verdicts are computed from the numbers', () => {
+  assert.equal(verdict({ value: 1 }, { value: 1 }, false), 'not comparable (different model or settings)');
+  assert.equal(verdict({ value: 1 }, null, true), 'not run');
+  assert.equal(verdict(null, { value: 1 }, true), 'new (not in the original)');
+  assert.equal(verdict({ value: 281 }, { value: 281 }, true), 'identical');
+  // SE = popstd·√(n/(n−1))/√n: both 0.1·√(5/4)/√5 = 0.05 → combined 0.0707; Δ = 0.1 → |z| = 1.4
+  assert.match(verdict({ value: 1, std: 0.1, n: 5 }, { value: 1.1, std: 0.1, n: 5 }, true), /^consistent \(\|z\| = 1\.4/);
+  assert.match(verdict({ value: 1, std: 0.1, n: 5 }, { value: 1.3, std: 0.1, n: 5 }, true), /^differs \(\|z\| = 4\.2/);
+  assert.match(verdict({ value: 42.87 }, { value: 40 }, true), /^differs \(relative difference 6\.7%/);
+});
+
+test('reproduce --quick writes figures, tables and an honest REPORT.md', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'dirmag-repro-'));
+  const env = { ...process.env, DIRMAG_RESULTS: path.join(out, 'results'), DIRMAG_FIGURES: path.join(out, 'figures'), DIRMAG_TABLES: path.join(out, 'tables'), DIRMAG_PROGRESS: '0' };
+  const report = path.join(out, 'REPORT.md');
+  execFileSync('node', [CLI, 'reproduce', '--quick', '--model', path.join(SHARED, 'models/stories260k-hf'), '--report', report], { env });
+  const figs = fs.readdirSync(path.join(out, 'figures/stories260k-hf-quick'));
+  for (const ext of ['svg', 'pdf', 'png']) assert.ok(figs.includes(`figure1_dissociation.${ext}`), `figure1 .${ext}`);
+  const tabs = fs.readdirSync(path.join(out, 'tables/stories260k-hf-quick'));
+  for (const t of ['table1_loss_damage', 'cell6_statistics', 'table2_blimp_sum', 'robustness'])
+    for (const ext of ['md', 'html', 'tex', 'csv']) assert.ok(tabs.includes(`${t}.${ext}`), `${t}.${ext}`);
+  assert.ok(tabs.includes('statistics_summary.txt'));
+  const text = fs.readFileSync(report, 'utf8');
+  assert.match(text, /Comparability:\*\* quick mode/);
+  assert.match(text, /\| E1 angular damage, δ=5 \| 3\.757 ± 0\.060 \| [0-9.]+ ± [0-9.]+ \(n=2\) \| not comparable/);
+  assert.doesNotMatch(text, /\| E1 [^|]+\| [^|]+\| [^|]+\| (consistent|identical)/, 'no E1 number of another model is called consistent');
+  assert.match(text, /provider \*\*cpu\*\*/);
+  assert.match(fs.readFileSync(path.join(out, 'tables/stories260k-hf-quick/table1_loss_damage.tex'), 'utf8'), /\\toprule/);
+});
