@@ -1,0 +1,209 @@
+/**
+ * B2 "Norm interference" (issue 9.2): perturb only the L2 norms of one kind of vector at layer L by
+ * per-row factors 1 ± ε (random sign per row) and count how often each head's attention argmax key
+ * switches ("circuit collapse"), at L itself (local) and in every later layer (downstream).
+ *
+ * Targets (each applied exactly: clean capture → factors in TypeScript → patch):
+ *   resid_pre — per token, before ln1: the pre-attention norm removes a per-token rescale (up to ε),
+ *               but the residual stream carries it on to later layers;
+ *   ln1_out   — per token, ln1.hook_normalized (after the norm, before the q/k/v projections);
+ *   q, k, v   — per token and head, hook_q/_k/_v (after rotary; k and v have the KV heads).
+ * Known answers: a positive factor on a query row scales that row's scores, so q never switches a
+ * local argmax; v does not enter the local pattern at all; ε = 0 switches nothing anywhere.
+ */
+import { Item, Tensor } from '../../engine/types';
+import { Study } from '../study';
+import { SEED } from '../settings';
+import { checkLayers, runConditions, wikitextItems, Condition } from '../runs';
+import { countSwitches, mean, rows, scaleRows, signedFactors } from './geometry';
+
+export type InterferenceTarget = 'resid_pre' | 'ln1_out' | 'q' | 'k' | 'v';
+export const INTERFERENCE_TARGETS: readonly InterferenceTarget[] = ['resid_pre', 'ln1_out', 'q', 'k', 'v'];
+
+export function targetHook(target: InterferenceTarget, layer: number): string {
+  return target === 'resid_pre' ? `blocks.${layer}.hook_resid_pre` : target === 'ln1_out' ? `blocks.${layer}.ln1.hook_normalized` : `blocks.${layer}.attn.hook_${target}`;
+}
+
+/** Whether the perturbation passes through the pre-attention norm before it reaches q/k/v. */
+export function throughNorm(target: InterferenceTarget): boolean {
+  return target === 'resid_pre';
+}
+
+export interface InterferenceSettings {
+  experiment: string;
+  layers: number[];
+  targets: InterferenceTarget[];
+  /** relative norm perturbations ε (factor 1 ± ε); 0 is the no-op control */
+  eps: number[];
+  seeds: number;
+  sentences: number;
+  seed: number;
+  wikitextFile?: string;
+}
+
+export function interferenceSettings(study: Study, opts: Partial<InterferenceSettings> & { quick?: boolean } = {}): InterferenceSettings {
+  const quick = opts.quick ?? study.quick;
+  const layers = opts.layers ?? Array.from({ length: study.model.cfg.nLayers }, (_, i) => i);
+  checkLayers(study, layers);
+  const eps = opts.eps ?? (quick ? [0, 0.02, 0.05, 0.1] : [0, 0.01, 0.02, 0.05, 0.1]);
+  for (const e of eps) if (!(e >= 0 && e < 1)) throw new Error(`ε = ${e}: need 0 ≤ ε < 1 (factors 1 ± ε stay positive)`);
+  const targets = opts.targets ?? [...INTERFERENCE_TARGETS];
+  for (const t of targets) if (!INTERFERENCE_TARGETS.includes(t)) throw new Error(`unknown target '${t}' (${INTERFERENCE_TARGETS.join(', ')})`);
+  return {
+    experiment: opts.experiment ?? 'B2-interference',
+    layers,
+    targets,
+    eps,
+    seeds: opts.seeds ?? (quick ? 1 : 3),
+    sentences: opts.sentences ?? (quick ? 16 : 64),
+    seed: opts.seed ?? SEED,
+    wikitextFile: opts.wikitextFile,
+  };
+}
+
+export interface InterferenceRecord {
+  key: string;
+  target: InterferenceTarget;
+  eps: number;
+  seedIndex: number;
+  layer: number;
+  /** query rows per head that could switch (t ≥ 1, summed over sentences) */
+  rows: number;
+  /** [l − layer][head]: fraction of rows whose argmax key switched, for l = layer … nLayers−1 */
+  switches: number[][];
+  /** [l − layer][head]: mean total-variation distance between clean and perturbed rows */
+  tv: number[][];
+  seconds: number;
+  [k: string]: unknown;
+}
+
+export function interferenceKey(target: InterferenceTarget, eps: number, seedIndex: number, layer: number): string {
+  return `${target}|e${eps}|s${seedIndex}|L${layer}`;
+}
+
+const patternHook = (l: number) => `blocks.${l}.attn.hook_pattern`;
+
+/** Per-row factors for one item's target tensor: per token for [T, D], per (token, head) for [T, H, hd]. */
+export function interferenceFactors(t: Tensor, eps: number, key: (string | number)[]): Float32Array {
+  return signedFactors(rows(t), eps, ...key);
+}
+
+export async function runInterference(study: Study, s: InterferenceSettings): Promise<InterferenceRecord[]> {
+  const { items, source } = await wikitextItems(study, s.sentences, s.wikitextFile);
+  if (!items.length) throw new Error('the sentence set is empty');
+  const n = study.model.cfg.nLayers;
+  const allPatterns = Object.fromEntries(Array.from({ length: n }, (_, l) => [patternHook(l), { kind: 'capture' as const }]));
+  let cleanPatterns: Tensor[][] | undefined; // [layer][item]
+  const patterns = async () => {
+    if (!cleanPatterns) {
+      const res = await study.model.run({ outputs: [], hooks: allPatterns }, items);
+      cleanPatterns = Array.from({ length: n }, (_, l) => res.items.map((it) => it.captures[patternHook(l)]));
+    }
+    return cleanPatterns;
+  };
+  const targetCache = new Map<string, Tensor[]>();
+  const cleanTarget = async (target: InterferenceTarget, layer: number) => {
+    const h = targetHook(target, layer);
+    if (!targetCache.has(h)) {
+      targetCache.clear(); // conditions run layer by layer: keep one layer's tensors
+      const hooks = Object.fromEntries(s.targets.map((t) => [targetHook(t, layer), { kind: 'capture' as const }]));
+      const res = await study.model.run({ outputs: [], hooks }, items);
+      for (const t of s.targets) targetCache.set(targetHook(t, layer), res.items.map((it) => it.captures[targetHook(t, layer)]));
+    }
+    return targetCache.get(h)!;
+  };
+  const common = { experiment: s.experiment, settings: { layers: s.layers, targets: s.targets, eps: s.eps, seeds: s.seeds, seed: s.seed }, sentences: items.length, dataSource: source, env: study.environment() };
+  const conds: Condition<InterferenceRecord>[] = [];
+  for (const layer of s.layers)
+    for (const target of s.targets)
+      for (const eps of s.eps)
+        for (let si = 0; si < s.seeds; si++)
+          conds.push({ key: interferenceKey(target, eps, si, layer), run: async () => interferenceRecord(study, s, items, await patterns(), await cleanTarget(target, layer), target, eps, si, layer) });
+  return runConditions(study, s.experiment, conds, common);
+}
+
+async function interferenceRecord(study: Study, s: InterferenceSettings, items: Item[], clean: Tensor[][], cleanT: Tensor[], target: InterferenceTarget, eps: number, seedIndex: number, layer: number): Promise<InterferenceRecord> {
+  const t0 = performance.now();
+  const n = study.model.cfg.nLayers;
+  const hook = targetHook(target, layer);
+  const patches = cleanT.map((t, i) => scaleRows(t, interferenceFactors(t, eps, [s.experiment, target, eps, s.seed + seedIndex, items[i].id, layer])));
+  const hooks: Record<string, { kind: 'capture' } | { kind: 'patch' }> = { [hook]: { kind: 'patch' } };
+  for (let l = layer; l < n; l++) hooks[patternHook(l)] = { kind: 'capture' };
+  const res = await study.model.run({ outputs: [], hooks }, items, { patches: { [hook]: patches } });
+  const switches: number[][] = [], tv: number[][] = [];
+  let totalRows = 0;
+  for (let l = layer; l < n; l++) {
+    const H = clean[l][0].dims[0];
+    const sw = new Array<number>(H).fill(0), d = new Array<number>(H).fill(0);
+    let rowsL = 0;
+    res.items.forEach((it, i) => {
+      const c = countSwitches(clean[l][i], it.captures[patternHook(l)]);
+      for (let h = 0; h < H; h++) {
+        sw[h] += c.switches[h];
+        d[h] += c.tv[h];
+      }
+      rowsL += c.rows;
+    });
+    totalRows = rowsL;
+    switches.push(sw.map((x) => (rowsL ? x / rowsL : 0)));
+    tv.push(d.map((x) => (rowsL ? x / rowsL : 0)));
+  }
+  return { key: interferenceKey(target, eps, seedIndex, layer), target, eps, seedIndex, layer, rows: totalRows, switches, tv, seconds: (performance.now() - t0) / 1000 };
+}
+
+export interface InterferenceCurve {
+  target: InterferenceTarget;
+  eps: number;
+  /** mean over perturbed layers, heads and seeds of the local (same-layer) switch rate */
+  local: number;
+  /** largest local switch rate of any (layer, head), averaged over seeds */
+  localMax: number;
+  /** mean over perturbed layers (with a later layer), later layers, heads and seeds */
+  downstream: number;
+  /** mean local total-variation distance */
+  localTv: number;
+}
+
+export interface InterferenceSummary {
+  layers: number[];
+  eps: number[];
+  targets: InterferenceTarget[];
+  rows: number;
+  curves: InterferenceCurve[];
+  /** target → ε → [layer][head] local switch rate, mean over seeds */
+  heads: Record<string, Record<string, number[][]>>;
+}
+
+export function summarizeInterference(records: InterferenceRecord[]): InterferenceSummary {
+  if (!records.length) throw new Error('no interference records');
+  const targets = [...new Set(records.map((r) => r.target))];
+  const eps = [...new Set(records.map((r) => r.eps))].sort((a, b) => a - b);
+  const layers = [...new Set(records.map((r) => r.layer))].sort((a, b) => a - b);
+  const curves: InterferenceCurve[] = [];
+  const heads: InterferenceSummary['heads'] = {};
+  for (const target of targets)
+    for (const e of eps) {
+      const rs = records.filter((r) => r.target === target && r.eps === e);
+      if (!rs.length) continue;
+      const perLayer = layers.map((l) => {
+        const byL = rs.filter((r) => r.layer === l);
+        const H = byL[0]?.switches[0].length ?? 0;
+        return Array.from({ length: H }, (_, h) => mean(byL.map((r) => r.switches[0][h])));
+      });
+      (heads[target] ??= {})[String(e)] = perLayer;
+      const down = rs.filter((r) => r.switches.length > 1).map((r) => mean(r.switches.slice(1).flat()));
+      curves.push({
+        target,
+        eps: e,
+        local: mean(rs.map((r) => mean(r.switches[0]))),
+        localMax: Math.max(...perLayer.flat()),
+        downstream: down.length ? mean(down) : 0,
+        localTv: mean(rs.map((r) => mean(r.tv[0]))),
+      });
+    }
+  return { layers, eps, targets, rows: records[0].rows, curves, heads };
+}
+
+export function curveAt(s: InterferenceSummary, target: InterferenceTarget, eps: number): InterferenceCurve | undefined {
+  return s.curves.find((c) => c.target === target && c.eps === eps);
+}
