@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { Study } from '../lib/src/experiments/study';
 import { runSweep, sweepSettings, SweepRecord } from '../lib/src/experiments/e1-sweep';
 import { summarizeE1 } from '../lib/src/experiments/e1-stats';
@@ -59,6 +59,34 @@ test('E1 sweep as 3 shards merged equals the unsharded run; a rerun resumes with
   const before = fs.readFileSync(file, 'utf8');
   execFileSync('node', [CLI, ...args, '--results', whole]);
   assert.equal(fs.readFileSync(file, 'utf8'), before);
+});
+
+test('a sweep killed with SIGKILL mid-run and started again equals an uninterrupted run', async () => {
+  const whole = tmp();
+  const killed = tmp();
+  const args = ['sweep', '--model', STORIES, '--quick', '--seeds', '3', '--deltas', '1,2,5,10'];
+  execFileSync('node', [CLI, ...args, '--results', whole]);
+  const file = path.join(killed, 'stories260k-hf-quick/E1.jsonl');
+  const child = spawn('node', [CLI, ...args, '--results', killed], { stdio: 'ignore' });
+  // kill once a few conditions are stored (but not all 25)
+  await new Promise<void>((resolve, reject) => {
+    const t0 = Date.now();
+    const poll = setInterval(() => {
+      const n = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').length - 1 : 0;
+      if (n >= 4) {
+        child.kill('SIGKILL');
+        clearInterval(poll);
+        resolve();
+      } else if (Date.now() - t0 > 60_000) reject(new Error('sweep child wrote nothing in 60 s'));
+    }, 5);
+  });
+  await new Promise((r) => child.on('exit', r));
+  const partial = parseResultsFile(file).records.length;
+  assert.ok(partial >= 4 && partial < 25, `killed after ${partial} records`);
+  execFileSync('node', [CLI, ...args, '--results', killed]);
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  assert.equal(new Set(lines.map((l) => JSON.parse(l).key)).size, lines.length, 'no duplicate keys');
+  assert.deepEqual(stable(file), stable(path.join(whole, 'stories260k-hf-quick/E1.jsonl')));
 });
 
 test('merge reports a gap when a shard is missing', () => {
