@@ -1,0 +1,192 @@
+/**
+ * Cross-model replication (issue 8): registry consistency with the architectures' configs, BOS
+ * expectations, the memory plan's refusal, the summary table and Figure 3 from synthetic records,
+ * and every runner in quick mode on its tiny checkpoint with resumable records.
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseConfig } from '../lib/src/models/config';
+import { Checkpoint } from '../lib/src/models/weights';
+import { loadTokenizer } from '../lib/src/data';
+import { Study } from '../lib/src/experiments/study';
+import { tinyCheckpoint } from '../lib/src/experiments/tiny';
+import { SweepRecord } from '../lib/src/experiments/e1-sweep';
+import { tableCells } from '../lib/src/tables';
+import * as C from '../lib/src/experiments/crossmodel';
+
+const SHARED = process.env.DIRMAG_SHARED ?? path.resolve(__dirname, '../../shared');
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'dirmag-cm-'));
+process.env.DIRMAG_PROGRESS = '0';
+const fixtureCfg = (c: string) => parseConfig(JSON.parse(fs.readFileSync(path.join(SHARED, 'fixtures/hf', c, 'config.json'), 'utf8')));
+
+test('registry: every entry is consistent with its architecture and the published cell', () => {
+  const keys = C.CROSSMODEL_REGISTRY.map((e) => e.key);
+  assert.deepEqual(keys, ['pythia-410m', 'pythia-1.4b', 'opt-1.3b', 'tinyllama-1.1b-chat', 'opt-iml-1.3b', 'zephyr-7b-beta']);
+  for (const e of C.CROSSMODEL_REGISTRY) {
+    const a = e.arch;
+    assert.equal(a.dModel % a.nHeads, 0, e.key);
+    assert.equal(a.nHeads % a.nKvHeads, 0, e.key);
+    assert.ok(e.layers.every((l, i) => l >= 0 && l < a.nLayers && (i === 0 || l === e.layers[i - 1] + 1)), `${e.key}: layers`);
+    assert.deepEqual(e.layers, a.nLayers === 24 && e.originalDtype === 'float32' ? [8, 9, 10, 11, 12, 13, 14, 15] : e.layers);
+    if (['tinyllama-1.1b-chat', 'opt-iml-1.3b', 'zephyr-7b-beta'].includes(e.key)) assert.deepEqual(e.layers, [4, 5, 6, 7]);
+    assert.equal(e.legacyIters, { 'zephyr-7b-beta': 12, 'tinyllama-1.1b-chat': 15, 'opt-iml-1.3b': 15 }[e.key] ?? 20, `${e.key}: bisection iterations`);
+    assert.ok(C.PUBLISHED_CROSSMODEL[e.key], `${e.key}: published numbers`);
+    // architecture facts agree with the tiny fixture of the same family (Mistral = Llama blocks)
+    const f = fixtureCfg(e.tinyCase);
+    assert.equal(f.modelType, a.modelType === 'mistral' ? 'llama' : a.modelType, e.key);
+    assert.equal(f.norm, a.norm, `${e.key}: norm`);
+    assert.equal(f.parallelResidual, a.parallelResidual, `${e.key}: residual layout`);
+    assert.equal(f.nKvHeads < f.nHeads, a.nKvHeads < a.nHeads, `${e.key}: GQA`);
+    if (e.originalDtype === 'float16' || e.checkpointDtype !== 'float32') assert.ok(e.notes.length > 0);
+    const scaled = C.scaledLayers(e, f.nLayers);
+    assert.ok(scaled.length >= 1 && scaled.every((l) => l >= 0 && l < f.nLayers), `${e.key}: scaled layers ${scaled}`);
+    assert.deepEqual(C.scaledLayers(e, a.nLayers), e.layers);
+  }
+  const r = (k: string) => C.registryEntry(k);
+  assert.deepEqual([r('E8').loss.seedOffset, r('E8').entropy!.seedOffset, r('E10').loss.seedOffset, r('E10').repair!.seedOffset], [700, 800, 1000, 1100]);
+  for (const k of ['E12', 'E13', 'Zephyr']) assert.equal(r(k).loss.seedOffset, 0);
+  assert.deepEqual([r('E8').loss.deltas, r('E10').loss.deltas, r('E12').loss.deltas], [[2, 5, 10], [2, 5, 10], [1, 2, 5]]);
+  assert.deepEqual([r('E8').loss.sentences.n, r('E8').entropy!.sentences.n, r('E12').loss.sentences], [100, 50, { source: 'e12', n: 50 }]);
+  assert.throws(() => C.registryEntry('E99'), /unknown cross-model experiment 'E99'/);
+});
+
+test('paramCount matches the tensors of every fixture and the published sizes', () => {
+  for (const c of ['gpt_neox_parallel', 'gpt_neox_sequential', 'llama_gqa', 'opt', 'gpt2']) {
+    const dir = path.join(SHARED, 'fixtures/hf', c);
+    const ck = Checkpoint.open(dir);
+    const total = ck.names().reduce((s, n) => s + ck.shape(n).reduce((a, b) => a * b, 1), 0);
+    assert.equal(C.paramCount(C.archFactsOf(fixtureCfg(c))), total, c);
+  }
+  const b = (k: string) => C.paramCount(C.registryEntry(k).arch) / 1e9;
+  assert.ok(Math.abs(b('pythia-1.4b') - 1.414) < 0.01, `${b('pythia-1.4b')}`);
+  assert.ok(Math.abs(b('tinyllama-1.1b-chat') - 1.1) < 0.01, `${b('tinyllama-1.1b-chat')}`);
+  assert.ok(Math.abs(b('zephyr-7b-beta') - 7.24) < 0.01, `${b('zephyr-7b-beta')}`);
+});
+
+test('BOS: read from the tokenizer, compared with the registry expectation', async () => {
+  const stories = await loadTokenizer(path.join(SHARED, 'models/stories260k-hf'));
+  for (const k of ['tinyllama-1.1b-chat', 'zephyr-7b-beta']) assert.ok(C.checkBos(C.registryEntry(k), stories).ok, k);
+  const pythia = await loadTokenizer(path.join(SHARED, 'models/pythia-tokenizer'));
+  assert.ok(C.checkBos(C.registryEntry('pythia-1.4b'), pythia).ok);
+  const opt = C.checkBos(C.registryEntry('opt-1.3b'), stories);
+  assert.equal(opt.ok, false);
+  assert.match(opt.message, /prepends '<s>' \(ids 1\) but OPT-1\.3B's prepends '<\/s>'/);
+});
+
+test('memory plan: refuses with needed vs available; 7B fits one 80 GB GPU with 2 sessions', async () => {
+  const z = C.registryEntry('zephyr-7b-beta');
+  const plan = C.planMemory(z.arch, { checkpointDtype: 'bfloat16', available: { bytes: 8 * C.GiB, source: 'injected' }, label: 'Zephyr-7B-β' });
+  assert.equal(plan.ok, false);
+  assert.throws(() => C.requireMemory(plan), (e: Error) => e instanceof C.MemoryPlanError && /Zephyr-7B-β on cpu does not fit: needs ≈ 3\d\.\d\d GiB .*available 8\.00 GiB \(injected\)/.test(e.message));
+  const gpu = C.planMemory(z.arch, { provider: 'cuda', checkpointDtype: 'bfloat16', gpuMemoryGiB: 80 });
+  assert.ok(gpu.ok);
+  assert.equal(gpu.maxSessions, 2);
+  assert.equal(gpu.available.source, '--gpu-memory');
+  const one = C.estimateMemory(z.arch, { provider: 'cuda', checkpointDtype: 'bfloat16', sessions: 1 });
+  assert.ok(one.weightBytes / C.GiB > 26.9 && one.weightBytes / C.GiB < 27.1);
+  assert.ok(one.peakBytes < 80e9);
+  assert.equal(C.availableMemory('cuda', { nvidiaSmi: () => '40960\n' }).bytes, 40 * C.GiB);
+  assert.equal(C.availableMemory('cuda', { nvidiaSmi: () => null }).bytes, null);
+  // a runner refuses before any work: no results file appears
+  const dir = tmp();
+  const study = await Study.open({ model: tinyCheckpoint('llama_bf16'), quick: true, resultsDir: dir });
+  await assert.rejects(C.runCrossModel('E12', study, { memory: { available: { bytes: 1024, source: 'injected' } } }), (e: Error) => e instanceof C.MemoryPlanError && /available 0\.00 GiB \(injected\)/.test(e.message));
+  assert.equal(fs.existsSync(study.resultsFile('E12')), false);
+  study.close();
+});
+
+/** synthetic loss records: baseline 4 on 2 sentences, damages given per seed */
+function lossRecords(rows: { delta: number; ang: number[]; mag: number[] }[]): SweepRecord[] {
+  const recs: SweepRecord[] = [{ key: 'baseline', kind: 'baseline', losses: [3.5, 4.5], loss: 4, seconds: 0 }];
+  for (const r of rows)
+    for (const [mode, dm] of [['angle_legacy/legacy', r.ang], ['magnitude', r.mag]] as const)
+      dm.forEach((d, s) => recs.push({ key: `s${s}|d${r.delta}|${mode}`, kind: 'condition', seedIndex: s, delta: r.delta, publishedDelta: r.delta, mode, losses: [3.5 + d, 4.5 + d], loss: 4 + d, seconds: 0 }));
+  return recs;
+}
+
+test('summary table and Figure 3 are computed from records (exact cells)', () => {
+  const a = C.registryEntry('pythia-1.4b'), b = C.registryEntry('tinyllama-1.1b-chat');
+  const repair: C.RepairRecord[] = [{ key: 'baseline', kind: 'baseline', losses: [4, 4], loss: 4, seconds: 0 }];
+  const add = (mode: string, s: number, repaired: boolean, loss: number) => repair.push({ key: `${mode}${s}${repaired}`, kind: 'condition', mode, seedIndex: s, repaired, losses: [loss, loss], loss, seconds: 0 });
+  add('angle_legacy/legacy', 0, false, 6); add('angle_legacy/legacy', 0, true, 5.5); add('angle_legacy/legacy', 1, false, 6); add('angle_legacy/legacy', 1, true, 5);
+  add('magnitude', 0, false, 5); add('magnitude', 0, true, 4.9); add('magnitude', 1, false, 5); add('magnitude', 1, true, 4.7);
+  const inputs: C.CrossModelInput[] = [
+    { entry: a, info: { norm: 'layernorm', parallelResidual: true, checkpointDtype: 'float16', layers: [8, 9, 10, 11, 12, 13, 14, 15] }, loss: lossRecords([{ delta: 2, ang: [1.0, 1.2], mag: [0.1, 0.1] }, { delta: 5, ang: [2, 2], mag: [1, 1] }, { delta: 10, ang: [3, 3], mag: [3, 3] }]), repair },
+    { entry: b, info: { norm: 'rmsnorm', parallelResidual: false, checkpointDtype: 'bfloat16', layers: [4, 5, 6, 7] }, loss: lossRecords([{ delta: 1, ang: [0.1, 0.1], mag: [0.5, 0.5] }, { delta: 2, ang: [1, 1], mag: [4, 4] }, { delta: 5, ang: [6, 6], mag: [5, 5] }]) },
+  ];
+  const rows = C.crossModelSummary(inputs);
+  assert.equal(rows.length, 6);
+  const cells = tableCells(C.crossModelTable(rows));
+  assert.deepEqual(cells.header, ['model', 'norm', 'residual', 'dtype (orig → ours)', 'layers', 'seeds / sentences', 'δ', 'angular damage', 'magnitude damage', 'ratio', 'p one-sided (seeds)', 'published ratio', 'ΔH ang / mag', 'attn repair % ang / mag']);
+  assert.deepEqual(cells.rows[0], ['Pythia-1.4B', 'LayerNorm', 'parallel', 'fp32 → fp32', '8–15', '2 / 2', '2', '1.100 ± 0.100', '0.100 ± 0.000', '11.00', cells.rows[0][10], '56.81', '—', '37.5 / 20.0']);
+  assert.deepEqual(cells.rows[4].slice(0, 10), ['TinyLlama-1.1B-Chat', 'RMSNorm', 'sequential', 'fp16 → fp32', '4–7', '2 / 2', '2', '1.000 ± 0.000', '4.000 ± 0.000', '0.25']);
+  assert.equal(cells.rows[4][11], '0.20');
+  // recovery: R-pooled-baseline, seeds (6−5.5)/2 = 25%, (6−5)/2 = 50% → 37.5; magnitude 10%, 30% → 20
+  const rep = C.summarizeRepair(repair);
+  assert.deepEqual(rep.angular.recovery.map((x) => +x.toFixed(6)), [25, 50]);
+  const fig = C.figure3FromResults(inputs, [2, 5, 10]);
+  const bars = fig.data.filter((t) => t.xaxis === 'x');
+  assert.equal(bars.length, 1, 'only Pythia-1.4B has δ = 2, 5, 10');
+  assert.deepEqual((bars[0].y as number[]).map((x) => +x.toFixed(4)), [11, 2, 1]);
+  assert.deepEqual(fig.data.filter((t) => t.xaxis === 'x2').map((t) => +(t.y as number[])[0].toFixed(4)), [37.5, 20]);
+  const both = C.figure3FromResults(inputs, [2, 5]);
+  assert.deepEqual(both.data.filter((t) => t.xaxis === 'x').map((t) => t.name), ['Pythia-1.4B', 'TinyLlama-1.1B-Chat']);
+  assert.throws(() => C.figure3FromResults(inputs, [20]), /no model has loss results at δ = 20/);
+});
+
+test('entropy summary: ΔH per seed against the baseline, one-sided paired t', () => {
+  const rec = (key: string, kind: 'baseline' | 'condition', mode: string | undefined, s: number | undefined, e: number): C.EntropyRecord => ({ key, kind, mode, seedIndex: s, perSentence: [e], perLayer: [e, e], entropy: e, seconds: 0 });
+  const s = C.summarizeEntropy([rec('b', 'baseline', undefined, undefined, 1), rec('a0', 'condition', 'angle_legacy/legacy', 0, 1.2), rec('a1', 'condition', 'angle_legacy/legacy', 1, 1.4), rec('m0', 'condition', 'magnitude', 0, 1.1), rec('m1', 'condition', 'magnitude', 1, 1.1)]);
+  assert.deepEqual(s.deltaAngle.perSeed.map((x) => +x.toFixed(6)), [0.2, 0.4]);
+  assert.ok(Math.abs(s.ratio - 3) < 1e-6);
+  assert.ok(s.pOneSided < 0.5);
+  assert.ok(Math.abs(C.patternEntropy(Float32Array.of(1, 0, 0.5, 0.5), 1, 2) - Math.log(2) / 2) < 1e-6);
+});
+
+const RUNNERS: [string, string, string[]][] = [
+  ['E8', 'gpt_neox_parallel_fp16', ['E8', 'E8-entropy']],
+  ['E10', 'opt', ['E10', 'E10-repair']],
+  ['E12', 'llama_bf16', ['E12']],
+  ['E13', 'opt', ['E13']],
+  ['Zephyr', 'llama_gqa', ['Zephyr']],
+];
+
+for (const [name, tiny, stores] of RUNNERS)
+  test(`runner ${name} completes in quick mode on tiny ${tiny} and resumes`, async () => {
+    const dir = tmp();
+    const open = () => Study.open({ model: tinyCheckpoint(tiny), quick: true, resultsDir: dir });
+    const study = await open();
+    const r = await C.runCrossModel(name, study);
+    study.close();
+    assert.equal(r.info.computeDtype, 'float32');
+    assert.equal(r.loss.filter((x) => x.kind === 'condition').length, 2 * 3 * 2);
+    assert.ok(r.lossSummary.rows.length === 3);
+    const files = stores.map((s) => study.resultsFile(s));
+    const before = files.map((f) => fs.readFileSync(f, 'utf8'));
+    // a second run reads everything back and appends nothing
+    const again = await open();
+    const r2 = await C.runCrossModel(name, again);
+    again.close();
+    assert.deepEqual(files.map((f) => fs.readFileSync(f, 'utf8')), before);
+    assert.deepEqual(r2.lossSummary.rows.map((x) => x.ratio), r.lossSummary.rows.map((x) => x.ratio));
+    // the summary reads the files back
+    const { inputs } = C.loadCrossModelInputs({ root: dir, folders: { [r.entry.key]: path.basename(path.dirname(files[0])) } });
+    const inp = inputs.find((i) => i.entry.key === r.entry.key)!;
+    assert.equal(inp.info!.norm, study.model.cfg.norm);
+    assert.equal(C.crossModelSummary([inp]).length, 3);
+  });
+
+test('reversal investigation: four matching × noise combinations, norm profile and budget split', async () => {
+  const study = await Study.open({ model: tinyCheckpoint('llama_gqa'), quick: true, resultsDir: tmp() });
+  const r = await C.runReversal(study);
+  study.close();
+  assert.deepEqual([...new Set(r.rows.map((x) => `${x.matching}/${x.noise}`))], ['legacy/legacy', 'legacy/independent', 'exact/legacy', 'exact/independent']);
+  assert.equal(r.rows.length, 12);
+  assert.equal(r.profile.length, study.model.cfg.nLayers);
+  const mag = r.budget.find((x) => x.mode === 'magnitude')!;
+  assert.ok(Math.abs(mag.firstShare - mag.evenShare) < 1e-4, 'magnitude moves every token by δ');
+  assert.equal(r.bos, 1);
+});
