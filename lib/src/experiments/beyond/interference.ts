@@ -45,7 +45,7 @@ export function interferenceSettings(study: Study, opts: Partial<InterferenceSet
   const quick = opts.quick ?? study.quick;
   const layers = opts.layers ?? Array.from({ length: study.model.cfg.nLayers }, (_, i) => i);
   checkLayers(study, layers);
-  const eps = opts.eps ?? (quick ? [0, 0.02, 0.05, 0.1] : [0, 0.01, 0.02, 0.05, 0.1]);
+  const eps = opts.eps ?? (quick ? [0, 0.05, 0.1] : [0, 0.01, 0.02, 0.05, 0.1]);
   for (const e of eps) if (!(e >= 0 && e < 1)) throw new Error(`ε = ${e}: need 0 ≤ ε < 1 (factors 1 ± ε stay positive)`);
   const targets = opts.targets ?? [...INTERFERENCE_TARGETS];
   for (const t of targets) if (!INTERFERENCE_TARGETS.includes(t)) throw new Error(`unknown target '${t}' (${INTERFERENCE_TARGETS.join(', ')})`);
