@@ -8,7 +8,10 @@
  * (ln1/ln2.hook_normalized, γ and β included) at the perturbed layers. Recovery R-pooled-baseline;
  * test: paired t of magnitude vs angular recovery, one-sided (H1: magnitude larger). Seeds
  * 42+s+1200. In a parallel-residual block both norms read the block input, so this repair equals
- * "patch attention + MLP outputs" — `parallelEquivalence` computes that on the model at hand.
+ * "patch attention + MLP outputs" — `parallelEquivalence` computes that on the model at hand. (The
+ * same holds in any pre-norm block whose sublayers read nothing but their norm's output — a
+ * sequential block's MLP reads ln2(resid_mid), which the patch also makes clean; stories260k shows
+ * it too. The LN patch never tests normalisation itself: the perturbed residual flows on.)
  *
  * Passes as E4: angle noise shared by every pass of a sentence, magnitude signs fresh per pass.
  */
@@ -201,10 +204,10 @@ export interface EquivalenceRow {
 }
 
 /**
- * Computes, on the model at hand, whether patching both LayerNorm outputs at the perturbed layers
- * equals patching the attention and MLP outputs there (true by construction in a parallel-residual
- * block, where both norms read the block input; not in a sequential block, where ln2 reads the
- * residual after attention). Both perturbed runs use the same noise and the same signs (same pass).
+ * Computes, on the model at hand, how far patching both LayerNorm outputs at the perturbed layers
+ * is from patching the attention and MLP outputs there (equal by construction when attention and
+ * MLP read only the norm outputs, e.g. GPT-NeoX's parallel block; expected to agree to float32
+ * rounding). Both perturbed runs use the same noise and the same signs (same pass).
  */
 export async function parallelEquivalence(study: Study, s: MechanismSettings, opts: { sentences?: number } = {}): Promise<{ parallelResidual: boolean; rows: EquivalenceRow[] }> {
   const { items: all } = await mechanismItems(study, s);
