@@ -74,7 +74,7 @@ export function crossModelSummary(inputs: CrossModelInput[]): CrossModelRow[] {
         norm: facts.norm === 'rmsnorm' ? 'RMSNorm' : 'LayerNorm',
         residual: facts.parallelResidual ? 'parallel' : 'sequential',
         dtype: `${inp.entry.originalDtype === 'float16' ? 'fp16' : 'fp32'} → fp32`,
-        layers: range(facts.layers),
+        layers: range(Array.isArray(inp.loss[0].layers) ? (inp.loss[0].layers as number[]) : facts.layers),
         seeds: r.angle.perSeed.length,
         sentences: e1.nSentences,
         delta: r.publishedDelta,
@@ -195,4 +195,32 @@ export function loadCrossModelInputs(o: { root?: string; quick?: boolean; folder
     });
   }
   return { inputs, missing };
+}
+
+/** Our loss damages next to the published ones for one registry model (δ as published). */
+export function publishedComparisonTable(key: string, e1: import('../e1-stats').E1Summary): ResultsTable {
+  const pub = PUBLISHED_CROSSMODEL[key];
+  const ms = (m: number, s: number | null) => (s === null ? m.toFixed(3) : fmtMeanStd(m, s, 3));
+  return resultsTable(
+    e1.rows.map((r) => {
+      const p = pub?.loss.find((x) => x.delta === r.publishedDelta);
+      return {
+        delta: r.publishedDelta,
+        delta_run: r.delta,
+        angular: fmtMeanStd(r.angle.mean, r.angle.std, 3),
+        magnitude: fmtMeanStd(r.magnitude.mean, r.magnitude.std, 3),
+        ratio: r.ratio,
+        p: r.angle.perSeed.length > 1 ? fmtP(r.seedTest.pGreater) : '—',
+        p_sent: fmtP(r.sentence.test.pTwoSided),
+        pub_angular: p ? ms(p.angular.mean, p.angular.std) : '—',
+        pub_magnitude: p ? ms(p.magnitude.mean, p.magnitude.std) : '—',
+        pub_ratio: p?.ratio === null || !p ? '—' : p.ratio.toFixed(2),
+      };
+    }),
+    {
+      delta: { label: 'δ' }, delta_run: { label: 'δ as run', digits: 3 }, angular: { label: 'angular damage' }, magnitude: { label: 'magnitude damage' },
+      ratio: { label: 'ratio', digits: 2 }, p: { label: 'p one-sided (seeds)' }, p_sent: { label: 'p two-sided (sentences)' },
+      pub_angular: { label: 'published angular' }, pub_magnitude: { label: 'published magnitude' }, pub_ratio: { label: 'published ratio' },
+    },
+  );
 }
