@@ -10,3 +10,4 @@ export * from './hook-check';
 export * from './main-tables';
 export * from './figure1-data';
 export * from './tiny';
+export * as beyond from './beyond';
