@@ -24,6 +24,10 @@ export interface LoadOptions {
   revision?: string | null;
   /** short name used for results folders (default: the folder's name) */
   name?: string;
+  /** padded tokens per forward pass of the default batching policy (planBatches) */
+  tokensPerBatch?: number;
+  /** ONNX Runtime session options merged over the runner's (benchmarks, tuning); `extra.session` entries are merged too */
+  sessionOptions?: ort.InferenceSession.SessionOptions;
 }
 
 export class RunError extends Error {}
@@ -44,6 +48,8 @@ export class Model {
   private sessions = new Map<string, Promise<Session>>();
   /** seconds spent building graphs and creating sessions */
   compileSeconds = 0;
+  /** padded tokens per forward pass of the default batching policy */
+  tokensPerBatch = DEFAULT_TOKENS_PER_BATCH;
 
   private constructor(
     readonly dir: string,
@@ -54,6 +60,7 @@ export class Model {
     readonly threads: number,
     readonly revision: string | null,
     readonly name: string,
+    readonly sessionOptions: ort.InferenceSession.SessionOptions = {},
   ) {}
 
   /** Loads a model from a local checkpoint folder (config.json + safetensors). */
@@ -72,7 +79,12 @@ export class Model {
     const provider = opts.provider ?? 'cpu';
     if (provider !== 'cpu' && provider !== 'cuda') throw new RunError(`unknown provider '${provider}' (cpu, cuda)`);
     const threads = opts.threads ?? Math.max(1, (await import('node:os')).availableParallelism());
-    return new Model(dir, cfg, ckpt, arch, provider, threads, opts.revision ?? null, opts.name ?? path.basename(path.resolve(dir)));
+    const m = new Model(dir, cfg, ckpt, arch, provider, threads, opts.revision ?? null, opts.name ?? path.basename(path.resolve(dir)), opts.sessionOptions);
+    if (opts.tokensPerBatch !== undefined) {
+      if (!(Number.isInteger(opts.tokensPerBatch) && opts.tokensPerBatch > 0)) throw new RunError(`tokensPerBatch must be a positive integer, got ${opts.tokensPerBatch}`);
+      m.tokensPerBatch = opts.tokensPerBatch;
+    }
+    return m;
   }
 
   /** Every hook name this model offers. */
@@ -102,13 +114,7 @@ export class Model {
     let s = this.sessions.get(compiled.signature);
     if (!s) {
       const t0 = performance.now();
-      s = ort.InferenceSession.create(compiled.bytes, {
-        executionProviders: [this.provider],
-        graphOptimizationLevel: 'all',
-        intraOpNumThreads: this.threads,
-        interOpNumThreads: 1,
-        extra: { session: { model_external_initializers_file_folder_path: this.ckpt.dataDir } },
-      } as ort.InferenceSession.SessionOptions).then(
+      s = ort.InferenceSession.create(compiled.bytes, this.sessionOptionsFor()).then(
         (session) => {
           this.compileSeconds += (performance.now() - t0) / 1000;
           return { compiled, session };
@@ -122,6 +128,19 @@ export class Model {
       this.sessions.set(compiled.signature, s);
     }
     return s;
+  }
+
+  /** The options every session of this model is created with. */
+  sessionOptionsFor(): ort.InferenceSession.SessionOptions {
+    const extra = (this.sessionOptions.extra ?? {}) as { session?: Record<string, string> };
+    return {
+      executionProviders: [this.provider],
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: this.threads,
+      interOpNumThreads: 1,
+      ...this.sessionOptions,
+      extra: { ...extra, session: { model_external_initializers_file_folder_path: this.ckpt.dataDir, ...extra.session } },
+    } as ort.InferenceSession.SessionOptions;
   }
 
   async release(): Promise<void> {
@@ -141,11 +160,8 @@ export class Model {
     const t0 = performance.now();
     const s = await this.session(plan);
     this.checkItems(items, plan, opts);
-    const order = items.map((_, i) => i).sort((a, b) => items[a].ids.length - items[b].ids.length || a - b);
-    const batchSize = opts.batchSize ?? defaultBatchSize(this.cfg, order.length ? items[order[order.length - 1]].ids.length : 1);
     const results: ItemResult[] = new Array(items.length);
-    for (let start = 0; start < order.length; start += batchSize) {
-      const idx = order.slice(start, start + batchSize);
+    for (const idx of planBatches(items.map((it) => it.ids.length), opts.batchSize, this.tokensPerBatch)) {
       const batch = idx.map((i) => items[i]);
       let out: ItemResult[];
       try {
@@ -302,9 +318,36 @@ export class Model {
   }
 }
 
-/** Items per forward pass: about 4096 tokens' worth of activations, capped at 64. */
-function defaultBatchSize(cfg: ModelConfig, maxLen: number): number {
-  return Math.max(1, Math.min(64, Math.floor(4096 / Math.max(1, maxLen))));
+/** Padded tokens per forward pass of the default policy (see planBatches). */
+export const DEFAULT_TOKENS_PER_BATCH = 512;
+/** Items per forward pass at most. */
+const MAX_BATCH_ITEMS = 64;
+
+/**
+ * The batching policy: which items (indices into `lengths`) go into each forward pass. Items are
+ * sorted by length (ties by index). With `batchSize` every pass has that many items; otherwise
+ * passes are filled greedily in length order while items × (longest item) stays within
+ * `tokensPerBatch` padded tokens (and ≤ 64 items), so short sentences travel in bigger batches
+ * and each batch spans a narrow length range. Exported for the benchmark's padding-waste figure.
+ */
+export function planBatches(lengths: number[], batchSize?: number, tokensPerBatch = DEFAULT_TOKENS_PER_BATCH): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b] || a - b);
+  const out: number[][] = [];
+  if (batchSize) {
+    for (let start = 0; start < order.length; start += batchSize) out.push(order.slice(start, start + batchSize));
+    return out;
+  }
+  let cur: number[] = [];
+  for (const i of order) {
+    // lengths ascend, so the candidate is the batch's longest item
+    if (cur.length && ((cur.length + 1) * lengths[i] > tokensPerBatch || cur.length >= MAX_BATCH_ITEMS)) {
+      out.push(cur);
+      cur = [];
+    }
+    cur.push(i);
+  }
+  if (cur.length) out.push(cur);
+  return out;
 }
 
 function meanDims(layout: Layout, T: number): number[] {
