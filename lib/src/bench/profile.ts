@@ -1,0 +1,35 @@
+/** The WikiText length profile: token counts of the study's sentences (Pythia tokenizer, truncation 64). */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadTokenizer, sharedDir } from '../data';
+import { wikitextSentences } from '../experiments/runs';
+import { benchCacheDir } from './pythia';
+
+export interface LengthProfile {
+  source: string;
+  tokenizer: string;
+  maxLength: number;
+  lengths: number[];
+}
+
+export async function wikitextLengths(opts: { tokenizer?: string; file?: string; maxLength?: number; cache?: string } = {}): Promise<LengthProfile> {
+  const tokenizer = opts.tokenizer ?? path.join(sharedDir(), 'models/pythia-tokenizer');
+  const maxLength = opts.maxLength ?? 64;
+  const cacheFile = path.join(opts.cache ?? benchCacheDir(), `wikitext-lengths-${maxLength}.json`);
+  if (!opts.file && fs.existsSync(cacheFile)) {
+    const c = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as LengthProfile;
+    if (c.tokenizer === tokenizer) return c;
+  }
+  const { sentences, source } = await wikitextSentences(opts.file);
+  const tok = await loadTokenizer(tokenizer);
+  const profile = { source, tokenizer, maxLength, lengths: sentences.map((s) => tok.encode(s, { maxLength }).length) };
+  fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+  fs.writeFileSync(cacheFile, JSON.stringify(profile));
+  return profile;
+}
+
+export function describeLengths(l: number[]): string {
+  const s = [...l].sort((a, b) => a - b);
+  const mean = s.reduce((a, b) => a + b, 0) / s.length;
+  return `${s.length} sentences, ${s.reduce((a, b) => a + b, 0)} tokens, length ${s[0]}–${s[s.length - 1]} (median ${s[s.length >> 1]}, mean ${mean.toFixed(1)})`;
+}

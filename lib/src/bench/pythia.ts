@@ -1,0 +1,144 @@
+/**
+ * Benchmark checkpoints: Pythia configurations (the real config.json values) with random float32
+ * weights, written once as model.safetensors into a git-ignored cache. Speed does not depend on
+ * the weights' values, only on shapes, so random weights stand in for downloads.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { repoRoot } from '../util/paths';
+
+export interface PythiaSpec {
+  name: string;
+  dModel: number;
+  nLayers: number;
+  nHeads: number;
+  dMlp: number;
+  vocab: number;
+  maxPositions: number;
+}
+
+export const PYTHIA: Record<string, PythiaSpec> = {
+  'pythia-70m': { name: 'pythia-70m', dModel: 512, nLayers: 6, nHeads: 8, dMlp: 2048, vocab: 50304, maxPositions: 2048 },
+  'pythia-160m': { name: 'pythia-160m', dModel: 768, nLayers: 12, nHeads: 12, dMlp: 3072, vocab: 50304, maxPositions: 2048 },
+  'pythia-410m': { name: 'pythia-410m', dModel: 1024, nLayers: 24, nHeads: 16, dMlp: 4096, vocab: 50304, maxPositions: 2048 },
+};
+
+/** A tiny Pythia-shaped model for tests of the benchmark code. */
+export const TINY: PythiaSpec = { name: 'pythia-tiny', dModel: 64, nLayers: 3, nHeads: 4, dMlp: 256, vocab: 512, maxPositions: 128 };
+
+export function benchCacheDir(): string {
+  return process.env.DIRMAG_BENCH_CACHE ? path.resolve(process.env.DIRMAG_BENCH_CACHE) : path.join(repoRoot() ?? process.cwd(), '.cache/bench');
+}
+
+export function pythiaConfig(s: PythiaSpec): Record<string, unknown> {
+  return {
+    architectures: ['GPTNeoXForCausalLM'],
+    model_type: 'gpt_neox',
+    hidden_size: s.dModel,
+    num_hidden_layers: s.nLayers,
+    num_attention_heads: s.nHeads,
+    intermediate_size: s.dMlp,
+    vocab_size: s.vocab,
+    max_position_embeddings: s.maxPositions,
+    rotary_pct: 0.25,
+    rotary_emb_base: 10000,
+    layer_norm_eps: 1e-5,
+    hidden_act: 'gelu',
+    use_parallel_residual: true,
+    tie_word_embeddings: false,
+    torch_dtype: 'float32',
+    bos_token_id: 0,
+    eos_token_id: 0,
+  };
+}
+
+/** HF tensor names and shapes of a GPT-NeoX checkpoint. */
+export function pythiaTensors(s: PythiaSpec): { name: string; shape: number[]; init: 'normal' | 'one' | 'zero' }[] {
+  const D = s.dModel, F = s.dMlp;
+  const t: { name: string; shape: number[]; init: 'normal' | 'one' | 'zero' }[] = [{ name: 'gpt_neox.embed_in.weight', shape: [s.vocab, D], init: 'normal' }];
+  for (let l = 0; l < s.nLayers; l++) {
+    const p = `gpt_neox.layers.${l}`;
+    t.push(
+      { name: `${p}.input_layernorm.weight`, shape: [D], init: 'one' },
+      { name: `${p}.input_layernorm.bias`, shape: [D], init: 'zero' },
+      { name: `${p}.post_attention_layernorm.weight`, shape: [D], init: 'one' },
+      { name: `${p}.post_attention_layernorm.bias`, shape: [D], init: 'zero' },
+      { name: `${p}.attention.query_key_value.weight`, shape: [3 * D, D], init: 'normal' },
+      { name: `${p}.attention.query_key_value.bias`, shape: [3 * D], init: 'zero' },
+      { name: `${p}.attention.dense.weight`, shape: [D, D], init: 'normal' },
+      { name: `${p}.attention.dense.bias`, shape: [D], init: 'zero' },
+      { name: `${p}.mlp.dense_h_to_4h.weight`, shape: [F, D], init: 'normal' },
+      { name: `${p}.mlp.dense_h_to_4h.bias`, shape: [F], init: 'zero' },
+      { name: `${p}.mlp.dense_4h_to_h.weight`, shape: [D, F], init: 'normal' },
+      { name: `${p}.mlp.dense_4h_to_h.bias`, shape: [D], init: 'zero' },
+    );
+  }
+  t.push({ name: 'gpt_neox.final_layer_norm.weight', shape: [D], init: 'one' }, { name: 'gpt_neox.final_layer_norm.bias', shape: [D], init: 'zero' }, { name: 'embed_out.weight', shape: [s.vocab, D], init: 'normal' });
+  return t;
+}
+
+/** Parameter counts: all, and without the embedding and unembedding matrices. */
+export function paramCounts(s: PythiaSpec): { total: number; nonEmbedding: number } {
+  let total = 0, nonEmbedding = 0;
+  for (const t of pythiaTensors(s)) {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    total += n;
+    if (t.name !== 'gpt_neox.embed_in.weight' && t.name !== 'embed_out.weight') nonEmbedding += n;
+  }
+  return { total, nonEmbedding };
+}
+
+/**
+ * The folder of a benchmark checkpoint, written on first use (random weights ~ N(0, 0.02²)-scaled
+ * uniforms, LayerNorm γ = 1, β = 0; fixed seed). Streams tensor by tensor: no full copy in memory.
+ */
+export function ensurePythia(s: PythiaSpec, root = benchCacheDir()): string {
+  const dir = path.join(root, s.name);
+  const file = path.join(dir, 'model.safetensors');
+  const done = path.join(dir, '.complete');
+  if (fs.existsSync(done)) return dir;
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(pythiaConfig(s), null, 2));
+  const tensors = pythiaTensors(s);
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt', note: 'dirmag benchmark: random weights' } };
+  let off = 0;
+  for (const t of tensors) {
+    const bytes = 4 * t.shape.reduce((a, b) => a * b, 1);
+    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [off, off + bytes] };
+    off += bytes;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+  const tmp = `${file}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+    fs.writeSync(fd, len);
+    fs.writeSync(fd, Buffer.from(json, 'utf8'));
+    let state = 0x12345678;
+    const a = 0.02 * Math.sqrt(3); // uniform(-a, a) has std 0.02
+    const chunk = new Float32Array(1 << 20);
+    for (const t of tensors) {
+      let left = t.shape.reduce((x, y) => x * y, 1);
+      while (left > 0) {
+        const n = Math.min(left, chunk.length);
+        for (let i = 0; i < n; i++) {
+          if (t.init === 'normal') {
+            state ^= state << 13;
+            state ^= state >>> 17;
+            state ^= state << 5;
+            chunk[i] = ((state >>> 0) / 4294967296 - 0.5) * 2 * a;
+          } else chunk[i] = t.init === 'one' ? 1 : 0;
+        }
+        fs.writeSync(fd, new Uint8Array(chunk.buffer, 0, 4 * n));
+        left -= n;
+      }
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  fs.writeFileSync(done, new Date().toISOString());
+  return dir;
+}
