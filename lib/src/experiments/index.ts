@@ -11,3 +11,4 @@ export * from './main-tables';
 export * from './figure1-data';
 export * from './tiny';
 export * as beyond from './beyond';
+export * as crossmodel from './crossmodel';

@@ -4,3 +4,5 @@ export * from './step';
 export * from './published-main';
 export * from './main-step';
 export * from './reproduce';
+export * from './beyond-step';
+export * from './crossmodel-step';
