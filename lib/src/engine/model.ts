@@ -80,6 +80,8 @@ export class Model {
     if (provider !== 'cpu' && provider !== 'cuda') throw new RunError(`unknown provider '${provider}' (cpu, cuda)`);
     const threads = opts.threads ?? Math.max(1, (await import('node:os')).availableParallelism());
     const m = new Model(dir, cfg, ckpt, arch, provider, threads, opts.revision ?? null, opts.name ?? path.basename(path.resolve(dir)), opts.sessionOptions);
+    // a GPU has the memory and the parallelism for bigger passes (the [N, vocab] logits dominate memory)
+    if (provider === 'cuda') m.tokensPerBatch = CUDA_TOKENS_PER_BATCH;
     if (opts.tokensPerBatch !== undefined) {
       if (!(Number.isInteger(opts.tokensPerBatch) && opts.tokensPerBatch > 0)) throw new RunError(`tokensPerBatch must be a positive integer, got ${opts.tokensPerBatch}`);
       m.tokensPerBatch = opts.tokensPerBatch;
@@ -320,6 +322,8 @@ export class Model {
 
 /** Padded tokens per forward pass of the default policy (see planBatches). */
 export const DEFAULT_TOKENS_PER_BATCH = 512;
+/** The default budget on CUDA (set by Model.fromDir; the batch policy is the same). */
+export const CUDA_TOKENS_PER_BATCH = 4096;
 /** Items per forward pass at most. */
 const MAX_BATCH_ITEMS = 64;
 
