@@ -130,3 +130,17 @@ test('displayFigure: no-op outside tslab, html + png through a given display', a
   await displayFigure(fig, { display, png: haveChromium });
   assert.deepEqual(shown, haveChromium ? ['html', 'png:true'] : ['html']);
 });
+
+test('figure3: ratios ≤ 0 get no bar on the log axis, a label, and a finite range', () => {
+  const pt = (delta: number, mean: number) => ({ delta, mean, std: 0 });
+  const fig = figure3({
+    models: [{ name: 'tiny', damage: { angular: [pt(2, -0.02), pt(5, 0.3)], magnitude: [pt(2, 0.01), pt(5, 0.1)] } }],
+    ratioDeltas: [2, 5],
+  });
+  const bars = fig.data[0] as { y: (number | null)[]; text: string[] };
+  assert.equal(bars.y[0], null);
+  assert.equal(bars.text[0], 'ratio ≤ 0');
+  assert.ok(Math.abs((bars.y[1] as number) - 3) < 1e-6);
+  const range = ((fig.layout as Record<string, { range: number[] }>).yaxis).range;
+  assert.ok(range.every(Number.isFinite), `range ${range}`);
+});

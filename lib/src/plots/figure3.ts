@@ -24,11 +24,14 @@ const MODEL_SHADES = ['#2C3E50', '#7F8C8D', '#BDC3C7', '#95A5A6', '#34495E'];
 export function figure3(input: Figure3Input, size = { width: 1000, height: 420 }): PlotlyFigure {
   const categories = input.ratioDeltas.map((d) => `δ=${d}`);
   const ratios = input.models.map((m) => input.ratioDeltas.map((d) => modeRatio(m.damage, d)));
+  // a log axis cannot show ratios ≤ 0 (magnitude or angle *lowered* the loss): no bar, labelled "≤ 0"
+  const shown = ratios.map((rs) => rs.map((r) => (r > 0 ? r : null)));
   const ratioTraces = input.models.map((m, i) => ({
-    type: 'bar', name: m.name, xaxis: 'x', yaxis: 'y', x: categories, y: ratios[i],
-    marker: { color: MODEL_SHADES[i % MODEL_SHADES.length] }, text: ratios[i].map(formatRatio), textposition: 'outside', cliponaxis: false,
+    type: 'bar', name: m.name, xaxis: 'x', yaxis: 'y', x: categories, y: shown[i],
+    marker: { color: MODEL_SHADES[i % MODEL_SHADES.length] }, text: ratios[i].map((r) => (r > 0 ? formatRatio(r) : 'ratio ≤ 0')), textposition: 'outside', cliponaxis: false,
   }));
-  const all = ratios.flat();
+  const all = ratios.flat().filter((r) => r > 0);
+  if (!all.length) all.push(1);
   const logRange = [Math.min(0, Math.floor(Math.log10(Math.min(...all)))), Math.ceil(Math.log10(Math.max(...all) * 1.5))];
 
   const withRecovery = input.models.filter((m) => m.recovery);
