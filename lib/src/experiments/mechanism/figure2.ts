@@ -24,7 +24,7 @@ export function figure2Input(e4: E4Summary, e6: E6Summary, opts: { e5?: E5Summar
     if (row) topBar = { label: `${top.label.split(' (')[0]} (E5 k=${k})`, mean: row.recovery.mean, std: row.recovery.std };
   }
   const bar = (n: string) => ({ label: get(n).label, mean: get(n).recovery.mean, std: get(n).recovery.std });
-  const randomLabel = 'Random (mean of 3 sets)';
+  const randomLabel = 'Random ×3 (mean)';
   return {
     repair: {
       angular: { unrepaired: { mean: e4.angle.damage.mean, std: e4.angle.damage.std }, repaired: { mean: e4.angle.repairedDamage.mean, std: e4.angle.repairedDamage.std } },
