@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { loadModel } from '../engine/load';
+import { checkTokenizerFits } from '../engine/diagnose';
 import { Model, Provider } from '../engine/model';
 import { Tokenizer, loadTokenizer } from '../data';
 import { ResultStore, resultsPath } from '../results';
@@ -49,10 +50,7 @@ export class Study {
   static async open(opts: StudyOptions): Promise<Study> {
     const model = await loadModel(opts.model, { provider: opts.provider });
     const tokenizer = await loadTokenizer(opts.tokenizer ?? model.dir);
-    if (tokenizer.vocabSize > model.cfg.vocabSize)
-      throw new Error(
-        `tokenizer ${opts.tokenizer ?? model.dir} has ${tokenizer.vocabSize} tokens but the model's embedding has ${model.cfg.vocabSize} rows`,
-      );
+    checkTokenizerFits(tokenizer.vocabSize, model.cfg.vocabSize, `tokenizer ${opts.tokenizer ?? model.dir}`);
     return new Study(model, tokenizer, opts);
   }
 
