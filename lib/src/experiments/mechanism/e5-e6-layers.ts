@@ -137,6 +137,17 @@ export function e5Ranking(records: E5Record[]): number[] {
   return r.ranking!;
 }
 
+/**
+ * The E5 ranking for E6: from this study's E5 store, or computed afresh (deterministic; needed on
+ * shards other than the one that stored it, before `dirmag merge`).
+ */
+export async function ensureE5Ranking(study: Study, s: MechanismSettings): Promise<number[]> {
+  const stored = study.store('E5').get('ranking') as E5Record | undefined;
+  if (stored?.ranking) return stored.ranking;
+  const { items } = await mechanismItems(study, s);
+  return (await headEntropyRanking(study, s, items)).ranking!;
+}
+
 export function summarizeE5(records: E5Record[], e4?: E4Summary): E5Summary {
   const rank = records.find((x) => x.key === 'ranking');
   const base = records.find((x) => x.key === 'baseline');
