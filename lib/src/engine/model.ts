@@ -39,6 +39,12 @@ class NonFiniteOutput extends RunError {
   }
 }
 
+/** The inputs of one forward pass and its padded length. */
+interface Feeds {
+  feeds: Record<string, ort.Tensor>;
+  T: number;
+}
+
 interface Session {
   compiled: Compiled;
   session: ort.InferenceSession;
@@ -163,11 +169,30 @@ export class Model {
     const s = await this.session(plan);
     this.checkItems(items, plan, opts);
     const results: ItemResult[] = new Array(items.length);
-    for (const idx of planBatches(items.map((it) => it.ids.length), opts.batchSize, this.tokensPerBatch)) {
+    const batches = planBatches(items.map((it) => it.ids.length), opts.batchSize, this.tokensPerBatch);
+    // Feeds of pass k+1 (noise draws, packing) are built in JS while ONNX Runtime computes pass k
+    // on its own threads. A feed error of pass k+1 is raised only after pass k has finished and
+    // been checked, so errors come in the same order as without the overlap.
+    const prepare = (k: number): { feeds?: Feeds; error?: unknown } => {
+      try {
+        return { feeds: this.feedsFor(s, plan, batches[k].map((i) => items[i]), batches[k], opts) };
+      } catch (error) {
+        return { error };
+      }
+    };
+    let next = batches.length ? prepare(0) : null;
+    for (let k = 0; k < batches.length; k++) {
+      const idx = batches[k];
       const batch = idx.map((i) => items[i]);
+      const cur = next!;
+      if (cur.error !== undefined) throw cur.error;
+      const pending = s.session.run(cur.feeds!.feeds);
+      pending.catch(() => {}); // awaited below; avoids an unhandled rejection while the next feeds are built
+      next = k + 1 < batches.length ? prepare(k + 1) : null;
       let out: ItemResult[];
       try {
-        out = await this.runBatch(s, plan, batch, idx, opts);
+        const res = await pending;
+        out = batch.map((it, b) => this.unpack(res, plan, s.compiled.io.captures, s.compiled.io.perturbLayers, it, b, cur.feeds!.T, opts));
       } catch (e) {
         if (!(e instanceof NonFiniteOutput)) throw e;
         throw new RunError(`${e.message}; ${await this.diagnoseNonFinite(plan, items, idx[e.batchIndex], opts)}`);
@@ -210,7 +235,7 @@ export class Model {
   }
 
   /** `idx`: the batch items' positions in the run's item list (patches are aligned with it). */
-  private async runBatch(s: Session, plan: Plan, batch: Item[], idx: number[], opts: RunOptions): Promise<ItemResult[]> {
+  private feedsFor(s: Session, plan: Plan, batch: Item[], idx: number[], opts: RunOptions): Feeds {
     const { io } = s.compiled;
     const B = batch.length;
     const T = Math.max(...batch.map((b) => b.ids.length));
@@ -282,8 +307,7 @@ export class Model {
       if (!v) throw new RunError(`plan mean-ablates '${h.name}' but no mean was given`);
       feeds[`mean:${h.name}`] = new ort.Tensor('float32', v, meanDims(h.layout, T));
     }
-    const out = await s.session.run(feeds);
-    return batch.map((it, b) => this.unpack(out, plan, io.captures, io.perturbLayers, it, b, T, opts));
+    return { feeds, T };
   }
 
   private unpack(out: ort.InferenceSession.ReturnType, plan: Plan, captures: HookInfo[], layers: number[], it: Item, b: number, T: number, opts: RunOptions): ItemResult {
