@@ -1,6 +1,7 @@
 /** dirmag reproduce: the README's main job — every implemented experiment, tables, figures, REPORT.md. */
 import { mainStep } from '../report/main-step';
 import { beyondStep } from '../report/beyond-step';
+import { mechanismStep } from '../report/mechanism-step';
 import { crossModelCellStep, crossModelSummaryStep } from '../report/crossmodel-step';
 import { reproduce } from '../report/reproduce';
 import { Step } from '../report/step';
@@ -17,7 +18,7 @@ tables/<model>/, figures/<model>/ and REPORT.md (REPORT-<model>-quick.md in quic
 
 /** The steps, in the order of the original notebook. */
 export async function allSteps(): Promise<Step[]> {
-  return [mainStep, crossModelCellStep, crossModelSummaryStep, beyondStep];
+  return [mainStep, mechanismStep, crossModelCellStep, crossModelSummaryStep, beyondStep];
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -12,3 +12,4 @@ export * from './figure1-data';
 export * from './tiny';
 export * as beyond from './beyond';
 export * as crossmodel from './crossmodel';
+export * as mechanism from './mechanism';

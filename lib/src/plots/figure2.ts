@@ -32,7 +32,7 @@ export function figure2(input: Figure2Input, size = { width: 1000, height: 420 }
   const tops = modes.map((m) => Math.max(top(input.repair[m].unrepaired), top(input.repair[m].repaired)));
   const yMaxA = axisMax(tops, 1.25);
   const recoveryNotes = modes.map((m, i) => ({
-    text: `−${Math.round(damageRecovery(input.repair[m]))}%`, x: categories[i], y: tops[i] + 0.04 * yMaxA,
+    text: `${damageRecovery(input.repair[m]) >= 0 ? "−" : "+"}${Math.abs(Math.round(damageRecovery(input.repair[m])))}%`, x: categories[i], y: tops[i] + 0.04 * yMaxA,
     xref: 'x', yref: 'y', yanchor: 'bottom', showarrow: false, font: { size: 13 },
   }));
 

@@ -6,3 +6,4 @@ export * from './main-step';
 export * from './reproduce';
 export * from './beyond-step';
 export * from './crossmodel-step';
+export * from './mechanism-step';

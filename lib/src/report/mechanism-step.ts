@@ -1,0 +1,47 @@
+/** Mechanism experiments (E3–E7, E9, E11) and Figure 2 in `reproduce`, in the original's order. */
+import * as M from '../experiments/mechanism';
+import { Study } from '../experiments/study';
+import { row } from './verdict';
+import { Step, StepOutput, emptyOutput } from './step';
+
+/** Runs every mechanism experiment (each resumes) and returns their summaries. */
+export async function runMechanism(study: Study) {
+  const e3 = M.summarizeE3(await M.runE3(study, await M.e3Settings(study)));
+  const e4 = M.summarizeE4(await M.runE4(study, await M.e4Settings(study)));
+  const s5 = await M.e5Settings(study);
+  const e5 = M.summarizeE5(await M.runE5(study, s5), e4);
+  const s6 = await M.e6Settings(study);
+  const e6 = M.summarizeE6(await M.runE6(study, s6, await M.ensureE5Ranking(study, s5)));
+  const e7 = M.summarizeE7(await M.runE7(study, await M.e7Settings(study)));
+  const e9 = M.summarizeE9(await M.runE9(study, await M.e9Settings(study)));
+  const s11 = await M.e11Settings(study);
+  const e11 = M.summarizeE11(await M.runE11(study, s11));
+  const eq = await M.parallelEquivalence(study, s11);
+  return { e3, e4, e5, e6, e7, e9, e11, eq };
+}
+
+export const mechanismStep: Step = {
+  name: 'mechanism (E3 entropy, E4–E6 repairs, E7 Q·K, E9 pathways, E11 LayerNorm)',
+  async run(study, ctx): Promise<StepOutput> {
+    const out = emptyOutput();
+    const r = await runMechanism(study);
+    Object.assign(out.tables, {
+      e3_entropy: M.e3Table(r.e3),
+      e3_entropy_by_layer: M.e3LayerTable(r.e3),
+      table3_e4_attention_repair: M.e4Table(r.e4),
+      e4_tests: M.e4TestsTable(r.e4),
+      e5_topk_repair: M.e5Table(r.e5),
+      table4_e6_layer_sets: M.e6Table(r.e6),
+      e7_qk_alignment: M.e7Table(r.e7),
+      e9_pathways: M.e9Table(r.e9),
+      e11_layernorm_pathway: M.e11Table(r.e11),
+      e11_equivalence: M.equivalenceTable(r.eq.parallelResidual, r.eq.rows),
+    });
+    out.figures['figure2_mechanism'] = M.figure2FromResults(r.e4, r.e6, { e5: r.e5 });
+    for (const s of [r.e3, r.e4, r.e5, r.e6, r.e7, r.e9, r.e11])
+      for (const c of s.compare)
+        out.rows.push(row(`${c.experiment} ${c.quantity}${c.note ? ` (${c.note})` : ''}`, c.published === null ? null : { value: c.published }, { value: c.reproduced }, ctx.comparable));
+    out.notes.push(`E7: ${r.e7.verdict}`);
+    return out;
+  },
+};
