@@ -5,22 +5,12 @@
  */
 import { Item } from '../engine/types';
 import { Study } from './study';
-import { Mode, PUBLISHED, PUBLISHED_SCALE, QUICK, SEED, Scale, middleLayers, modeName, quickScale } from './settings';
+import { GridSettings, Mode, PUBLISHED, PUBLISHED_SCALE, QUICK, SEED, middleLayers, modeName, quickScale } from './settings';
 import { Condition, checkExactDomain, cleanNorms, conditionStream, meanOf, perturbPlan, runConditions, sentenceLoss, summarizePass, wikitextItems } from './runs';
 
-export interface SweepSettings {
-  experiment: string;
-  layers: number[];
-  /** δ as run (published δ × scale.deltaScale) */
-  deltas: number[];
-  /** δ as published, same order */
-  publishedDeltas: number[];
-  seeds: number;
-  seedOffset: number;
-  modes: Mode[];
+export interface SweepSettings extends GridSettings {
   sentences: number;
   legacyIters: number;
-  scale: Scale;
   wikitextFile?: string;
 }
 

@@ -6,7 +6,7 @@
 import { Item, Plan } from '../engine/types';
 import { bootstrapCI, mean, std, ttestPaired, type TTestResult } from '../stats';
 import { Study } from './study';
-import { Mode, PUBLISHED, QUICK, SEED, Scale, modeName, PUBLISHED_SCALE } from './settings';
+import { GridSettings, Mode, PUBLISHED, QUICK, SEED, Scale, modeName, PUBLISHED_SCALE } from './settings';
 import { Condition, blimpItems, checkExactDomain, cleanNorms, conditionStream, perturbPlan, runConditions } from './runs';
 import { middleLayers } from './settings';
 import { sweepSettings } from './e1-sweep';
@@ -14,18 +14,10 @@ import { sweepSettings } from './e1-sweep';
 /** "irregular + regular plural subject-verb agreement", 100 + 100 (EXPERIMENTS.md idx 7; the _1/_2 choice is unknown). */
 export const E2_PARADIGMS = ['irregular_plural_subject_verb_agreement_1', 'regular_plural_subject_verb_agreement_1'];
 
-export interface BlimpSettings {
-  experiment: string;
-  layers: number[];
-  deltas: number[];
-  publishedDeltas: number[];
-  seeds: number;
-  seedOffset: number;
-  modes: Mode[];
+export interface BlimpSettings extends GridSettings {
   paradigms: string[];
   /** pairs per paradigm (100+100) */
   perParadigm: number;
-  scale: Scale;
   blimpDir?: string;
 }
 

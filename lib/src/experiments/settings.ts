@@ -69,3 +69,18 @@ export const QUICK = { sentences: 24, seeds: 2, blimpItems: 40 };
 export function modeName(m: Mode): string {
   return m.op === 'magnitude' ? 'magnitude' : `${m.op}/${m.noise}`;
 }
+
+/** The condition grid every sweep shares: seeds × δ × modes at the given layers. */
+export interface GridSettings {
+  /** results store name */
+  experiment: string;
+  layers: number[];
+  /** δ as run (published δ × scale.deltaScale) */
+  deltas: number[];
+  /** δ as published, same order */
+  publishedDeltas: number[];
+  seeds: number;
+  seedOffset: number;
+  modes: Mode[];
+  scale: Scale;
+}
