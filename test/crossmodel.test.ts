@@ -16,6 +16,7 @@ import { tinyCheckpoint } from '../lib/src/experiments/tiny';
 import { SweepRecord } from '../lib/src/experiments/e1-sweep';
 import { tableCells } from '../lib/src/tables';
 import * as C from '../lib/src/experiments/crossmodel';
+import * as M from '../lib/src/experiments/mechanism';
 
 const SHARED = process.env.DIRMAG_SHARED ?? path.resolve(__dirname, '../../shared');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'dirmag-cm-'));
@@ -109,10 +110,11 @@ function lossRecords(rows: { delta: number; ang: number[]; mag: number[] }[]): S
 
 test('summary table and Figure 3 are computed from records (exact cells)', () => {
   const a = C.registryEntry('pythia-1.4b'), b = C.registryEntry('tinyllama-1.1b-chat');
-  const repair: C.RepairRecord[] = [{ key: 'baseline', kind: 'baseline', losses: [4, 4], loss: 4, seconds: 0 }];
-  const add = (mode: string, s: number, repaired: boolean, loss: number) => repair.push({ key: `${mode}${s}${repaired}`, kind: 'condition', mode, seedIndex: s, repaired, losses: [loss, loss], loss, seconds: 0 });
-  add('angle_legacy/legacy', 0, false, 6); add('angle_legacy/legacy', 0, true, 5.5); add('angle_legacy/legacy', 1, false, 6); add('angle_legacy/legacy', 1, true, 5);
-  add('magnitude', 0, false, 5); add('magnitude', 0, true, 4.9); add('magnitude', 1, false, 5); add('magnitude', 1, true, 4.7);
+  // E4-format repair records (E10-repair): clean losses [4, 4]; per seed and mode U and R per sentence
+  const repair: M.RepairRecord[] = [{ key: 'baseline', kind: 'baseline', losses: [4, 4], seconds: 0 }];
+  const add = (mode: M.ModeName, s: number, U: number, R: number) => repair.push({ key: `s${s}|${mode}`, kind: 'condition', mode, seedIndex: s, unrepaired: [U, U], repaired: { attn: [R, R] }, seconds: 0 });
+  add('angle', 0, 6, 5.5); add('angle', 1, 6, 5);
+  add('magnitude', 0, 5, 4.9); add('magnitude', 1, 5, 4.7);
   const inputs: C.CrossModelInput[] = [
     { entry: a, info: { norm: 'layernorm', parallelResidual: true, checkpointDtype: 'float16', layers: [8, 9, 10, 11, 12, 13, 14, 15] }, loss: lossRecords([{ delta: 2, ang: [1.0, 1.2], mag: [0.1, 0.1] }, { delta: 5, ang: [2, 2], mag: [1, 1] }, { delta: 10, ang: [3, 3], mag: [3, 3] }]), repair },
     { entry: b, info: { norm: 'rmsnorm', parallelResidual: false, checkpointDtype: 'bfloat16', layers: [4, 5, 6, 7] }, loss: lossRecords([{ delta: 1, ang: [0.1, 0.1], mag: [0.5, 0.5] }, { delta: 2, ang: [1, 1], mag: [4, 4] }, { delta: 5, ang: [6, 6], mag: [5, 5] }]) },
@@ -126,7 +128,18 @@ test('summary table and Figure 3 are computed from records (exact cells)', () =>
   assert.equal(cells.rows[4][11], '0.20');
   // recovery: R-pooled-baseline, seeds (6−5.5)/2 = 25%, (6−5)/2 = 50% → 37.5; magnitude 10%, 30% → 20
   const rep = C.summarizeRepair(repair);
+  assert.equal(rep.baseline, 4);
+  assert.deepEqual(rep.angular.unrepaired, [6, 6]);
+  assert.deepEqual(rep.angular.repaired, [5.5, 5]);
   assert.deepEqual(rep.angular.recovery.map((x) => +x.toFixed(6)), [25, 50]);
+  assert.deepEqual(rep.magnitude.recovery.map((x) => +x.toFixed(6)), [10, 30]);
+  assert.ok(Math.abs(rep.angular.std - 12.5) < 1e-6, 'population std over seeds');
+  // paired over seeds: differences 15, 20 → t = 17.5/(√12.5/√2) = 7, one-sided p = P(t₁ > 7)
+  assert.ok(Math.abs(rep.t - 7) < 1e-5, `${rep.t}`);
+  assert.ok(Math.abs(rep.pOneSided - Math.atan(1 / 7) / Math.PI) < 1e-6, `${rep.pOneSided}`);
+  // R-pooled-baseline differs from E4's R-seed only by where ε sits; with B identical across seeds they agree
+  const e4 = M.summarizeE4(repair);
+  assert.deepEqual(e4.angle.recoverySeed.perSeed.map((x) => +x.toFixed(4)), rep.angular.recovery.map((x) => +x.toFixed(4)));
   const fig = C.figure3FromResults(inputs, [2, 5, 10]);
   const bars = fig.data.filter((t) => t.xaxis === 'x');
   assert.equal(bars.length, 1, 'only Pythia-1.4B has δ = 2, 5, 10');
@@ -137,13 +150,28 @@ test('summary table and Figure 3 are computed from records (exact cells)', () =>
   assert.throws(() => C.figure3FromResults(inputs, [20]), /no model has loss results at δ = 20/);
 });
 
-test('entropy summary: ΔH per seed against the baseline, one-sided paired t', () => {
-  const rec = (key: string, kind: 'baseline' | 'condition', mode: string | undefined, s: number | undefined, e: number): C.EntropyRecord => ({ key, kind, mode, seedIndex: s, perSentence: [e], perLayer: [e, e], entropy: e, seconds: 0 });
-  const s = C.summarizeEntropy([rec('b', 'baseline', undefined, undefined, 1), rec('a0', 'condition', 'angle_legacy/legacy', 0, 1.2), rec('a1', 'condition', 'angle_legacy/legacy', 1, 1.4), rec('m0', 'condition', 'magnitude', 0, 1.1), rec('m1', 'condition', 'magnitude', 1, 1.1)]);
+test('entropy summary: ΔH per seed against the baseline, one-sided paired t (over summarizeE3)', () => {
+  // E3-format records (E8-entropy): two sentences (the second 0.2 higher in every record), two layers (layer 1 perturbed)
+  const rec = (key: string, kind: 'baseline' | 'condition', mode: M.ModeName | undefined, s: number | undefined, l0: number, l1: number): M.E3Record =>
+    ({ key, kind, mode, seedIndex: s, sentence: [(l0 + l1) / 2, (l0 + l1) / 2 + 0.2], byLayer: [[l0, l1], [l0 + 0.2, l1 + 0.2]], layers: [1], seconds: 0 });
+  const records = [
+    rec('baseline', 'baseline', undefined, undefined, 1, 1),
+    rec('s0|angle', 'condition', 'angle', 0, 1, 1.4), rec('s1|angle', 'condition', 'angle', 1, 1, 1.8),
+    rec('s0|magnitude', 'condition', 'magnitude', 0, 1, 1.2), rec('s1|magnitude', 'condition', 'magnitude', 1, 1, 1.2),
+  ];
+  const s = C.summarizeEntropy(records);
+  assert.ok(Math.abs(s.base - 1.1) < 1e-9, `${s.base}`);
   assert.deepEqual(s.deltaAngle.perSeed.map((x) => +x.toFixed(6)), [0.2, 0.4]);
+  assert.ok(Math.abs(s.deltaAngle.std - 0.1) < 1e-6);
+  assert.deepEqual(s.deltaMagnitude.perSeed.map((x) => +x.toFixed(6)), [0.1, 0.1]);
   assert.ok(Math.abs(s.ratio - 3) < 1e-6);
-  assert.ok(s.pOneSided < 0.5);
-  assert.ok(Math.abs(C.patternEntropy(Float32Array.of(1, 0, 0.5, 0.5), 1, 2) - Math.log(2) / 2) < 1e-6);
+  // differences 0.1, 0.3 → t = 0.2/(√0.02/√2) = 2, one-sided p = P(t₁ > 2)
+  assert.ok(Math.abs(s.t - 2) < 1e-6, `${s.t}`);
+  assert.ok(Math.abs(s.pOneSided - Math.atan(1 / 2) / Math.PI) < 1e-6, `${s.pOneSided}`);
+  assert.deepEqual(s.perLayer.map((l) => [l.layer, l.perturbed, +l.angle.toFixed(6), +l.magnitude.toFixed(6)]), [[0, false, 0, 0], [1, true, 0.6, 0.2]]);
+  // the summary table needs two paired seeds; one seed alone shows '—'
+  assert.equal(C.pairedSeedCount(records), 2);
+  assert.equal(C.pairedSeedCount(records.filter((r) => r.seedIndex !== 1)), 1);
 });
 
 const RUNNERS: [string, string, string[]][] = [
@@ -172,11 +200,36 @@ for (const [name, tiny, stores] of RUNNERS)
     again.close();
     assert.deepEqual(files.map((f) => fs.readFileSync(f, 'utf8')), before);
     assert.deepEqual(r2.lossSummary.rows.map((x) => x.ratio), r.lossSummary.rows.map((x) => x.ratio));
+    // E8 test 2 / E10 test 2 are E3's / E4's procedure under the cell's own store and seeds
+    for (const [section, recs] of [['entropy', r.entropy], ['repair', r.repair]] as const) {
+      const spec = r.entry[section];
+      if (!spec) {
+        assert.equal(recs, undefined);
+        continue;
+      }
+      const conds = recs!.filter((x) => x.kind === 'condition');
+      assert.deepEqual(conds.map((x) => `${x.seedIndex}|${x.mode}|${x.seed}`), [0, 1].flatMap((si) => ['angle', 'magnitude'].map((m) => `${si}|${m}|${42 + spec.seedOffset + si}`)));
+      for (const x of recs!) {
+        assert.equal(x.experiment, spec.store);
+        assert.equal(x.publishedDelta, spec.delta);
+        assert.deepEqual(x.layers, r.info.layers);
+        assert.equal(x.legacyIters, r.entry.legacyIters);
+        assert.equal(x.sentences, C.CROSSMODEL_QUICK.sectionSentences);
+      }
+      if (section === 'repair') assert.ok(conds.every((x) => (x as M.RepairRecord).repaired!.attn.length === C.CROSSMODEL_QUICK.sectionSentences));
+      else assert.ok(conds.every((x) => (x as M.E3Record).byLayer.every((ls) => ls.length === study.model.cfg.nLayers)));
+    }
+    for (const mech of ['E3', 'E4']) assert.equal(fs.existsSync(study.resultsFile(mech)), false, `${mech}'s store is not written`);
     // the summary reads the files back
     const { inputs } = C.loadCrossModelInputs({ root: dir, folders: { [r.entry.key]: path.basename(path.dirname(files[0])) } });
     const inp = inputs.find((i) => i.entry.key === r.entry.key)!;
     assert.equal(inp.info!.norm, study.model.cfg.norm);
-    assert.equal(C.crossModelSummary([inp]).length, 3);
+    const rows = C.crossModelSummary([inp]);
+    assert.equal(rows.length, 3);
+    assert.equal(rows[0].entropyAngle === null, !r.entry.entropy);
+    assert.equal(rows[0].repairAngle === null, !r.entry.repair);
+    if (r.entropy) assert.equal(rows[0].entropyAngle, C.summarizeEntropy(r.entropy).deltaAngle.mean);
+    if (r.repair) assert.equal(rows[0].repairAngle, C.summarizeRepair(r.repair).angular.mean);
   });
 
 test('reversal investigation: four matching × noise combinations, norm profile and budget split', async () => {

@@ -1,14 +1,11 @@
 /**
  * Runners of the cross-model cells: loss sweeps (runSweep for WikiText sets, runItemSweep for the
- * hand-written E12 set, same record format), E8's attention entropy, E10's attention repair, and the
- * memory check in front of them. `runCrossModel(name, study, {quick})` runs one cell alone (also
- * the entry point of `dirmag reproduce`).
- *
- * E3 entropy / E4 repair of lib/src/experiments/mechanism were not committed when this was written:
- * the minimal versions needed here (mean row entropy over all layers; attn_out patch at the
- * perturbed layers) are implemented below directly on the engine.
+ * hand-written E12 set, same record format), E8's attention entropy and E10's attention repair (E3's
+ * and E4's procedures of lib/src/experiments/mechanism, run under the cells' own stores and seeds),
+ * and the memory check in front of them. `runCrossModel(name, study, {quick})` runs one cell alone
+ * (also the entry point of `dirmag reproduce`).
  */
-import { Item, Plan } from '../../engine/types';
+import { Item } from '../../engine/types';
 import { RunError } from '../../engine/model';
 import { e12Sentences } from '../../data';
 import { mean, recoveryPooledBaseline, ttestPaired } from '../../stats';
@@ -17,6 +14,7 @@ import { Mode, PUBLISHED, PUBLISHED_SCALE, SEED, Scale, modeName, quickScale } f
 import { Condition, cleanNorms, conditionStream, meanOf, perturbPlan, runConditions, sentenceLoss, summarizePass, wikitextItems } from '../runs';
 import { E1_MODES, SweepRecord, SweepSettings, conditionKey, runSweep } from '../e1-sweep';
 import { E1Summary, summarizeE1 } from '../e1-stats';
+import { E3Record, MechanismSettings, MeanStd, RepairRecord, pairedSeeds, runE3, runE4, summarizeE3 } from '../mechanism';
 import { BosCheck, CrossModelEntry, SentenceSet, archFactsOf, checkBos, registryEntry, scaledLayers } from './registry';
 import { Available, MemoryPlan, limitSessions, planMemory, requireMemory } from './memory';
 
@@ -52,45 +50,13 @@ export interface ModelInfo {
   [k: string]: unknown;
 }
 
-export interface EntropyRecord {
-  key: string;
-  kind: 'baseline' | 'condition';
-  seed?: number;
-  seedIndex?: number;
-  mode?: string;
-  delta?: number;
-  publishedDelta?: number;
-  /** per sentence: mean over layers of the mean row entropy (heads × query positions) */
-  perSentence: number[];
-  /** per layer: mean over sentences */
-  perLayer: number[];
-  entropy: number;
-  seconds: number;
-  [k: string]: unknown;
-}
-
-export interface RepairRecord {
-  key: string;
-  kind: 'baseline' | 'condition';
-  seed?: number;
-  seedIndex?: number;
-  mode?: string;
-  repaired?: boolean;
-  delta?: number;
-  publishedDelta?: number;
-  losses: number[];
-  loss: number;
-  seconds: number;
-  [k: string]: unknown;
-}
-
 export interface CrossModelResult {
   entry: CrossModelEntry;
   info: ModelInfo;
   memory: MemoryPlan | null;
   loss: SweepRecord[];
   lossSummary: E1Summary;
-  entropy?: EntropyRecord[];
+  entropy?: E3Record[];
   repair?: RepairRecord[];
 }
 
@@ -192,164 +158,107 @@ export async function runCrossModelLoss(study: Study, entry: CrossModelEntry, s:
 }
 
 // ---------------------------------------------------------------------------------------------
-// attention entropy (E8 test 2; E3's definition)
+// attention entropy (E8 test 2 = E3's procedure) and attention repair (E10 test 2 = E4's)
 
-/** Mean row entropy −Σ(p+1e-10)ln(p+1e-10) over heads and query positions of one [H, L, L] pattern (causal zeros included). */
-export function patternEntropy(data: Float32Array, H: number, L: number): number {
-  let s = 0;
-  for (let r = 0; r < H * L; r++) {
-    let h = 0;
-    for (let k = 0; k < L; k++) {
-      const p = data[r * L + k] + 1e-10;
-      h -= p * Math.log(p);
-    }
-    s += h;
-  }
-  return s / (H * L);
+/**
+ * The mechanism settings of a cell's entropy or repair section: E3's / E4's procedure under the
+ * section's own store ('E8-entropy', 'E10-repair'), seed offset, sentences, seeds and δ, with the
+ * cell's layers, bisection iterations and the scale of its loss sweep. Quick mode caps sentences and
+ * seeds at CROSSMODEL_QUICK.
+ */
+export function crossModelSectionSettings(study: Study, entry: CrossModelEntry, section: 'entropy' | 'repair', o: { quick: boolean; scale: Scale; wikitextFile?: string }): MechanismSettings {
+  const spec = entry[section];
+  if (!spec) throw new Error(`${entry.label} has no ${section} section`);
+  if (spec.sentences.source !== 'wikitext') throw new Error(`${spec.store}: E3/E4's procedure reads WikiText sentences, not '${spec.sentences.source}'`);
+  return {
+    experiment: spec.store,
+    layers: layersFor(entry, study),
+    delta: spec.delta * o.scale.deltaScale,
+    publishedDelta: spec.delta,
+    sentences: o.quick ? Math.min(spec.sentences.n, CROSSMODEL_QUICK.sectionSentences) : spec.sentences.n,
+    seeds: o.quick ? CROSSMODEL_QUICK.seeds : spec.seeds,
+    seedOffset: spec.seedOffset,
+    legacyIters: entry.legacyIters,
+    scale: o.scale,
+    wikitextFile: o.wikitextFile,
+  };
 }
 
-export async function runCrossModelEntropy(study: Study, entry: CrossModelEntry, o: { quick: boolean; scale: Scale; wikitextFile?: string }): Promise<EntropyRecord[]> {
-  const spec = entry.entropy!;
-  const layers = layersFor(entry, study);
-  const n = o.quick ? Math.min(spec.sentences.n, CROSSMODEL_QUICK.sectionSentences) : spec.sentences.n;
-  const seeds = o.quick ? CROSSMODEL_QUICK.seeds : spec.seeds;
-  const { items, source } = await sentenceItems(study, spec.sentences, n, o.wikitextFile);
-  const nL = study.model.cfg.nLayers;
-  const hooks = Object.fromEntries(Array.from({ length: nL }, (_, l) => [`blocks.${l}.attn.hook_pattern`, { kind: 'capture' as const }]));
-  const delta = spec.delta * o.scale.deltaScale;
-  const measure = (res: Awaited<ReturnType<typeof study.model.run>>) => {
-    const perLayerSum = new Array(nL).fill(0);
-    const perSentence = res.items.map((it) => {
-      let s = 0;
-      for (let l = 0; l < nL; l++) {
-        const t = it.captures[`blocks.${l}.attn.hook_pattern`];
-        const e = patternEntropy(t.data, t.dims[0], t.dims[1]);
-        perLayerSum[l] += e;
-        s += e;
-      }
-      return s / nL;
-    });
-    return { perSentence, perLayer: perLayerSum.map((x) => x / res.items.length), entropy: meanOf(perSentence) };
-  };
-  const conds: Condition<EntropyRecord>[] = [
-    {
-      key: 'baseline',
-      run: async () => {
-        const res = await study.model.run({ outputs: [], hooks }, items);
-        return { key: 'baseline', kind: 'baseline', ...measure(res), seconds: res.seconds };
-      },
-    },
-  ];
-  for (let si = 0; si < seeds; si++)
-    for (const mode of E1_MODES) {
-      const key = `s${si}|d${spec.delta}|${modeName(mode)}`;
-      conds.push({
-        key,
-        run: async () => {
-          const seed = SEED + spec.seedOffset + si;
-          const plan: Plan = perturbPlan(mode, layers, { outputs: [], hooks }, 'length', entry.legacyIters);
-          const res = await study.model.run(plan, items, { seed, stream: conditionStream(spec.store, spec.delta, mode), delta });
-          return { key, kind: 'condition', seed, seedIndex: si, mode: modeName(mode), delta, publishedDelta: spec.delta, ...measure(res), seconds: res.seconds };
-        },
-      });
-    }
-  return runConditions(study, spec.store, conds, { experiment: spec.store, layers, sentences: items.length, dataSource: source, scale: o.scale.note, legacyIters: entry.legacyIters, env: study.environment() });
+/** E8 test 2: E3's attention entropy (mean row entropy over all layers) under the cell's settings. */
+export function runCrossModelEntropy(study: Study, entry: CrossModelEntry, o: { quick: boolean; scale: Scale; wikitextFile?: string }): Promise<E3Record[]> {
+  return runE3(study, crossModelSectionSettings(study, entry, 'entropy', o));
+}
+
+/** E10 test 2: E4's per-sentence attention repair (clean hook_attn_out patched at the perturbed layers) under the cell's settings. */
+export function runCrossModelRepair(study: Study, entry: CrossModelEntry, o: { quick: boolean; scale: Scale; wikitextFile?: string }): Promise<RepairRecord[]> {
+  return runE4(study, crossModelSectionSettings(study, entry, 'repair', o));
+}
+
+/** Seeds with both an angle and a magnitude record (the summaries need two for a t-test). */
+export function pairedSeedCount(records: { kind: string; mode?: string; seedIndex?: number }[]): number {
+  const seeds = (m: string) => new Set(records.filter((r) => r.kind === 'condition' && r.mode === m).map((r) => r.seedIndex));
+  const a = seeds('angle'), m = seeds('magnitude');
+  return [...a].filter((i) => m.has(i)).length;
 }
 
 export interface EntropySummary {
   base: number;
-  deltaAngle: { perSeed: number[]; mean: number; std: number };
-  deltaMagnitude: { perSeed: number[]; mean: number; std: number };
+  deltaAngle: MeanStd;
+  deltaMagnitude: MeanStd;
   ratio: number;
   t: number;
   /** one-sided p, H1: ΔH angle > ΔH magnitude */
   pOneSided: number;
-  perLayer: { layer: number; angle: number; magnitude: number }[];
+  perLayer: { layer: number; perturbed: boolean; angle: number; magnitude: number }[];
 }
 
-export function summarizeEntropy(records: EntropyRecord[], angleMode = 'angle_legacy/legacy'): EntropySummary {
-  const base = records.find((r) => r.kind === 'baseline');
-  if (!base) throw new Error('entropy: no baseline record');
-  const pick = (m: string) => records.filter((r) => r.kind === 'condition' && r.mode === m).sort((a, b) => a.seedIndex! - b.seedIndex!);
-  const a = pick(angleMode), m = pick('magnitude');
-  const da = a.map((r) => r.entropy - base.entropy), dm = m.map((r) => r.entropy - base.entropy);
-  const sd = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
-  const t = da.length > 1 ? ttestPaired(da, dm) : null;
+/** The cross-model view of summarizeE3 (needs ≥ 2 paired seeds). */
+export function summarizeEntropy(records: E3Record[]): EntropySummary {
+  const e = summarizeE3(records);
   return {
-    base: base.entropy,
-    deltaAngle: { perSeed: da, mean: mean(da), std: sd(da) },
-    deltaMagnitude: { perSeed: dm, mean: mean(dm), std: sd(dm) },
-    ratio: mean(da) / (mean(dm) + 1e-8),
-    t: t?.t ?? NaN,
-    pOneSided: t?.pGreater ?? NaN,
-    perLayer: base.perLayer.map((b, l) => ({ layer: l, angle: mean(a.map((r) => r.perLayer[l])) - b, magnitude: mean(m.map((r) => r.perLayer[l])) - b })),
+    base: e.baseline,
+    deltaAngle: e.dAngle,
+    deltaMagnitude: e.dMagnitude,
+    ratio: e.ratio,
+    t: e.test.t,
+    pOneSided: e.test.pGreater,
+    perLayer: e.layers.map((l) => ({ layer: l.layer, perturbed: l.perturbed, angle: l.dAngle, magnitude: l.dMagnitude })),
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// attention repair (E10 test 2; E4's procedure)
-
-export async function runCrossModelRepair(study: Study, entry: CrossModelEntry, o: { quick: boolean; scale: Scale; wikitextFile?: string }): Promise<RepairRecord[]> {
-  const spec = entry.repair!;
-  const layers = layersFor(entry, study);
-  const n = o.quick ? Math.min(spec.sentences.n, CROSSMODEL_QUICK.sectionSentences) : spec.sentences.n;
-  const seeds = o.quick ? CROSSMODEL_QUICK.seeds : spec.seeds;
-  const { items, source } = await sentenceItems(study, spec.sentences, n, o.wikitextFile);
-  const delta = spec.delta * o.scale.deltaScale;
-  const names = layers.map((l) => `blocks.${l}.hook_attn_out`);
-  // the clean pass: baseline losses and the attention outputs to patch in (recomputed on resume: deterministic)
-  let clean: { losses: number[]; patches: Record<string, import('../../engine/types').Tensor[]>; seconds: number } | null = null;
-  const cleanPass = async () => {
-    if (clean) return clean;
-    const res = await study.model.run({ outputs: ['logprobs'], hooks: Object.fromEntries(names.map((h) => [h, { kind: 'capture' as const }])) }, items);
-    clean = { losses: res.items.map((it) => sentenceLoss(it.logprobs!)), patches: Object.fromEntries(names.map((h) => [h, res.items.map((it) => it.captures[h])])), seconds: res.seconds };
-    return clean;
-  };
-  const conds: Condition<RepairRecord>[] = [
-    { key: 'baseline', run: async () => { const c = await cleanPass(); return { key: 'baseline', kind: 'baseline', losses: c.losses, loss: meanOf(c.losses), seconds: c.seconds }; } },
-  ];
-  for (let si = 0; si < seeds; si++)
-    for (const mode of E1_MODES)
-      for (const repaired of [false, true]) {
-        const key = `s${si}|d${spec.delta}|${modeName(mode)}|${repaired ? 'repaired' : 'unrepaired'}`;
-        conds.push({
-          key,
-          run: async () => {
-            const seed = SEED + spec.seedOffset + si;
-            const patchHooks = repaired ? Object.fromEntries(names.map((h) => [h, { kind: 'patch' as const }])) : {};
-            // noise fresh per sentence (E4: cache cleared per sentence) and identical for U and R; magnitude signs redrawn (pass)
-            const plan = perturbPlan(mode, layers, { hooks: patchHooks }, 'item', entry.legacyIters);
-            const res = await study.model.run(plan, items, { seed, stream: conditionStream(spec.store, spec.delta, mode), delta, pass: repaired ? 1 : 0, patches: repaired ? (await cleanPass()).patches : undefined });
-            const losses = res.items.map((it) => sentenceLoss(it.logprobs!));
-            return { key, kind: 'condition', seed, seedIndex: si, mode: modeName(mode), repaired, delta, publishedDelta: spec.delta, losses, loss: meanOf(losses), seconds: res.seconds };
-          },
-        });
-      }
-  return runConditions(study, spec.store, conds, { experiment: spec.store, layers, patched: names, sentences: items.length, dataSource: source, scale: o.scale.note, legacyIters: entry.legacyIters, env: study.environment() });
+export interface RepairSide {
+  /** mean loss per seed */
+  unrepaired: number[];
+  repaired: number[];
+  /** R-pooled-baseline recovery % per seed */
+  recovery: number[];
+  mean: number;
+  std: number;
 }
 
 export interface RepairSummary {
   baseline: number;
-  angular: { unrepaired: number[]; repaired: number[]; recovery: number[]; mean: number; std: number };
-  magnitude: { unrepaired: number[]; repaired: number[]; recovery: number[]; mean: number; std: number };
+  angular: RepairSide;
+  magnitude: RepairSide;
   t: number;
   /** one-sided p, H1: angular recovery > magnitude recovery */
   pOneSided: number;
 }
 
-/** R-pooled-baseline recovery per seed (EXPERIMENTS.md §1.5.5), angle vs magnitude paired over seeds. */
-export function summarizeRepair(records: RepairRecord[], angleMode = 'angle_legacy/legacy'): RepairSummary {
+/** E10's statistics of E4 records: R-pooled-baseline recovery per seed (EXPERIMENTS.md §1.5.5), angle vs magnitude paired over seeds. */
+export function summarizeRepair(records: RepairRecord[]): RepairSummary {
   const base = records.find((r) => r.kind === 'baseline');
   if (!base) throw new Error('repair: no baseline record');
-  const side = (mode: string) => {
-    const get = (rep: boolean) => records.filter((r) => r.kind === 'condition' && r.mode === mode && r.repaired === rep).sort((a, b) => a.seedIndex! - b.seedIndex!).map((r) => r.loss);
-    const U = get(false), R = get(true);
-    const rec = recoveryPooledBaseline({ baseline: U.map(() => base.loss), unrepaired: U, repaired: R });
+  const B = mean(base.losses!);
+  const [A, M] = pairedSeeds(records, 'angle', 'magnitude');
+  const side = (rs: RepairRecord[]): RepairSide => {
+    const U = rs.map((r) => mean(r.unrepaired!)), R = rs.map((r) => mean(r.repaired!.attn));
+    const rec = recoveryPooledBaseline({ baseline: U.map(() => B), unrepaired: U, repaired: R });
     return { unrepaired: U, repaired: R, recovery: rec.perSeed, mean: rec.mean, std: rec.std };
   };
-  const angular = side(angleMode), magnitude = side('magnitude');
+  const angular = side(A), magnitude = side(M);
   const t = angular.recovery.length > 1 ? ttestPaired(angular.recovery, magnitude.recovery) : null;
-  return { baseline: base.loss, angular, magnitude, t: t?.t ?? NaN, pOneSided: t?.pGreater ?? NaN };
+  return { baseline: B, angular, magnitude, t: t?.t ?? NaN, pOneSided: t?.pGreater ?? NaN };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,14 +14,17 @@ import { resultsDir } from '../../util/paths';
 import { SweepRecord } from '../e1-sweep';
 import { summarizeE1 } from '../e1-stats';
 import { CROSSMODEL_REGISTRY, CrossModelEntry, PUBLISHED_CROSSMODEL } from './registry';
-import { EntropyRecord, ModelInfo, RepairRecord, summarizeEntropy, summarizeRepair } from './runners';
+import { E3Record, RepairRecord } from '../mechanism';
+import { ModelInfo, pairedSeedCount, summarizeEntropy, summarizeRepair } from './runners';
 
 export interface CrossModelInput {
   entry: CrossModelEntry;
   /** recorded model facts; when absent, the registry's (marked in the row) */
   info?: Pick<ModelInfo, 'norm' | 'parallelResidual' | 'checkpointDtype' | 'layers'> & Partial<ModelInfo>;
   loss: SweepRecord[];
-  entropy?: EntropyRecord[];
+  /** E8-entropy records (E3's format) */
+  entropy?: E3Record[];
+  /** E10-repair records (E4's format) */
   repair?: RepairRecord[];
   /** repair recovery measured elsewhere (e.g. mechanism E4/E9 results), with its source */
   repairOverride?: { angular: { mean: number; std?: number }; magnitude: { mean: number; std?: number }; source: string };
@@ -61,8 +64,9 @@ export function crossModelSummary(inputs: CrossModelInput[]): CrossModelRow[] {
     if (!inp.loss.some((r) => r.kind === 'baseline')) continue;
     const e1 = summarizeE1(inp.loss);
     const facts = inp.info ?? { norm: inp.entry.arch.norm, parallelResidual: inp.entry.arch.parallelResidual, checkpointDtype: inp.entry.checkpointDtype, layers: inp.entry.layers };
-    const ent = inp.entropy?.length ? summarizeEntropy(inp.entropy) : null;
-    const rep = inp.repair?.length ? summarizeRepair(inp.repair) : null;
+    // the entropy test needs two seeds (an interrupted run with one shows '—')
+    const ent = inp.entropy?.length && pairedSeedCount(inp.entropy) > 1 ? summarizeEntropy(inp.entropy) : null;
+    const rep = inp.repair?.length && pairedSeedCount(inp.repair) > 0 ? summarizeRepair(inp.repair) : null;
     const repA = rep ? rep.angular.mean : inp.repairOverride?.angular.mean ?? null;
     const repM = rep ? rep.magnitude.mean : inp.repairOverride?.magnitude.mean ?? null;
     const pub = PUBLISHED_CROSSMODEL[inp.entry.key];
@@ -148,7 +152,7 @@ export function figure3FromResults(inputs: CrossModelInput[], deltas: number[] =
     const e1 = summarizeE1(inp.loss);
     if (!deltas.every((d) => e1.rows.some((r) => r.publishedDelta === d))) continue;
     const pts = (k: 'angle' | 'magnitude') => e1.rows.map((r) => ({ delta: r.publishedDelta, mean: r[k].mean, std: r[k].std }));
-    const rep = inp.repair?.length ? summarizeRepair(inp.repair) : null;
+    const rep = inp.repair?.length && pairedSeedCount(inp.repair) > 0 ? summarizeRepair(inp.repair) : null;
     const recovery = rep
       ? { angular: { mean: rep.angular.mean, std: rep.angular.std }, magnitude: { mean: rep.magnitude.mean, std: rep.magnitude.std } }
       : inp.repairOverride
@@ -190,7 +194,7 @@ export function loadCrossModelInputs(o: { root?: string; quick?: boolean; folder
       entry,
       ...(info ? { info } : {}),
       loss,
-      ...(entry.entropy ? { entropy: readRecords<EntropyRecord>(file(entry.entropy.store)) } : {}),
+      ...(entry.entropy ? { entropy: readRecords<E3Record>(file(entry.entropy.store)) } : {}),
       ...(entry.repair ? { repair: readRecords<RepairRecord>(file(entry.repair.store)) } : {}),
     });
   }

@@ -33,7 +33,12 @@ export const MECH_MODES: Record<'angle' | 'magnitude', Mode> = {
 export type ModeName = keyof typeof MECH_MODES;
 
 export interface MechanismSettings {
-  experiment: MechExperiment;
+  /**
+   * Store name (results/<model>/<experiment>.jsonl) and the name condition streams are derived
+   * from: a MechExperiment for the mechanism cells, or another store running the same procedure
+   * with its own seeds (the cross-model sections 'E8-entropy' = E3's, 'E10-repair' = E4's).
+   */
+  experiment: MechExperiment | (string & {});
   /** perturbed layers (published 8–15 = middleLayers(24)) */
   layers: number[];
   /** δ as run (5 × scale.deltaScale) */

@@ -49,7 +49,7 @@ async function entropyPass(study: Study, s: MechanismSettings, items: Item[], mo
   const size = chunkSize(L * study.model.cfg.nHeads * maxT * maxT, s.chunk);
   const byLayer: number[][] = [];
   for (const part of chunks(items, size)) {
-    const res = await study.model.run(plan, part, mode ? { seed, stream: conditionStream('E3', s.publishedDelta, MECH_MODES[mode]), delta: s.delta } : {});
+    const res = await study.model.run(plan, part, mode ? { seed, stream: conditionStream(s.experiment, s.publishedDelta, MECH_MODES[mode]), delta: s.delta } : {});
     for (const it of res.items) byLayer.push(all.map((l) => patternEntropy(it.captures[`blocks.${l}.attn.hook_pattern`]).layer));
   }
   return { sentence: byLayer.map((ls) => mean(ls)), byLayer, seconds: (performance.now() - t0) / 1000 };
@@ -64,7 +64,7 @@ export async function runE3(study: Study, s: MechanismSettings): Promise<E3Recor
       const seed = seedOf(s, si);
       conds.push({ key, run: async () => ({ key, kind: 'condition', seed, seedIndex: si, mode, op: modeName(MECH_MODES[mode]), ...(await entropyPass(study, s, items, mode, seed)) }) });
     }
-  return runConditions(study, 'E3', conds, commonFields(study, s, items, source));
+  return runConditions(study, s.experiment, conds, commonFields(study, s, items, source));
 }
 
 export interface E3LayerRow {

@@ -62,7 +62,7 @@ export async function runE4(study: Study, s: MechanismSettings): Promise<RepairR
       const key = `s${si}|${mode}`;
       conds.push({ key, run: () => repairRecord(study, s, items, key, si, mode, sets) });
     }
-  return runConditions(study, 'E4', conds, commonFields(study, s, items, source, { patch: 'hook_attn_out' }));
+  return runConditions(study, s.experiment, conds, commonFields(study, s, items, source, { patch: 'hook_attn_out' }));
 }
 
 export interface ModeRepair {
