@@ -64,7 +64,7 @@ export interface ModelBenchResult {
   perturbed: Record<string, Throughput & { ratioToPlain: number; noiseSeconds: number }>;
   repair: Throughput & { captureSeconds: number; patchedSeconds: number; ratioToPlain: number };
   loop: { sentences: number; tokens: number; batch1: Throughput; batched: Throughput; speedup: number };
-  matmul: { m: number; k: number; n: number; gflops: number } | null;
+  matmul: { m: number; k: number; n: number; gflops: number; readings?: number[] } | null;
   gflopsRatioToMatmul: number | null;
   /** plain pass with 16 items per pass (the FLOP-rate target's setting) */
   plainBatch16: Throughput & { gflops: number; ratioToMatmul: number | null };
@@ -225,7 +225,7 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBenchResult
   if (!o.skipMatmul) {
     const m = 2048, k = spec.dModel, n = spec.dMlp;
     log(`${spec.name}: MatMul ceiling [${m}×${k}]·[${k}×${n}]`);
-    matmul = { m, k, n, gflops: await matmulRate(m, k, n, { provider, threads }) };
+    matmul = { m, k, n, gflops: await matmulRate(m, k, n, { provider, threads, minSeconds: 2 }) };
   }
 
   const model = await Model.fromDir(o.dir, { provider, threads, name: spec.name, tokensPerBatch: o.tokensPerBatch, sessionOptions: o.sessionOptions as LoadOptions["sessionOptions"] });
@@ -246,9 +246,10 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBenchResult
   const plainFirst = await timed(model, plain, items, {}, repeats);
   let plainBest = plainFirst.seconds;
   const gflop = flops(spec, runLengths) / 1e9;
-  // the FLOP-rate target is stated at ≥ 16 items per pass: one pass at exactly 16
-  const b16 = throughput(items, await once(model, plain, items, { batchSize: 16 }));
   const afterPlainBytes = peakRss();
+  // the FLOP-rate target is stated at ≥ 16 items per pass: one pass at exactly 16 (after the RSS
+  // reading: 16 long items exceed the default token budget)
+  const b16 = throughput(items, await once(model, plain, items, { batchSize: 16 }));
   const weightBytes = params.total * 4;
 
   log(`${spec.name}: batch-1 loop`);
@@ -298,6 +299,12 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBenchResult
   const tokens = tokensOf(items);
 
   const peakBytes = peakRss();
+  if (matmul) {
+    // again at the end: on a shared machine one reading can catch a busy moment; the best counts
+    const again = await matmulRate(matmul.m, matmul.k, matmul.n, { provider, threads, minSeconds: 2 });
+    matmul.readings = [matmul.gflops, again];
+    matmul.gflops = Math.max(matmul.gflops, again);
+  }
   const plainT = throughput(items, plainBest);
   return {
     model: spec.name,
