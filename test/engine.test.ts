@@ -403,3 +403,16 @@ test('normal and sign draws: mean ≈ 0, variance ≈ 1, P(+1) ≈ 1/2, no cross
   assert.ok(Math.abs(plus - 0.5) < 5 * Math.sqrt(0.25 / s.length), `P(+1) = ${plus}`);
   assert.ok(Number.isFinite(x.reduce((a, b) => a + b, 0)));
 });
+
+test('maxSessions releases the least recently used session and keeps results identical', async () => {
+  const m = await Model.fromDir(path.join(SHARED, 'models/stories260k-hf'), { maxSessions: 1 });
+  const items = [{ id: 0, ids: [1, 40, 50, 60, 70] }];
+  const plain = { outputs: ['logprobs'] } as Plan;
+  const pert: Plan = { outputs: ['logprobs'], perturb: { op: 'magnitude', layers: [1] } };
+  const a = await m.run(plain, items);
+  await m.run(pert, items, { delta: 1, seed: 1 });
+  const b = await m.run(plain, items); // rebuilt after eviction
+  assert.deepEqual(b.items[0].logprobs, a.items[0].logprobs);
+  assert.equal((m as unknown as { sessions: Map<string, unknown> }).sessions.size, 1);
+  await m.release();
+});

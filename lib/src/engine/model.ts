@@ -28,6 +28,11 @@ export interface LoadOptions {
   tokensPerBatch?: number;
   /** ONNX Runtime session options merged over the runner's (benchmarks, tuning); `extra.session` entries are merged too */
   sessionOptions?: ort.InferenceSession.SessionOptions;
+  /**
+   * Most sessions (one per plan) alive at once; the least recently used is released beyond it.
+   * Each session holds its own float32 copy of the weights (onnxruntime-node cannot share them).
+   */
+  maxSessions?: number;
 }
 
 export class RunError extends Error {}
@@ -56,6 +61,10 @@ export class Model {
   compileSeconds = 0;
   /** padded tokens per forward pass of the default batching policy */
   tokensPerBatch = DEFAULT_TOKENS_PER_BATCH;
+  /** most sessions alive at once (LRU release beyond it); see LoadOptions.maxSessions */
+  maxSessions = Infinity;
+  /** sessions with a run in flight (never released) */
+  private busy = new Map<string, number>();
 
   private constructor(
     readonly dir: string,
@@ -88,6 +97,10 @@ export class Model {
     const m = new Model(dir, cfg, ckpt, arch, provider, threads, opts.revision ?? null, opts.name ?? path.basename(path.resolve(dir)), opts.sessionOptions);
     // a GPU has the memory and the parallelism for bigger passes (the [N, vocab] logits dominate memory)
     if (provider === 'cuda') m.tokensPerBatch = CUDA_TOKENS_PER_BATCH;
+    if (opts.maxSessions !== undefined) {
+      if (!(opts.maxSessions >= 1)) throw new RunError(`maxSessions must be at least 1, got ${opts.maxSessions}`);
+      m.maxSessions = opts.maxSessions;
+    }
     if (opts.tokensPerBatch !== undefined) {
       if (!(Number.isInteger(opts.tokensPerBatch) && opts.tokensPerBatch > 0)) throw new RunError(`tokensPerBatch must be a positive integer, got ${opts.tokensPerBatch}`);
       m.tokensPerBatch = opts.tokensPerBatch;
@@ -117,10 +130,20 @@ export class Model {
     return c;
   }
 
-  private session(plan: Plan): Promise<Session> {
+  private async session(plan: Plan): Promise<Session> {
     const compiled = this.compiled(plan);
     let s = this.sessions.get(compiled.signature);
-    if (!s) {
+    if (s) {
+      // most recently used last
+      this.sessions.delete(compiled.signature);
+      this.sessions.set(compiled.signature, s);
+    } else {
+      for (const [sig, old] of this.sessions) {
+        if (this.sessions.size < this.maxSessions) break;
+        if (this.busy.get(sig)) continue;
+        this.sessions.delete(sig);
+        await (await old).session.release();
+      }
       const t0 = performance.now();
       s = ort.InferenceSession.create(compiled.bytes, this.sessionOptionsFor()).then(
         (session) => {
@@ -165,8 +188,18 @@ export class Model {
   }
 
   async run(plan: Plan, items: Item[], opts: RunOptions = {}): Promise<RunResult> {
-    const t0 = performance.now();
     const s = await this.session(plan);
+    const sig = s.compiled.signature;
+    this.busy.set(sig, (this.busy.get(sig) ?? 0) + 1);
+    try {
+      return await this.runOn(s, plan, items, opts);
+    } finally {
+      this.busy.set(sig, this.busy.get(sig)! - 1);
+    }
+  }
+
+  private async runOn(s: Session, plan: Plan, items: Item[], opts: RunOptions): Promise<RunResult> {
+    const t0 = performance.now();
     this.checkItems(items, plan, opts);
     const results: ItemResult[] = new Array(items.length);
     const batches = planBatches(items.map((it) => it.ids.length), opts.batchSize, this.tokensPerBatch);

@@ -18,7 +18,7 @@
  */
 import * as os from 'node:os';
 import { execFileSync } from 'node:child_process';
-import type { Model, Provider } from '../../engine/model';
+import type { Provider } from '../../engine/model';
 import { ArchFacts, paramCount } from './registry';
 
 export const MEMORY_FACTORS = Object.freeze({
@@ -155,27 +155,3 @@ export function requireMemory(plan: MemoryPlan): MemoryPlan {
   return plan;
 }
 
-/**
- * Keeps at most `k` plan sessions alive on `model` by releasing all sessions before a new plan
- * would exceed k (the engine otherwise keeps every plan's session — and its weights — until
- * release()). Wraps model.run on this instance; returns a function that undoes the wrap.
- */
-export function limitSessions(model: Model, k: number): () => void {
-  const orig = model.run;
-  const live: string[] = [];
-  const wrapped: Model['run'] = async (plan, items, opts) => {
-    const sig = JSON.stringify(plan);
-    if (!live.includes(sig)) {
-      if (live.length >= k) {
-        await model.release();
-        live.length = 0;
-      }
-      live.push(sig);
-    }
-    return orig.call(model, plan, items, opts);
-  };
-  (model as { run: Model['run'] }).run = wrapped;
-  return () => {
-    (model as { run: Model['run'] }).run = orig;
-  };
-}

@@ -16,7 +16,7 @@ import { E1_MODES, SweepRecord, SweepSettings, conditionKey, runSweep } from '..
 import { E1Summary, summarizeE1 } from '../e1-stats';
 import { E3Record, MechanismSettings, MeanStd, RepairRecord, pairedSeeds, runE3, runE4, summarizeE3 } from '../mechanism';
 import { BosCheck, CrossModelEntry, SentenceSet, archFactsOf, checkBos, registryEntry, scaledLayers } from './registry';
-import { Available, MemoryPlan, limitSessions, planMemory, requireMemory } from './memory';
+import { Available, MemoryPlan, planMemory, requireMemory } from './memory';
 
 /** Quick mode sizes (tiny CI checkpoints): sentences per section and seeds. */
 export const CROSSMODEL_QUICK = { lossSentences: 12, sectionSentences: 8, seeds: 2 };
@@ -289,7 +289,11 @@ export async function runCrossModel(name: string, study: Study, opts: CrossModel
   let undo = () => {};
   if (!opts.memory?.skip) {
     memory = requireMemory(crossModelMemory(study, entry, opts.memory));
-    if (memory.maxSessions < 4) undo = limitSessions(study.model, memory.maxSessions);
+    if (memory.maxSessions < study.model.maxSessions) {
+      const prev = study.model.maxSessions;
+      study.model.maxSessions = memory.maxSessions;
+      undo = () => (study.model.maxSessions = prev);
+    }
   }
   try {
     const bos = checkBos(entry, study.tokenizer);
