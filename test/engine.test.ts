@@ -416,3 +416,21 @@ test('maxSessions releases the least recently used session and keeps results ide
   assert.equal((m as unknown as { sessions: Map<string, unknown> }).sessions.size, 1);
   await m.release();
 });
+
+test('in-graph log-probs and entropies equal a float64 log-softmax of the returned logits', async () => {
+  const m = await Model.fromDir(path.join(SHARED, 'models/stories260k-hf'));
+  const items = [{ id: 0, ids: [1, 40, 50, 60, 70, 80, 90] }, { id: 1, ids: [1, 300, 20] }];
+  const r = await m.run({ outputs: ['logits', 'logprobs', 'entropy'] }, items);
+  for (const [i, it] of r.items.entries()) {
+    const V = it.logits!.dims[1];
+    for (let t = 0; t < items[i].ids.length; t++) {
+      const z = Array.from(it.logits!.data.subarray(t * V, (t + 1) * V));
+      const mx = Math.max(...z);
+      const lse = mx + Math.log(z.reduce((a, x) => a + Math.exp(x - mx), 0));
+      const H = lse - z.reduce((a, x) => a + Math.exp(x - lse) * x, 0);
+      assert.ok(Math.abs(H - it.entropy![t]) < 1e-4, `entropy item ${i} t ${t}`);
+      if (t + 1 < items[i].ids.length) assert.ok(Math.abs(z[items[i].ids[t + 1]] - lse - it.logprobs![t]) < 1e-5, `logprob item ${i} t ${t}`);
+    }
+  }
+  await m.release();
+});

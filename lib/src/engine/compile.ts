@@ -94,14 +94,17 @@ export function compile(cfg: ModelConfig, ckpt: Checkpoint, arch: Architecture, 
     const logits = g.op('Gemm', [final, arch.unembedding(c)], { transB: 1 }); // [N, V]
     if (outs.has('logits')) g.output('logits', g.op('Reshape', [logits, g.op('Concat', [shapeBT, g.constI([cfg.vocabSize])], { axis: 0 })]));
     if (outs.has('logprobs') || outs.has('entropy')) {
-      const lsm = g.op('LogSoftmax', [logits], { axis: 1 });
+      // log p(target) = logit(target) − logsumexp(logits): no second [N, V] tensor for log-softmax
+      const lse = g.op('ReduceLogSumExp', [logits], { axes: [1], keepdims: 1 }); // [N, 1]
       if (outs.has('logprobs')) {
         const targets = g.input('targets', DataType.INT64, ['B', 'T']);
-        const picked = g.op('GatherElements', [lsm, g.op('Reshape', [targets, g.constI([-1, 1])])], { axis: 1 });
-        g.output('logprobs', g.op('Reshape', [picked, shapeBT]));
+        const picked = g.op('GatherElements', [logits, g.op('Reshape', [targets, g.constI([-1, 1])])], { axis: 1 });
+        g.output('logprobs', g.op('Reshape', [g.op('Sub', [picked, lse]), shapeBT]));
       }
       if (outs.has('entropy')) {
-        const ent = g.op('Neg', [g.op('ReduceSum', [g.op('Mul', [g.op('Exp', [lsm]), lsm]), g.constI([1])], { keepdims: 0 })]);
+        // H = lse − Σ p·z with p = exp(z − lse)
+        const p = g.op('Exp', [g.op('Sub', [logits, lse])]);
+        const ent = g.op('Sub', [g.op('Reshape', [lse, g.constI([-1])]), g.op('ReduceSum', [g.op('Mul', [p, logits]), g.constI([1])], { keepdims: 0 })]);
         g.output('entropy', g.op('Reshape', [ent, shapeBT]));
       }
     }
