@@ -59,17 +59,25 @@ async function fetchInto(url: string, tmp: string, have: number, size: number | 
   let done = resumed ? have : 0; // a 200 answer restarts the file from byte 0
   const length = Number(header(res, 'content-length'));
   const total = size ?? (Number.isFinite(length) ? done + length : 0);
-  await pipeline(
-    res,
-    async function* (chunks: AsyncIterable<Buffer>) {
-      for await (const chunk of chunks) {
-        done += chunk.length;
-        onProgress?.(done, total);
-        yield chunk;
-      }
-    },
-    fs.createWriteStream(tmp, { flags: resumed ? 'a' : 'w' }),
-  );
+  const out = fs.createWriteStream(tmp, { flags: resumed ? 'a' : 'w' });
+  try {
+    await pipeline(
+      res,
+      async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) {
+          done += chunk.length;
+          onProgress?.(done, total);
+          yield chunk;
+        }
+      },
+      out,
+    );
+  } catch (e) {
+    // pipeline rejects as soon as the connection fails, while a write may still be in flight: wait
+    // until the file is closed, so the partial blob no longer grows when the caller resumes it
+    if (!out.closed) await new Promise((resolve) => out.once('close', resolve));
+    throw e;
+  }
 }
 
 function contentRangeStart(v: string | undefined): number | null {
