@@ -75,7 +75,7 @@ async function fetchInto(url: string, tmp: string, have: number, size: number | 
   } catch (e) {
     // pipeline rejects as soon as the connection fails, while a write may still be in flight: wait
     // until the file is closed, so the partial blob no longer grows when the caller resumes it
-    if (!out.closed) await new Promise((resolve) => out.once('close', resolve));
+    if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
     throw e;
   }
 }
