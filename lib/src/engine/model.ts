@@ -315,7 +315,22 @@ export class Model {
       for (const name of io.noiseInputs) {
         const data = new Float32Array(B * T * D);
         if (opts.draws?.noise) given(opts.draws.noise, 'noise', D, data);
-        else batch.forEach((it, b) => normals(key(PURPOSE.noise, pert.noiseKey ?? ['item', 'layer'], it, layerOf(name)), it.ids.length, D, data, b * T * D));
+        else {
+          // identical keys give identical draws (e.g. the original's noise per sentence length):
+          // draw once per pass and copy
+          const drawn = new Map<string, number>();
+          batch.forEach((it, b) => {
+            const k = key(PURPOSE.noise, pert.noiseKey ?? ['item', 'layer'], it, layerOf(name));
+            const L = it.ids.length;
+            const id = drawId(k, L);
+            const at = drawn.get(id);
+            if (at !== undefined) data.copyWithin(b * T * D, at, at + L * D);
+            else {
+              normals(k, L, D, data, b * T * D);
+              drawn.set(id, b * T * D);
+            }
+          });
+        }
         feeds[name] = new ort.Tensor('float32', data, [B, T, D]);
       }
       for (const name of io.signInputs) {
@@ -381,6 +396,12 @@ export class Model {
 export const DEFAULT_TOKENS_PER_BATCH = 512;
 /** The default budget on CUDA (set by Model.fromDir; the batch policy is the same). */
 export const CUDA_TOKENS_PER_BATCH = 4096;
+/** Everything a draw depends on (the key parts it uses, and its length). */
+function drawId(k: DrawKey, length: number): string {
+  const part: Record<KeyPart, number> = { item: k.item, length: k.length, layer: k.layer, pass: k.pass };
+  return `${k.seed}|${k.stream}|${k.purpose}|${k.parts.map((p) => `${p}=${part[p]}`).join(',')}|${length}`;
+}
+
 /** Items per forward pass at most. */
 const MAX_BATCH_ITEMS = 64;
 
