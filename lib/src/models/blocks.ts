@@ -35,6 +35,18 @@ export function optW(c: Ctx, name: string, shape: number[]): string | null {
   return c.ckpt.has(c.name(name)) ? W(c, name, shape) : null;
 }
 
+/** Rows `ids` (int64 [B, T]) of the embedding table `name` ([rows, D]), flattened to [N, D]. */
+export function embed(c: Ctx, name: string, rows: number, ids: string): string {
+  const D = c.cfg.dModel;
+  return c.g.op('Reshape', [c.g.op('Gather', [W(c, name, [rows, D]), ids], { axis: 0 }), c.g.constI([-1, D])]);
+}
+
+/** The output head [V, D]: `lm_head.weight` when the checkpoint has it or the model is untied, else the tied input embedding. */
+export function tiedHead(c: Ctx, embedding: string): string {
+  const shape = [c.cfg.vocabSize, c.cfg.dModel];
+  return c.ckpt.has(c.name('lm_head.weight')) || !c.cfg.tiedEmbeddings ? W(c, 'lm_head.weight', shape) : W(c, embedding, shape);
+}
+
 /**
  * y = x·Wᵀ + b for an nn.Linear weight [out, in] (`conv1d`: GPT-2's Conv1D weight [in, out], y = x·W + b).
  */

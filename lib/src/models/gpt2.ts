@@ -1,19 +1,17 @@
 /** GPT-2: LayerNorm, Conv1D weights ([in, out]), learned positions, tied head. */
-import { Ctx, W, activation, attention, linear, norm, splitHeads } from './blocks';
+import { Ctx, activation, attention, embed, linear, norm, splitHeads, tiedHead } from './blocks';
 import { Architecture } from './architecture';
 
 export const gpt2: Architecture = {
   prefixes: ['transformer.', ''],
-  unembedding: (c) =>
-    c.ckpt.has('lm_head.weight') ? c.ckpt.value(c.g, 'lm_head.weight', [c.cfg.vocabSize, c.cfg.dModel]) : W(c, 'transformer.wte.weight', [c.cfg.vocabSize, c.cfg.dModel]),
+  unembedding: (c) => tiedHead(c, 'transformer.wte.weight'),
   forward(c: Ctx): string {
     const { g, cfg } = c;
     const D = cfg.dModel;
     const H = cfg.nHeads;
     const flat = { kind: 'flat' as const, width: D };
-    const gather = (w: string, ids: string) => g.op('Reshape', [g.op('Gather', [w, ids], { axis: 0 }), g.constI([-1, D])]);
-    const tok = c.hooks.hook('hook_embed', gather(W(c, 'transformer.wte.weight', [cfg.vocabSize, D]), c.inputIds), flat);
-    const pos = c.hooks.hook('hook_pos_embed', gather(W(c, 'transformer.wpe.weight', [cfg.maxPositions, D]), c.positionIds), flat);
+    const tok = c.hooks.hook('hook_embed', embed(c, 'transformer.wte.weight', cfg.vocabSize, c.inputIds), flat);
+    const pos = c.hooks.hook('hook_pos_embed', embed(c, 'transformer.wpe.weight', cfg.maxPositions, c.positionIds), flat);
     let x = g.op('Add', [tok, pos]);
     const conv = { conv1d: true };
     for (let l = 0; l < cfg.nLayers; l++) {

@@ -1,5 +1,5 @@
 /** GPT-NeoX / Pythia: LayerNorm, fused per-head QKV, partial rotary, parallel or sequential residual. */
-import { Ctx, W, activation, attention, linear, norm, rotary } from './blocks';
+import { Ctx, W, activation, attention, embed, linear, norm, rotary } from './blocks';
 import { Architecture } from './architecture';
 
 export const gptNeox: Architecture = {
@@ -11,8 +11,7 @@ export const gptNeox: Architecture = {
     const H = cfg.nHeads;
     const hd = cfg.headDim;
     const flat = { kind: 'flat' as const, width: D };
-    const emb = g.op('Gather', [W(c, 'gpt_neox.embed_in.weight', [cfg.vocabSize, D]), c.inputIds], { axis: 0 });
-    let x = c.hooks.hook('hook_embed', g.op('Reshape', [emb, g.constI([-1, D])]), flat);
+    let x = c.hooks.hook('hook_embed', embed(c, 'gpt_neox.embed_in.weight', cfg.vocabSize, c.inputIds), flat);
     for (let l = 0; l < cfg.nLayers; l++) {
       const p = `gpt_neox.layers.${l}`;
       const b = `blocks.${l}`;

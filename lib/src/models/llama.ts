@@ -1,13 +1,10 @@
 /** Llama / Mistral: RMSNorm, separate q/k/v projections with GQA, full rotary, SwiGLU MLP. */
-import { Ctx, W, activation, attention, linear, norm, rotary, splitHeads } from './blocks';
+import { Ctx, activation, attention, embed, linear, norm, rotary, splitHeads, tiedHead } from './blocks';
 import { Architecture } from './architecture';
 
 export const llama: Architecture = {
   prefixes: ['model.', ''],
-  unembedding: (c) =>
-    c.ckpt.has(c.name('lm_head.weight')) || !c.cfg.tiedEmbeddings
-      ? W(c, 'lm_head.weight', [c.cfg.vocabSize, c.cfg.dModel])
-      : W(c, 'model.embed_tokens.weight', [c.cfg.vocabSize, c.cfg.dModel]),
+  unembedding: (c) => tiedHead(c, 'model.embed_tokens.weight'),
   forward(c: Ctx): string {
     const { g, cfg } = c;
     const D = cfg.dModel;
@@ -15,8 +12,7 @@ export const llama: Architecture = {
     const KVH = cfg.nKvHeads;
     const hd = cfg.headDim;
     const flat = { kind: 'flat' as const, width: D };
-    const emb = g.op('Gather', [W(c, 'model.embed_tokens.weight', [cfg.vocabSize, D]), c.inputIds], { axis: 0 });
-    let x = c.hooks.hook('hook_embed', g.op('Reshape', [emb, g.constI([-1, D])]), flat);
+    let x = c.hooks.hook('hook_embed', embed(c, 'model.embed_tokens.weight', cfg.vocabSize, c.inputIds), flat);
     for (let l = 0; l < cfg.nLayers; l++) {
       const p = `model.layers.${l}`;
       const b = `blocks.${l}`;

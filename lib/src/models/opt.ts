@@ -1,21 +1,17 @@
 /** OPT (pre-LN, as opt-1.3b): LayerNorm, learned positions offset by 2, ReLU MLP, tied head. */
-import { Ctx, W, activation, attention, linear, norm, splitHeads } from './blocks';
+import { Ctx, activation, attention, embed, linear, norm, splitHeads, tiedHead } from './blocks';
 import { Architecture } from './architecture';
 
 export const opt: Architecture = {
   prefixes: ['model.', ''],
-  unembedding: (c) =>
-    c.ckpt.has(c.name('lm_head.weight'))
-      ? W(c, 'lm_head.weight', [c.cfg.vocabSize, c.cfg.dModel])
-      : W(c, 'model.decoder.embed_tokens.weight', [c.cfg.vocabSize, c.cfg.dModel]),
+  unembedding: (c) => tiedHead(c, 'model.decoder.embed_tokens.weight'),
   forward(c: Ctx): string {
     const { g, cfg } = c;
     const D = cfg.dModel;
     const H = cfg.nHeads;
     const flat = { kind: 'flat' as const, width: D };
-    const gather = (w: string, ids: string) => g.op('Reshape', [g.op('Gather', [w, ids], { axis: 0 }), g.constI([-1, D])]);
-    const tok = c.hooks.hook('hook_embed', gather(W(c, 'model.decoder.embed_tokens.weight', [cfg.vocabSize, D]), c.inputIds), flat);
-    const pos = c.hooks.hook('hook_pos_embed', gather(W(c, 'model.decoder.embed_positions.weight', [cfg.maxPositions + 2, D]), c.positionIds), flat);
+    const tok = c.hooks.hook('hook_embed', embed(c, 'model.decoder.embed_tokens.weight', cfg.vocabSize, c.inputIds), flat);
+    const pos = c.hooks.hook('hook_pos_embed', embed(c, 'model.decoder.embed_positions.weight', cfg.maxPositions + 2, c.positionIds), flat);
     let x = g.op('Add', [tok, pos]);
     for (let l = 0; l < cfg.nLayers; l++) {
       const p = `model.decoder.layers.${l}`;
