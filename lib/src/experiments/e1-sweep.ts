@@ -6,7 +6,7 @@
 import { Item } from '../engine/types';
 import { Study } from './study';
 import { GridSettings, Mode, PUBLISHED, PUBLISHED_SCALE, QUICK, SEED, middleLayers, modeName, quickScale } from './settings';
-import { Condition, checkExactDomain, cleanNorms, conditionStream, meanOf, perturbPlan, runConditions, sentenceLoss, summarizePass, wikitextItems } from './runs';
+import { Condition, ConditionRecordBase, checkExactDomain, cleanNorms, conditionStream, meanOf, perturbPlan, runConditions, sentenceLoss, summarizePass, wikitextItems } from './runs';
 
 export interface SweepSettings extends GridSettings {
   sentences: number;
@@ -19,11 +19,7 @@ export const E1_MODES: Mode[] = [
   { op: 'angle_legacy', noise: 'legacy' },
 ];
 
-export interface SweepRecord {
-  key: string;
-  kind: 'baseline' | 'condition';
-  seed?: number;
-  seedIndex?: number;
+export interface SweepRecord extends ConditionRecordBase {
   delta?: number;
   publishedDelta?: number;
   op?: string;

@@ -7,7 +7,7 @@ import { Item, Plan } from '../engine/types';
 import { bootstrapCI, mean, std, ttestPaired, type TTestResult } from '../stats';
 import { Study } from './study';
 import { GridSettings, Mode, PUBLISHED, QUICK, SEED, Scale, modeName, PUBLISHED_SCALE } from './settings';
-import { Condition, blimpItems, checkExactDomain, cleanNorms, conditionStream, perturbPlan, runConditions } from './runs';
+import { Condition, ConditionRecordBase, blimpItems, checkExactDomain, cleanNorms, conditionStream, perturbPlan, runConditions } from './runs';
 import { middleLayers } from './settings';
 import { sweepSettings } from './e1-sweep';
 
@@ -29,11 +29,7 @@ export interface BlimpScores {
   accMean: number;
 }
 
-export interface BlimpRecord extends BlimpScores {
-  key: string;
-  kind: 'baseline' | 'condition';
-  seed?: number;
-  seedIndex?: number;
+export interface BlimpRecord extends BlimpScores, ConditionRecordBase {
   delta?: number;
   publishedDelta?: number;
   mode?: string;

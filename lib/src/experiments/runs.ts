@@ -136,6 +136,15 @@ export function runOpts(seed: number, stream: number, delta: number, extra: RunO
   return { seed, stream, delta, ...extra };
 }
 
+/** What every baseline/condition record of a sweep carries (plus its own measurements). */
+export interface ConditionRecordBase {
+  key: string;
+  kind: 'baseline' | 'condition';
+  /** RNG seed (42 + offset + seedIndex); absent on the baseline */
+  seed?: number;
+  seedIndex?: number;
+}
+
 export interface Condition<R> {
   key: string;
   run: () => Promise<R>;

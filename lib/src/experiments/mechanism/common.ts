@@ -7,7 +7,7 @@ import { Item, Plan, RunResult, Tensor } from '../../engine/types';
 import { bootstrapCI, cohenDz, mean, std, ttestPaired, type TTestResult } from '../../stats';
 import { Study } from '../study';
 import { Mode, PUBLISHED, PUBLISHED_SCALE, QUICK, Scale, middleLayers } from '../settings';
-import { checkLayers, conditionStream, perturbPlan, sentenceLoss, wikitextItems } from '../runs';
+import { ConditionRecordBase, checkLayers, conditionStream, perturbPlan, sentenceLoss, wikitextItems } from '../runs';
 import { sweepSettings } from '../e1-sweep';
 
 export type MechExperiment = 'E3' | 'E4' | 'E5' | 'E6' | 'E7' | 'E9' | 'E11';
@@ -292,4 +292,10 @@ export function byKey<R extends { key: string }>(records: R[]): Map<string, R> {
 
 export function seedIndices<R extends { seedIndex?: number }>(records: R[]): number[] {
   return [...new Set(records.filter((r) => r.seedIndex !== undefined).map((r) => r.seedIndex!))].sort((a, b) => a - b);
+}
+
+/** The header of every mechanism record: the shared condition fields plus the operator. */
+export interface MechRecordBase extends ConditionRecordBase {
+  mode?: ModeName;
+  op?: string;
 }

@@ -12,18 +12,12 @@ import { Study } from '../study';
 import { modeName } from '../settings';
 import { Condition, conditionStream, perturbPlan, runConditions } from '../runs';
 import {
-  CompareRow, MECH_MODES, MechanismOptions, MechanismSettings, MeanStd, ModeName, SentenceTest, chunkSize, chunks, commonFields,
+  CompareRow, MECH_MODES, MechRecordBase, MechanismOptions, MechanismSettings, MeanStd, ModeName, SentenceTest, chunkSize, chunks, commonFields,
   mechanismItems, mechanismSettings, meanStd, patternEntropy, patternHooks, seedAveraged, seedOf, sentencePaired,
 } from './common';
 import { PUBLISHED_MECHANISM } from './published';
 
-export interface E3Record {
-  key: string;
-  kind: 'baseline' | 'condition';
-  seed?: number;
-  seedIndex?: number;
-  mode?: ModeName;
-  op?: string;
+export interface E3Record extends MechRecordBase {
   /** per sentence: mean entropy over all layers */
   sentence: number[];
   /** per sentence, per layer (all layers, 0..L−1): mean over heads and query positions */

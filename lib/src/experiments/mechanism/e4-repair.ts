@@ -11,19 +11,13 @@ import { Study } from '../study';
 import { modeName } from '../settings';
 import { Condition, runConditions } from '../runs';
 import {
-  CompareRow, MECH_MODES, MechanismOptions, MechanismSettings, MeanStd, ModeName, PatchSet, SentenceTest, attnHooks, commonFields, lossesOf,
+  CompareRow, MECH_MODES, MechRecordBase, MechanismOptions, MechanismSettings, MeanStd, ModeName, PatchSet, SentenceTest, attnHooks, commonFields, lossesOf,
   mechanismItems, mechanismSettings, meanStd, repairPasses, repairStream, seedAveraged, seedOf, sentencePaired, sentenceRecovery,
 } from './common';
 import { PUBLISHED_MECHANISM } from './published';
 
 /** One repair condition of one seed and mode: per-sentence losses, U and each patch set's R. */
-export interface RepairRecord {
-  key: string;
-  kind: 'baseline' | 'condition';
-  seed?: number;
-  seedIndex?: number;
-  mode?: ModeName;
-  op?: string;
+export interface RepairRecord extends MechRecordBase {
   /** baseline record: clean per-sentence losses */
   losses?: number[];
   unrepaired?: number[];

@@ -13,18 +13,12 @@ import { Study } from '../study';
 import { modeName } from '../settings';
 import { Condition, conditionStream, perturbPlan, runConditions } from '../runs';
 import {
-  CompareRow, MECH_MODES, MechanismOptions, MechanismSettings, MeanStd, ModeName, SentenceTest, chunkSize, chunks, commonFields, mechanismItems,
+  CompareRow, MECH_MODES, MechRecordBase, MechanismOptions, MechanismSettings, MeanStd, ModeName, SentenceTest, chunkSize, chunks, commonFields, mechanismItems,
   mechanismSettings, meanStd, seedAveraged, seedOf, sentencePaired,
 } from './common';
 import { PUBLISHED_MECHANISM } from './published';
 
-export interface E7Record {
-  key: string;
-  kind: 'baseline' | 'condition';
-  seed?: number;
-  seedIndex?: number;
-  mode?: ModeName;
-  op?: string;
+export interface E7Record extends MechRecordBase {
   /** the measured layers */
   qkLayers: number[];
   /** per sentence, per measured layer: mean over positions and heads of cos(q_t, k_t) */
