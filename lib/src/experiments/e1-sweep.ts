@@ -6,7 +6,8 @@
 import { Item } from '../engine/types';
 import { Study } from './study';
 import { GridSettings, Mode, PUBLISHED, PUBLISHED_SCALE, QUICK, SEED, middleLayers, modeName, quickScale } from './settings';
-import { Condition, ConditionRecordBase, checkExactDomain, cleanNorms, conditionStream, meanOf, perturbPlan, runConditions, sentenceLoss, summarizePass, wikitextItems } from './runs';
+import { Condition, ConditionRecordBase, cleanNorms, conditionStream, meanOf, perturbPlan, preflight, runConditions, sentenceLoss, summarizePass, wikitextItems } from './runs';
+import { RunError } from '../engine/model';
 
 export interface SweepSettings extends GridSettings {
   sentences: number;
@@ -64,21 +65,28 @@ export function conditionKey(seedIndex: number, publishedDelta: number, mode: Mo
   return `s${seedIndex}|d${publishedDelta}|${modeName(mode)}`;
 }
 
+export interface SweepOptions {
+  /** the sentences (default: the first s.sentences filtered WikiText lines) */
+  input?: { items: Item[]; source: string };
+  /** exact-angle δ out of reach: an error before any work (default), or a 'skipped' record with the reason */
+  unreachable?: 'refuse' | 'skip';
+}
+
 /** Runs every condition not yet in the results file (this shard's share) and returns all records. */
-export async function runSweep(study: Study, s: SweepSettings): Promise<SweepRecord[]> {
-  const { items, source } = await wikitextItems(study, s.sentences, s.wikitextFile);
+export async function runSweep(study: Study, s: SweepSettings, o: SweepOptions = {}): Promise<SweepRecord[]> {
+  const { items, source } = o.input ?? (await wikitextItems(study, s.sentences, s.wikitextFile));
   if (!items.length) throw new Error('the sentence set is empty after filtering');
-  const norms = await cleanNorms(study, items, s.layers);
-  checkExactDomain(s.modes, s.deltas, norms.min);
+  const { minNorm } = await preflight(study, items, s.layers, s.modes, s.deltas, o.unreachable);
   const env = study.environment();
   const common = { experiment: s.experiment, layers: s.layers, sentences: items.length, dataSource: source, scale: s.scale.note, legacyIters: s.legacyIters, env };
 
+  const skip = o.unreachable === 'skip' ? minNorm : null;
   const conds: Condition<SweepRecord>[] = [{ key: 'baseline', run: () => baselineRecord(study, items) }];
   for (let si = 0; si < s.seeds; si++)
     s.deltas.forEach((delta, di) => {
       for (const mode of s.modes) {
         const pd = s.publishedDeltas[di];
-        conds.push({ key: conditionKey(si, pd, mode), run: () => conditionRecord(study, s, items, si, delta, pd, mode) });
+        conds.push({ key: conditionKey(si, pd, mode), run: () => conditionRecord(study, s, items, si, delta, pd, mode, skip) });
       }
     });
   return runConditions(study, s.experiment, conds, common);
@@ -90,26 +98,23 @@ async function baselineRecord(study: Study, items: Item[]): Promise<SweepRecord>
   return { key: 'baseline', kind: 'baseline', losses, loss: meanOf(losses), seconds: res.seconds };
 }
 
-async function conditionRecord(study: Study, s: SweepSettings, items: Item[], seedIndex: number, delta: number, publishedDelta: number, mode: Mode): Promise<SweepRecord> {
+/** `skipBelow`: with the 'skip' policy, the clean min‖h‖ (exact-angle conditions out of reach become 'skipped'). */
+async function conditionRecord(study: Study, s: SweepSettings, items: Item[], seedIndex: number, delta: number, publishedDelta: number, mode: Mode, skipBelow: number | null): Promise<SweepRecord> {
   const seed = SEED + s.seedOffset + seedIndex;
+  const head = { key: conditionKey(seedIndex, publishedDelta, mode), seed, seedIndex, delta, publishedDelta, op: mode.op, noise: mode.noise, mode: modeName(mode) };
+  // a skipped record has no loss (JSON cannot hold NaN); summaries read kind 'condition' only
+  const skipped = (reason: string) => ({ ...head, kind: 'skipped', reason, losses: [], seconds: 0 }) as unknown as SweepRecord;
+  const exact = skipBelow !== null && mode.op === 'angle_exact';
+  if (exact && delta > 2 * skipBelow!) return skipped(`δ=${delta.toPrecision(4)} > 2·min‖h‖=${(2 * skipBelow!).toPrecision(4)} (clean)`);
   const plan = perturbPlan(mode, s.layers, {}, 'length', s.legacyIters);
-  const res = await study.model.run(plan, items, { seed, stream: conditionStream(s.experiment, publishedDelta, mode), delta });
+  let res;
+  try {
+    res = await study.model.run(plan, items, { seed, stream: conditionStream(s.experiment, publishedDelta, mode), delta });
+  } catch (e) {
+    // perturbations compound: a later layer's norm can still be out of reach
+    if (exact && e instanceof RunError && /exact angle/.test(e.message)) return skipped(e.message);
+    throw e;
+  }
   const p = summarizePass(res);
-  return {
-    key: conditionKey(seedIndex, publishedDelta, mode),
-    kind: 'condition',
-    seed,
-    seedIndex,
-    delta,
-    publishedDelta,
-    op: mode.op,
-    noise: mode.noise,
-    mode: modeName(mode),
-    losses: p.losses,
-    loss: meanOf(p.losses),
-    disp: p.disp,
-    norm: p.norm,
-    minNorm: p.minNorm,
-    seconds: res.seconds,
-  };
+  return { ...head, kind: 'condition', losses: p.losses, loss: meanOf(p.losses), disp: p.disp, norm: p.norm, minNorm: p.minNorm, seconds: res.seconds };
 }

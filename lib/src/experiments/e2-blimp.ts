@@ -7,7 +7,7 @@ import { Item, Plan } from '../engine/types';
 import { bootstrapCI, mean, std, ttestPaired, type TTestResult } from '../stats';
 import { Study } from './study';
 import { GridSettings, Mode, PUBLISHED, QUICK, SEED, Scale, modeName, PUBLISHED_SCALE } from './settings';
-import { Condition, ConditionRecordBase, blimpItems, checkExactDomain, cleanNorms, conditionStream, perturbPlan, runConditions } from './runs';
+import { Condition, ConditionRecordBase, blimpItems, conditionStream, perturbPlan, preflight, runConditions } from './runs';
 import { middleLayers } from './settings';
 import { sweepSettings } from './e1-sweep';
 
@@ -79,8 +79,7 @@ async function scoreRun(study: Study, plan: Plan, items: Item[], opts = {}): Pro
 
 export async function runBlimp(study: Study, s: BlimpSettings): Promise<BlimpRecord[]> {
   const { items, pairs } = await blimpItems(study, s.paradigms, s.perParadigm * s.paradigms.length, { perParadigm: s.perParadigm, dir: s.blimpDir });
-  const norms = await cleanNorms(study, items, s.layers);
-  checkExactDomain(s.modes, s.deltas, norms.min);
+  await preflight(study, items, s.layers, s.modes, s.deltas);
   const common = { experiment: s.experiment, layers: s.layers, pairs, paradigms: s.paradigms, scale: s.scale.note, env: study.environment() };
   const conds: Condition<BlimpRecord>[] = [
     { key: 'baseline', run: async () => { const r = await scoreRun(study, { outputs: ['logprobs'] }, items); return { key: 'baseline', kind: 'baseline', ...r.scores, seconds: r.seconds }; } },

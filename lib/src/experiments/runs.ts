@@ -118,14 +118,20 @@ export async function cleanNorms(study: Study, items: Item[], layers: number[]):
   return { min: all[0], median: all[all.length >> 1], perLayerMin };
 }
 
-/** Refuses exact-angle δ that no rotation can achieve on the clean run, before any work starts. */
-export function checkExactDomain(modes: Mode[], deltas: number[], minNorm: number): void {
-  if (!modes.some((m) => m.op === 'angle_exact')) return;
+/**
+ * Before any work: the layers exist, and (only when an exact-angle mode runs: it needs a clean pass)
+ * the smallest clean residual norm at them. With `refuse`, exact-angle δ beyond 2·min‖h‖ is an error.
+ */
+export async function preflight(study: Study, items: Item[], layers: number[], modes: Mode[], deltas: number[], unreachable: 'refuse' | 'skip' = 'refuse'): Promise<{ minNorm: number }> {
+  checkLayers(study, layers);
+  if (!modes.some((m) => m.op === 'angle_exact')) return { minNorm: Infinity };
+  const minNorm = (await cleanNorms(study, items, layers)).min;
   const bad = deltas.filter((d) => d > 2 * minNorm);
-  if (bad.length)
+  if (unreachable === 'refuse' && bad.length)
     throw new Error(
       `exact angle: δ = ${bad.join(', ')} exceed 2·min‖h‖ = ${(2 * minNorm).toFixed(4)} at the target layers (clean run); a rotation cannot move those vectors that far — use smaller δ or the legacy/magnitude operators`,
     );
+  return { minNorm };
 }
 
 export function conditionStream(experiment: string, delta: number, mode: Mode, extra: (string | number)[] = []): number {
@@ -139,7 +145,8 @@ export function runOpts(seed: number, stream: number, delta: number, extra: RunO
 /** What every baseline/condition record of a sweep carries (plus its own measurements). */
 export interface ConditionRecordBase {
   key: string;
-  kind: 'baseline' | 'condition';
+  /** 'skipped': a condition that cannot run (e.g. exact-angle δ out of reach), stored with its reason */
+  kind: 'baseline' | 'condition' | 'skipped';
   /** RNG seed (42 + offset + seedIndex); absent on the baseline */
   seed?: number;
   seedIndex?: number;

@@ -12,7 +12,8 @@ import { Condition, cleanNorms, conditionStream, meanOf, perturbPlan, runConditi
 import { SweepRecord } from '../e1-sweep';
 import { summarizeE1 } from '../e1-stats';
 import { CrossModelEntry, registryEntry } from './registry';
-import { crossModelSweepSettings, layersFor, runItemSweep, sentenceItems } from './runners';
+import { runSweep } from '../e1-sweep';
+import { crossModelSweepSettings, layersFor, sentenceItems } from './runners';
 
 export interface NormProfileRow {
   layer: number;
@@ -144,7 +145,7 @@ export async function runReversal(study: Study, o: { entry?: string; quick?: boo
   const quick = o.quick ?? study.quick;
   const s = await crossModelSweepSettings(study, entry, { quick, modes: REVERSAL_MODES, store: `${entry.loss.store}-reversal`, wikitextFile: o.wikitextFile });
   const { items, source } = await sentenceItems(study, entry.loss.sentences, s.sentences, o.wikitextFile);
-  const records = await runItemSweep(study, s, items, source);
+  const records = await runSweep(study, s, { input: { items, source }, unreachable: 'skip' });
   const rows: ReversalRow[] = [];
   for (const m of REVERSAL_MODES.slice(1)) {
     const sum = summarizeE1(records, modeName(m));

@@ -1,18 +1,17 @@
 /**
- * Runners of the cross-model cells: loss sweeps (runSweep for WikiText sets, runItemSweep for the
+ * Runners of the cross-model cells: loss sweeps (runSweep over the cell's sentence set: WikiText or the
  * hand-written E12 set, same record format), E8's attention entropy and E10's attention repair (E3's
  * and E4's procedures of lib/src/experiments/mechanism, run under the cells' own stores and seeds),
  * and the memory check in front of them. `runCrossModel(name, study, {quick})` runs one cell alone
  * (also the entry point of `dirmag reproduce`).
  */
 import { Item } from '../../engine/types';
-import { RunError } from '../../engine/model';
 import { e12Sentences } from '../../data';
 import { mean, recoveryPooledBaseline, ttestPaired } from '../../stats';
 import { Study } from '../study';
-import { Mode, PUBLISHED, PUBLISHED_SCALE, SEED, Scale, modeName, quickScale } from '../settings';
-import { Condition, cleanNorms, conditionStream, meanOf, perturbPlan, runConditions, sentenceLoss, summarizePass, wikitextItems } from '../runs';
-import { E1_MODES, SweepRecord, SweepSettings, conditionKey, runSweep } from '../e1-sweep';
+import { Mode, PUBLISHED, PUBLISHED_SCALE, Scale, quickScale } from '../settings';
+import { cleanNorms, wikitextItems } from '../runs';
+import { E1_MODES, SweepRecord, SweepSettings, runSweep } from '../e1-sweep';
 import { E1Summary, summarizeE1 } from '../e1-stats';
 import { E3Record, MechanismSettings, MeanStd, RepairRecord, pairedSeeds, runE3, runE4, summarizeE3 } from '../mechanism';
 import { BosCheck, CrossModelEntry, SentenceSet, archFactsOf, checkBos, registryEntry, scaledLayers } from './registry';
@@ -103,58 +102,13 @@ export async function crossModelSweepSettings(study: Study, entry: CrossModelEnt
 }
 
 /**
- * runSweep over given items (the hand-written sets): same condition keys, streams, seeds and
- * record fields as runSweep. Exact-angle conditions that no rotation can reach are stored as
- * kind 'skipped' with the reason instead of failing the sweep.
+ * The loss sweep of a cell over its sentence set (WikiText or the hand-written one). Exact-angle
+ * conditions that no rotation can reach are stored as 'skipped' with the reason (the reversal
+ * investigation runs them at every published δ) instead of failing the sweep.
  */
-export async function runItemSweep(study: Study, s: SweepSettings, items: Item[], source: string): Promise<SweepRecord[]> {
-  if (!items.length) throw new Error('the sentence set is empty');
-  const norms = await cleanNorms(study, items, s.layers);
-  const env = study.environment();
-  const common = { experiment: s.experiment, layers: s.layers, sentences: items.length, dataSource: source, scale: s.scale.note, legacyIters: s.legacyIters, env };
-  const conds: Condition<SweepRecord>[] = [
-    {
-      key: 'baseline',
-      run: async () => {
-        const res = await study.model.run({ outputs: ['logprobs'] }, items);
-        const losses = res.items.map((it) => sentenceLoss(it.logprobs!));
-        return { key: 'baseline', kind: 'baseline', losses, loss: meanOf(losses), seconds: res.seconds };
-      },
-    },
-  ];
-  for (let si = 0; si < s.seeds; si++)
-    s.deltas.forEach((delta, di) => {
-      const pd = s.publishedDeltas[di];
-      for (const mode of s.modes) {
-        const key = conditionKey(si, pd, mode);
-        conds.push({
-          key,
-          run: async () => {
-            const seed = SEED + s.seedOffset + si;
-            const base = { key, seed, seedIndex: si, delta, publishedDelta: pd, op: mode.op, noise: mode.noise, mode: modeName(mode) };
-            if (mode.op === 'angle_exact' && delta > 2 * norms.min)
-              return { ...base, kind: 'skipped', reason: `δ=${delta.toPrecision(4)} > 2·min‖h‖=${(2 * norms.min).toPrecision(4)} (clean)`, losses: [], loss: NaN, seconds: 0 } as unknown as SweepRecord;
-            try {
-              const res = await study.model.run(perturbPlan(mode, s.layers, {}, 'length', s.legacyIters), items, { seed, stream: conditionStream(s.experiment, pd, mode), delta });
-              const p = summarizePass(res);
-              return { ...base, kind: 'condition', losses: p.losses, loss: meanOf(p.losses), disp: p.disp, norm: p.norm, minNorm: p.minNorm, seconds: res.seconds };
-            } catch (e) {
-              if (mode.op === 'angle_exact' && e instanceof RunError && /exact angle/.test(e.message))
-                return { ...base, kind: 'skipped', reason: e.message, losses: [], loss: NaN, seconds: 0 } as unknown as SweepRecord;
-              throw e;
-            }
-          },
-        });
-      }
-    });
-  return runConditions(study, s.experiment, conds, common);
-}
-
-/** The loss sweep of a cell: runSweep for WikiText, runItemSweep for the hand-written set. */
 export async function runCrossModelLoss(study: Study, entry: CrossModelEntry, s: SweepSettings): Promise<SweepRecord[]> {
-  if (entry.loss.sentences.source === 'wikitext' && !s.modes.some((m) => m.op === 'angle_exact')) return runSweep(study, s);
-  const { items, source } = await sentenceItems(study, entry.loss.sentences, s.sentences, s.wikitextFile);
-  return runItemSweep(study, s, items, source);
+  const input = await sentenceItems(study, entry.loss.sentences, s.sentences, s.wikitextFile);
+  return runSweep(study, s, { input, unreachable: 'skip' });
 }
 
 // ---------------------------------------------------------------------------------------------
