@@ -41,11 +41,11 @@ export async function sweepSettings(study: Study, opts: { quick?: boolean; modes
   const published = opts.deltas ?? PUBLISHED.e1.deltas;
   const quick = opts.quick ?? study.quick;
   let scale = PUBLISHED_SCALE;
-  if (quick) {
-    const { items } = await wikitextItems(study, QUICK.sentences, opts.wikitextFile);
-    const norms = await cleanNorms(study, items, layers);
-    scale = quickScale(norms.min, Math.max(...PUBLISHED.e1.deltas));
-  }
+  if (quick)
+    scale = await study.once(`quick-scale|${layers}|${opts.wikitextFile ?? ''}`, async () => {
+      const { items } = await wikitextItems(study, QUICK.sentences, opts.wikitextFile);
+      return quickScale((await cleanNorms(study, items, layers)).min, Math.max(...PUBLISHED.e1.deltas));
+    });
   return {
     experiment: opts.experiment ?? 'E1',
     layers,

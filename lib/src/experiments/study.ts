@@ -40,6 +40,7 @@ export interface Environment {
 
 export class Study {
   private stores = new Map<string, ResultStore>();
+  private memo = new Map<string, Promise<unknown>>();
 
   private constructor(
     readonly model: Model,
@@ -52,6 +53,12 @@ export class Study {
     const tokenizer = await loadTokenizer(opts.tokenizer ?? model.dir);
     checkTokenizerFits(tokenizer.vocabSize, model.cfg.vocabSize, `tokenizer ${opts.tokenizer ?? model.dir}`);
     return new Study(model, tokenizer, opts);
+  }
+
+  /** A value computed once per study (e.g. the quick-mode δ scale, which needs a clean pass). */
+  once<T>(key: string, make: () => Promise<T>): Promise<T> {
+    if (!this.memo.has(key)) this.memo.set(key, make());
+    return this.memo.get(key) as Promise<T>;
   }
 
   get name(): string {
