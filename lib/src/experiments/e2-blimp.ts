@@ -6,9 +6,8 @@
 import { Item, Plan } from '../engine/types';
 import { bootstrapCI, mean, std, ttestPaired, type TTestResult } from '../stats';
 import { Study } from './study';
-import { GridSettings, Mode, PUBLISHED, QUICK, SEED, Scale, modeName, PUBLISHED_SCALE } from './settings';
+import { GridSettings, Mode, PUBLISHED, PUBLISHED_SCALE, QUICK, SEED, Scale, middleLayers, modeName } from './settings';
 import { Condition, ConditionRecordBase, blimpItems, conditionStream, perturbPlan, preflight, runConditions } from './runs';
-import { middleLayers } from './settings';
 import { sweepSettings } from './e1-sweep';
 
 /** "irregular + regular plural subject-verb agreement", 100 + 100 (EXPERIMENTS.md idx 7; the _1/_2 choice is unknown). */

@@ -1,7 +1,7 @@
 /** Building blocks shared by the experiments: datasets as items, losses, perturbed passes. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Item, Plan, RunOptions, RunResult } from '../engine/types';
+import { Item, Plan, RunResult } from '../engine/types';
 import { blimpPool, loadWikitext, sharedDir } from '../data';
 import { downloadDatasetFile, WIKITEXT } from '../hub';
 import { streamId } from '../engine/rng';
@@ -138,9 +138,6 @@ export function conditionStream(experiment: string, delta: number, mode: Mode, e
   return streamId(experiment, delta, mode.op, mode.noise, ...extra);
 }
 
-export function runOpts(seed: number, stream: number, delta: number, extra: RunOptions = {}): RunOptions {
-  return { seed, stream, delta, ...extra };
-}
 
 /** What every baseline/condition record of a sweep carries (plus its own measurements). */
 export interface ConditionRecordBase {
