@@ -41,7 +41,10 @@ test('the checkpoint writer makes a loadable GPT-NeoX folder, once', async () =>
 test('batching policy: sorted, within the token budget, every item once; padding waste by hand', () => {
   const lengths = [10, 64, 12, 30, 31, 64, 11, 45];
   const batches = planBatches(lengths, undefined, 100);
-  assert.deepEqual([...batches.flat()].sort((a, b) => a - b), lengths.map((_, i) => i));
+  assert.deepEqual(
+    [...batches.flat()].sort((a, b) => a - b),
+    lengths.map((_, i) => i),
+  );
   for (const b of batches) assert.ok(b.length === 1 || b.length * Math.max(...b.map((i) => lengths[i])) <= 100);
   assert.deepEqual(batches, [[0, 6, 2], [3, 4], [7], [1], [5]]);
   const w = paddingWaste(lengths, undefined, 100);
@@ -66,13 +69,27 @@ test('helpers: stratified subsets keep the profile, middle third, FLOP formula',
 test('benchModel on the tiny model: every section filled, no session rebuilds across δ/seed, report and targets', async () => {
   const dir = ensurePythia(TINY, tmp);
   const lengths = [6, 9, 12, 20, 7, 15, 30, 11];
-  const r = await benchModel({ dir, spec: TINY, lengths, sentences: 6, loopSentences: 3, delta: 0.01, threads: 1, repeats: 1, skipMatmul: true });
+  const r = await benchModel({
+    dir,
+    spec: TINY,
+    lengths,
+    sentences: 6,
+    loopSentences: 3,
+    delta: 0.01,
+    threads: 1,
+    repeats: 1,
+    skipMatmul: true,
+  });
   assert.equal(r.model, TINY.name);
   assert.equal(r.sessionRebuilds, 0);
   assert.deepEqual(Object.keys(r.perturbed), ['magnitude', 'angle_exact', 'angle_legacy']);
   assert.deepEqual(r.perturbLayers, [1]);
-  for (const t of [r.plain, r.repair, r.loop.batch1, r.loop.batched, r.plainBatch16, ...Object.values(r.perturbed)]) assert.ok(t.tokensPerSec > 0 && t.tokens > 0);
-  assert.equal(r.plain.tokens, stratified(lengths, 6).reduce((a, b) => a + b, 0));
+  for (const t of [r.plain, r.repair, r.loop.batch1, r.loop.batched, r.plainBatch16, ...Object.values(r.perturbed)])
+    assert.ok(t.tokensPerSec > 0 && t.tokens > 0);
+  assert.equal(
+    r.plain.tokens,
+    stratified(lengths, 6).reduce((a, b) => a + b, 0),
+  );
   assert.equal(r.padding.sentences, lengths.length);
   assert.ok(r.rss.peakBytes >= r.rss.afterPlainBytes && r.rss.afterPlainBytes > 0);
   assert.equal(r.matmul, null);

@@ -38,7 +38,10 @@ test('argmax switches: identical patterns switch nothing; a moved maximum is cou
 
 test('two-set statistics: identical sets give cosine 1, zero mean difference, and the union variance', () => {
   const A = [Float32Array.from([1, 2, 3]), Float32Array.from([3, 2, 1])];
-  const s = B.twoSetStats(A, A.map((v) => Float32Array.from(v)));
+  const s = B.twoSetStats(
+    A,
+    A.map((v) => Float32Array.from(v)),
+  );
   assert.equal(s.cosMeans, 1);
   assert.equal(s.meanDiffNorm, 0);
   assert.deepEqual([s.varMean, s.varMax, s.varArgmax], [2 / 3, 1, 0]);
@@ -72,21 +75,25 @@ for (const [name, dir] of NORM_CASES) {
     try {
       const s = B.normViewSettings(study, { layers: [0, 1], kappas: [0.5], sentences: 6 });
       const sum = B.summarizeNormView(await B.runNormView(study, s), study.name);
-      for (const r of sum.controls.rescale!) assert.ok(r.cosOutMin >= 1 - 1e-6, `rescale layer ${r.layer}: cos ${r.cosOutMin}`);
+      for (const r of sum.controls.rescale!)
+        assert.ok(r.cosOutMin >= 1 - 1e-6, `rescale layer ${r.layer}: cos ${r.cosOutMin}`);
       for (const r of sum.controls.flip!) {
         assert.ok(r.sumSpread < 1e-5, `flip layer ${r.layer}: n + n′ varies by ${r.sumSpread}`);
         if (sum.norm === 'rmsnorm') assert.ok(r.cosOutMax <= -1 + 1e-6, `RMSNorm flip: cos ${r.cosOutMax}`);
       }
       for (const r of sum.controls.meanShift!)
-        if (sum.norm === 'layernorm') assert.ok(r.cosOutMin >= 1 - 1e-6, `LayerNorm mean shift layer ${r.layer}: cos ${r.cosOutMin}`);
+        if (sum.norm === 'layernorm')
+          assert.ok(r.cosOutMin >= 1 - 1e-6, `LayerNorm mean shift layer ${r.layer}: cos ${r.cosOutMin}`);
         else assert.ok(r.cosOutMean < 1 - 1e-3, `RMSNorm sees a mean shift (layer ${r.layer}: cos ${r.cosOutMean})`);
       // magnitude (κ < 1: all factors positive) hardly survives; a rotation does
-      const mag = sum.perturb.magnitude['0.5'], ang = sum.perturb.angle_exact['0.5'];
+      const mag = sum.perturb.magnitude['0.5'],
+        ang = sum.perturb.angle_exact['0.5'];
       for (const r of mag) {
         assert.ok(r.cosOut >= 1 - 1e-5, `magnitude keeps direction after ln1 (layer ${r.layer}: ${r.cosOut})`);
         assert.ok(r.cosIn >= 1 - 1e-5);
       }
-      for (const [m, a] of mag.map((r, i) => [r, ang[i]])) assert.ok(a.survival > 10 * m.survival, `layer ${m.layer}: angle ${a.survival} vs magnitude ${m.survival}`);
+      for (const [m, a] of mag.map((r, i) => [r, ang[i]]))
+        assert.ok(a.survival > 10 * m.survival, `layer ${m.layer}: angle ${a.survival} vs magnitude ${m.survival}`);
       assert.equal(sum.norm, study.model.cfg.norm);
     } finally {
       study.close();
@@ -110,7 +117,10 @@ test('B2 stories260k: ε = 0 switches no argmax anywhere; q and v never switch a
     assert.equal(B.curveAt(sum, 'v', 0.1)!.local, 0, 'values do not enter the same layer’s pattern');
     assert.equal(B.curveAt(sum, 'v', 0.1)!.localTv, 0);
     assert.ok(B.curveAt(sum, 'k', 0.1)!.local > 0, 'per-key factors move argmaxes');
-    assert.ok(B.curveAt(sum, 'resid_pre', 0.1)!.local < B.curveAt(sum, 'k', 0.1)!.local, 'ln1 absorbs a per-token rescale of resid_pre');
+    assert.ok(
+      B.curveAt(sum, 'resid_pre', 0.1)!.local < B.curveAt(sum, 'k', 0.1)!.local,
+      'ln1 absorbs a per-token rescale of resid_pre',
+    );
     const prose = B.describeInterference(sum, study.name);
     assert.match(prose, /\*\*Question\.\*\*[\s\S]*\*\*Method\.\*\*[\s\S]*\*\*Result\.\*\*[\s\S]*\*\*Limits\.\*\*/);
     assert.doesNotMatch(prose, /NaN|undefined/);
@@ -123,15 +133,24 @@ test('B2 known answer: a uniform scale of all keys of one head (engine `scale`) 
   const study = await open(STORIES);
   try {
     const { items } = await (await import('../lib/src/experiments/runs')).wikitextItems(study, 6);
-    const pat = 'blocks.2.attn.hook_pattern', k = 'blocks.2.attn.hook_k';
+    const pat = 'blocks.2.attn.hook_pattern',
+      k = 'blocks.2.attn.hook_k';
     const clean = await study.model.run({ outputs: [], hooks: { [pat]: { kind: 'capture' } } }, items);
-    const scaled = await study.model.run({ outputs: [], hooks: { [k]: { kind: 'scale', heads: [0] }, [pat]: { kind: 'capture' } } }, items, { scales: { [k]: 1.5 } });
+    const scaled = await study.model.run(
+      { outputs: [], hooks: { [k]: { kind: 'scale', heads: [0] }, [pat]: { kind: 'capture' } } },
+      items,
+      { scales: { [k]: 1.5 } },
+    );
     const kvGroup = study.model.cfg.nHeads / study.model.cfg.nKvHeads; // query heads 0..kvGroup−1 read kv head 0
     let moved = 0;
     clean.items.forEach((it, i) => {
       const c = B.countSwitches(it.captures[pat], scaled.items[i].captures[pat]);
-      assert.ok(c.switches.every((x) => x === 0), `item ${i}: switches ${c.switches}`);
-      for (let h = 0; h < c.tv.length; h++) if (h >= kvGroup) assert.equal(c.tv[h], 0, `head ${h} does not read kv head 0`);
+      assert.ok(
+        c.switches.every((x) => x === 0),
+        `item ${i}: switches ${c.switches}`,
+      );
+      for (let h = 0; h < c.tv.length; h++)
+        if (h >= kvGroup) assert.equal(c.tv[h], 0, `head ${h} does not read kv head 0`);
       moved += c.tv.slice(0, kvGroup).reduce((a, b) => a + b, 0);
     });
     assert.ok(moved > 0, 'the scaled heads’ patterns did change');
@@ -145,7 +164,11 @@ test('B2 known answer: a uniform scale of all keys of one head (engine `scale`) 
 test('B3: identical sets give cosine 1 and zero mean difference at every layer; a parallel model skips resid_mid', async () => {
   const study = await open(STORIES);
   try {
-    const s = B.contrastSettings(study, { fileA: path.join(CONTRAST, 'questions.txt'), fileB: path.join(CONTRAST, 'questions.txt'), labelB: 'questions again' });
+    const s = B.contrastSettings(study, {
+      fileA: path.join(CONTRAST, 'questions.txt'),
+      fileB: path.join(CONTRAST, 'questions.txt'),
+      labelB: 'questions again',
+    });
     assert.deepEqual(s.hooks, ['resid_pre', 'resid_mid']);
     const sum = B.summarizeContrast(await B.runContrast(study, s));
     assert.equal(sum.byHook.resid_pre!.length, study.model.cfg.nLayers + 1);
@@ -156,7 +179,10 @@ test('B3: identical sets give cosine 1 and zero mean difference at every layer; 
         assert.ok(Math.abs(r.withinVarMean - r.varMean) < 1e-9 * Math.max(1, r.varMean));
       }
     const real = B.summarizeContrast(await B.runContrast(study, B.contrastSettings(study, { experiment: 'B3-real' })));
-    assert.ok(real.byHook.resid_pre!.some((r) => r.cosMeans < 0.999), 'questions and statements differ somewhere');
+    assert.ok(
+      real.byHook.resid_pre!.some((r) => r.cosMeans < 0.999),
+      'questions and statements differ somewhere',
+    );
     assert.equal(real.nA, 40);
     assert.doesNotMatch(B.describeContrast(real, study.name), /NaN|undefined/);
   } finally {
@@ -187,7 +213,12 @@ test('records resume: a rerun appends nothing, a lost last record is recomputed 
   const dir = tmp();
   const study = await open(STORIES, dir);
   try {
-    const s = B.interferenceSettings(study, { layers: [0, 2], targets: ['k', 'resid_pre'], eps: [0, 0.05], sentences: 5 });
+    const s = B.interferenceSettings(study, {
+      layers: [0, 2],
+      targets: ['k', 'resid_pre'],
+      eps: [0, 0.05],
+      sentences: 5,
+    });
     await B.runInterference(study, s);
     const file = study.resultsFile(s.experiment);
     const before = fs.readFileSync(file, 'utf8');
@@ -201,7 +232,14 @@ test('records resume: a rerun appends nothing, a lost last record is recomputed 
     const again = await open(STORIES, dir);
     try {
       await B.runInterference(again, s);
-      const strip = (t: string) => t.trimEnd().split('\n').map((l) => { const { seconds, env, ...r } = JSON.parse(l); return JSON.stringify(r); });
+      const strip = (t: string) =>
+        t
+          .trimEnd()
+          .split('\n')
+          .map((l) => {
+            const { seconds, env, ...r } = JSON.parse(l);
+            return JSON.stringify(r);
+          });
       assert.deepEqual(strip(fs.readFileSync(file, 'utf8')), strip(before));
       await assert.rejects(B.runInterference(again, { ...s, eps: [0, 0.1] }), /other settings/);
     } finally {

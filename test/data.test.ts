@@ -5,10 +5,20 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import {
-  filterWikitextLines, loadWikitext, pyStrip, readParquetRows,
-  loadTokenizer, wikitextStats,
-  E12_SENTENCES, e12Sentences, repeatAndTake, handWrittenSentences,
-  loadBlimpParadigm, blimpPool, poolItems, blimpParadigms,
+  filterWikitextLines,
+  loadWikitext,
+  pyStrip,
+  readParquetRows,
+  loadTokenizer,
+  wikitextStats,
+  E12_SENTENCES,
+  e12Sentences,
+  repeatAndTake,
+  handWrittenSentences,
+  loadBlimpParadigm,
+  blimpPool,
+  poolItems,
+  blimpParadigms,
 } from '../lib/src/data';
 import { run as runDataCli } from '../lib/src/cli/data';
 
@@ -21,9 +31,11 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 // Tiny snappy-compressed parquet files written by hyparquet-writer.
 // WIKI_PQ: columns text (HF wikitext-style rows, trailing '\n'), id (INT32); 8 rows, 2 pass the filter.
-const WIKI_PQ = 'UEFSMRUGFawEFfYDXBUQFQAVEBUAFQQVAAAAEAGUApAAAAAAFQAAACA9IFJvYmVydCBCb3VsdGVyID0gCgAAAABEAAAAPhsA0GlzIGFuIEVuZ2xpc2ggZmlsbSAsIHRlbGV2aXNpb24gYW5kIHRoZWF0cmUgYWN0b3IgLgoNAWUwVG9vIHNob3J0IC4KNgERkE5vIGZ1bGwgc3RvcCBpbiB0aGlzIGxpbmUgYWx0aG91Z2ggaXQBcBhsb25nIGVuARIEChEBOhw9ID0gQ2FyZQWqDD0gCkcBFSBJbiAyMDA2ICwVxiBzdGFycmVkIGEBQSxzaWRlIFdoaXNoYXcJblBlIHBsYXkgQ2l0aXplbnNoaXAgLgoVBhVEFUhcFRAVABUQFQAVBBUAAAAQASB8AAAAAAEAAAACAAAAAwAAAAQAAAAFAAAABgAAAAcAAAAVBBk8SARyb290FQQAFQwlAhgEdGV4dCUAABUCJQIYAmlkABYQGRwZLCYIHBUMGRUAGRgEdGV4dBUCFhAW2gQWpAQmCDw2ACgNIFRvbyBzaG9ydCAuChgAABkcFQYVABUCAAAAJqwEHBUCGRUAGRgCaWQVAhYQFm4WciasBDw2ACgEBwAAABgEAAAAAAAZHBUGFQAVAgAAABbIBRYQNpYFACgJaHlwYXJxdWV0GSwcAAAcAAAAtQAAAFBBUjE=';
+const WIKI_PQ =
+  'UEFSMRUGFawEFfYDXBUQFQAVEBUAFQQVAAAAEAGUApAAAAAAFQAAACA9IFJvYmVydCBCb3VsdGVyID0gCgAAAABEAAAAPhsA0GlzIGFuIEVuZ2xpc2ggZmlsbSAsIHRlbGV2aXNpb24gYW5kIHRoZWF0cmUgYWN0b3IgLgoNAWUwVG9vIHNob3J0IC4KNgERkE5vIGZ1bGwgc3RvcCBpbiB0aGlzIGxpbmUgYWx0aG91Z2ggaXQBcBhsb25nIGVuARIEChEBOhw9ID0gQ2FyZQWqDD0gCkcBFSBJbiAyMDA2ICwVxiBzdGFycmVkIGEBQSxzaWRlIFdoaXNoYXcJblBlIHBsYXkgQ2l0aXplbnNoaXAgLgoVBhVEFUhcFRAVABUQFQAVBBUAAAAQASB8AAAAAAEAAAACAAAAAwAAAAQAAAAFAAAABgAAAAcAAAAVBBk8SARyb290FQQAFQwlAhgEdGV4dCUAABUCJQIYAmlkABYQGRwZLCYIHBUMGRUAGRgEdGV4dBUCFhAW2gQWpAQmCDw2ACgNIFRvbyBzaG9ydCAuChgAABkcFQYVABUCAAAAJqwEHBUCGRUAGRgCaWQVAhYQFm4WciasBDw2ACgEBwAAABgEAAAAAAAZHBUGFQAVAgAAABbIBRYQNpYFACgJaHlwYXJxdWV0GSwcAAAcAAAAtQAAAFBBUjE=';
 // BLIMP_PQ: sentence_good, sentence_bad, UID, pairID; 2 rows regular_..._1 (pairID 0, 1), 1 row irregular_..._1.
-const BLIMP_PQ = 'UEFSMRUGFYIBFYgBXBUGFQAVBhUAFQQVAAAAAwc/8D4YAAAAUGF1bGEgcmVmZXJlbmNlcyBSb2JlcnQuEQAAAFRoZSBtZW4gYXJlIGhlcmUuCgAAAERvZ3MgYmFyay4VBhWAARWGAVwVBhUAFQYVABUEFQAAAAMHPvA9FwAAAFBhdWxhIHJlZmVyZW5jZSBSb2JlcnQuEAAAAFRoZSBtZW4gaXMgaGVyZS4LAAAARG9ncyBiYXJrcy4VBhWKAhV4XBUGFQAVBhUAFQQVAAAAAweDAcAnAAAAcmVndWxhcl9wbHVyYWxfc3ViamVjdF92ZXJiX2FncmVlbWVudF8xKQAAAGlymi0AqlgAFQYVIhUmXBUGFQAVBhUAFQQVAAAAAwcPOAEAAAAwAQAAADABAAAAMRUEGVxIBHJvb3QVCAAVDCUCGA1zZW50ZW5jZV9nb29kJQAAFQwlAhgMc2VudGVuY2VfYmFkJQAAFQwlAhgDVUlEJQAAFQwlAhgGcGFpcklEJQAAFgYZHBlMJggcFQwZFQAZGA1zZW50ZW5jZV9nb29kFQIWBhawARa2ASYIPDYAKBBUaGUgbWVuIGFyZSBoZXJmGApEb2dzIGJhcmsuEgAZHBUGFQAVAgAAACa+ARwVDBkVABkYDHNlbnRlbmNlX2JhZBUCFgYWrgEWtAEmvgE8NgAoEFRoZSBtZW4gaXMgaGVyZS4YC0RvZ3MgYmFya3MuABkcFQYVABUCAAAAJvICHBUMGRUAGRgDVUlEFQIWBha2AhakASbyAjw2ACgQcmVndWxhcl9wbHVyYWxfdBgQaXJyZWd1bGFyX3BsdXJhbBISABkcFQYVABUCAAAAJpYEHBUMGRUAGRgGcGFpcklEFQIWBhZMFlAmlgQ8NgAoATEYATAAGRwVBhUAFQIAAAAW4AUWBjbeBAAoCWh5cGFycXVldBlMHAAAHAAAHAAAHAAAAKQBAABQQVIx';
+const BLIMP_PQ =
+  'UEFSMRUGFYIBFYgBXBUGFQAVBhUAFQQVAAAAAwc/8D4YAAAAUGF1bGEgcmVmZXJlbmNlcyBSb2JlcnQuEQAAAFRoZSBtZW4gYXJlIGhlcmUuCgAAAERvZ3MgYmFyay4VBhWAARWGAVwVBhUAFQYVABUEFQAAAAMHPvA9FwAAAFBhdWxhIHJlZmVyZW5jZSBSb2JlcnQuEAAAAFRoZSBtZW4gaXMgaGVyZS4LAAAARG9ncyBiYXJrcy4VBhWKAhV4XBUGFQAVBhUAFQQVAAAAAweDAcAnAAAAcmVndWxhcl9wbHVyYWxfc3ViamVjdF92ZXJiX2FncmVlbWVudF8xKQAAAGlymi0AqlgAFQYVIhUmXBUGFQAVBhUAFQQVAAAAAwcPOAEAAAAwAQAAADABAAAAMRUEGVxIBHJvb3QVCAAVDCUCGA1zZW50ZW5jZV9nb29kJQAAFQwlAhgMc2VudGVuY2VfYmFkJQAAFQwlAhgDVUlEJQAAFQwlAhgGcGFpcklEJQAAFgYZHBlMJggcFQwZFQAZGA1zZW50ZW5jZV9nb29kFQIWBhawARa2ASYIPDYAKBBUaGUgbWVuIGFyZSBoZXJmGApEb2dzIGJhcmsuEgAZHBUGFQAVAgAAACa+ARwVDBkVABkYDHNlbnRlbmNlX2JhZBUCFgYWrgEWtAEmvgE8NgAoEFRoZSBtZW4gaXMgaGVyZS4YC0RvZ3MgYmFya3MuABkcFQYVABUCAAAAJvICHBUMGRUAGRgDVUlEFQIWBha2AhakASbyAjw2ACgQcmVndWxhcl9wbHVyYWxfdBgQaXJyZWd1bGFyX3BsdXJhbBISABkcFQYVABUCAAAAJpYEHBUMGRUAGRgGcGFpcklEFQIWBhZMFlAmlgQ8NgAoATEYATAAGRwVBhUAFQIAAAAW4AUWBjbeBAAoCWh5cGFycXVldBlMHAAAHAAAHAAAHAAAAKQBAABQQVIx';
 function writeTmp(name: string, b64: string): string {
   const f = path.join(tmp, name);
   fs.writeFileSync(f, Buffer.from(b64, 'base64'));
@@ -35,7 +47,9 @@ function writeTmp(name: string, b64: string): string {
 test('shared/ data and tokenizers match data/shared-data.json (the files these tests were validated on)', () => {
   const manifest = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../data/shared-data.json'), 'utf8'));
   for (const [rel, sha] of Object.entries(manifest.files as Record<string, string>)) {
-    const got = createHash('sha256').update(fs.readFileSync(path.join(SHARED, rel))).digest('hex');
+    const got = createHash('sha256')
+      .update(fs.readFileSync(path.join(SHARED, rel)))
+      .digest('hex');
     assert.equal(got, sha, `${rel} differs from the manifest`);
   }
   assert.equal(blimpParadigms(BLIMP).length, manifest.blimpParadigms);
@@ -60,7 +74,10 @@ test('filter: length bounds are strict, in code points, after a Python-style str
 
 test('filter: headings and lines without a full stop are dropped; max stops early', () => {
   const ok = 'A sentence that is long enough to be kept .';
-  assert.deepEqual(filterWikitextLines([' = A heading that is long enough . = ', 'no full stop in this long line at all', ok]), [ok]);
+  assert.deepEqual(
+    filterWikitextLines([' = A heading that is long enough . = ', 'no full stop in this long line at all', ok]),
+    [ok],
+  );
   assert.deepEqual(filterWikitextLines([ok + ' 1', ok + ' 2', ok + ' 3'], { max: 2 }), [ok + ' 1', ok + ' 2']);
   assert.deepEqual(filterWikitextLines(['short .', ok], { minLen: 3, maxLen: 10 }), ['short .']);
 });
@@ -130,7 +147,11 @@ test('tokenizer: BOS comes from the post-processor, not the model name (OPT-styl
   j.post_processor = {
     type: 'TemplateProcessing',
     single: [{ SpecialToken: { id: '<|endoftext|>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-    pair: [{ SpecialToken: { id: '<|endoftext|>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+    pair: [
+      { SpecialToken: { id: '<|endoftext|>', type_id: 0 } },
+      { Sequence: { id: 'A', type_id: 0 } },
+      { Sequence: { id: 'B', type_id: 1 } },
+    ],
     special_tokens: { '<|endoftext|>': eos },
   };
   fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(j));
@@ -154,20 +175,40 @@ test("tokenizer: our encode equals the tokenizer's own add_special_tokens encodi
 
 test('tokenizer: a missing directory or id is a one-line error', async () => {
   await assert.rejects(loadTokenizer(tmp), /has no tokenizer.json/);
-  await assert.rejects(loadTokenizer('no-such/model-id'), /cannot load tokenizer 'no-such\/model-id' \(not a directory/);
+  await assert.rejects(
+    loadTokenizer('no-such/model-id'),
+    /cannot load tokenizer 'no-such\/model-id' \(not a directory/,
+  );
 });
 
 test('wikitextStats and `dirmag data wikitext`: Pythia, truncation 64 -> min 10, max 64, mean 42.6, 30 truncated', async () => {
   const s = await wikitextStats(WIKI, path.join(MODELS, 'pythia-tokenizer'), 64);
-  assert.deepEqual({ ...s, tokensMean: Number(s.tokensMean.toFixed(1)) }, {
-    sentences: 281, tokensMin: 10, tokensMax: 64, tokensMean: 42.6, truncated: 30, distinctLengths: 55, bos: null,
-  });
+  assert.deepEqual(
+    { ...s, tokensMean: Number(s.tokensMean.toFixed(1)) },
+    {
+      sentences: 281,
+      tokensMin: 10,
+      tokensMax: 64,
+      tokensMean: 42.6,
+      truncated: 30,
+      distinctLengths: 55,
+      bos: null,
+    },
+  );
   let out = '';
   const write = process.stdout.write;
   process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
   let rc: number;
   try {
-    rc = await runDataCli(['wikitext', '--file', WIKI, '--tokenizer', path.join(MODELS, 'pythia-tokenizer'), '--max-length', '64']);
+    rc = await runDataCli([
+      'wikitext',
+      '--file',
+      WIKI,
+      '--tokenizer',
+      path.join(MODELS, 'pythia-tokenizer'),
+      '--max-length',
+      '64',
+    ]);
   } finally {
     process.stdout.write = write;
   }
@@ -175,7 +216,10 @@ test('wikitextStats and `dirmag data wikitext`: Pythia, truncation 64 -> min 10,
   const lines = out.trimEnd().split('\n');
   assert.equal(lines[lines.length - 1], 'sentences=281 tokens_min=10 tokens_max=64 tokens_mean=42.6');
   await assert.rejects(runDataCli(['wikitext', '--file', WIKI]), /--file and --tokenizer are required/);
-  await assert.rejects(runDataCli(['wikitext', '--file', WIKI, '--tokenizer', 'x', '--max-length', '0']), /--max-length must be a positive integer/);
+  await assert.rejects(
+    runDataCli(['wikitext', '--file', WIKI, '--tokenizer', 'x', '--max-length', '0']),
+    /--max-length must be a positive integer/,
+  );
 });
 
 // ---------------------------------------------------------------- hand-written sentences
@@ -207,16 +251,26 @@ test('BLiMP: a paradigm loads as {good, bad, uid, pairId} in file order', async 
   assert.equal(blimpParadigms(BLIMP).length, 67);
   const items = await loadBlimpParadigm(REG, { dir: BLIMP });
   assert.equal(items.length, 1000);
-  assert.deepEqual(items[0], { good: 'Paula references Robert.', bad: 'Paula reference Robert.', uid: REG, pairId: '0' });
+  assert.deepEqual(items[0], {
+    good: 'Paula references Robert.',
+    bad: 'Paula reference Robert.',
+    uid: REG,
+    pairId: '0',
+  });
   assert.equal(items[999].pairId, '999');
   // default dir = shared/data/blimp beside the repo
   assert.deepEqual((await loadBlimpParadigm(REG))[0], items[0]);
 });
 
 test('BLiMP: unknown paradigm names the close ones', async () => {
-  await assert.rejects(loadBlimpParadigm('irregular_plural_subject_verb_agreement', { dir: BLIMP }),
-    /unknown BLiMP paradigm .*did you mean: irregular_plural_subject_verb_agreement_1, irregular_plural_subject_verb_agreement_2/);
-  await assert.rejects(loadBlimpParadigm('regular_plural_subject_verb_agrement_1', { dir: BLIMP }), /did you mean: regular_plural_subject_verb_agreement_1/);
+  await assert.rejects(
+    loadBlimpParadigm('irregular_plural_subject_verb_agreement', { dir: BLIMP }),
+    /unknown BLiMP paradigm .*did you mean: irregular_plural_subject_verb_agreement_1, irregular_plural_subject_verb_agreement_2/,
+  );
+  await assert.rejects(
+    loadBlimpParadigm('regular_plural_subject_verb_agrement_1', { dir: BLIMP }),
+    /did you mean: regular_plural_subject_verb_agreement_1/,
+  );
   await assert.rejects(loadBlimpParadigm('zzz', { dir: BLIMP }), /none close/);
 });
 
@@ -226,7 +280,10 @@ test('BLiMP: parquet source filters by UID', async () => {
     { good: 'Paula references Robert.', bad: 'Paula reference Robert.', uid: REG, pairId: '0' },
     { good: 'Dogs bark.', bad: 'Dogs barks.', uid: REG, pairId: '1' },
   ]);
-  await assert.rejects(loadBlimpParadigm('regular_plural_subject_verb_agreement_2', { parquet: f }), /did you mean: regular_plural_subject_verb_agreement_1/);
+  await assert.rejects(
+    loadBlimpParadigm('regular_plural_subject_verb_agreement_2', { parquet: f }),
+    /did you mean: regular_plural_subject_verb_agreement_1/,
+  );
 });
 
 test('BLiMP pools: 100+100, first 200 of the concatenation, interleaved', async () => {
@@ -241,7 +298,10 @@ test('BLiMP pools: 100+100, first 200 of the concatenation, interleaved', async 
   assert.deepEqual(inter.slice(0, 4), [irr[0], reg[0], irr[1], reg[1]]);
   assert.deepEqual(new Set(inter), new Set(both));
   assert.equal((await blimpPool([IRR, REG], { mode: 'interleave', dir: BLIMP })).length, 200);
-  assert.throws(() => poolItems([irr.slice(0, 50), reg], { mode: 'interleave', perParadigm: 100 }), /has 50 items, fewer than perParadigm 100/);
+  assert.throws(
+    () => poolItems([irr.slice(0, 50), reg], { mode: 'interleave', perParadigm: 100 }),
+    /has 50 items, fewer than perParadigm 100/,
+  );
   assert.throws(() => poolItems([irr.slice(0, 150)], { mode: 'concat' }), /only 150 items available, total 200/);
   assert.throws(() => poolItems([irr], { mode: 'shuffle' as 'concat' }), /mode must be/);
 });

@@ -78,7 +78,12 @@ test('padding invariance: a padded batch gives each item the same log-probs and 
   const items = ITEMS();
   const plan: Plan = {
     outputs: ['logprobs', 'entropy'],
-    hooks: { 'blocks.2.hook_resid_post': { kind: 'capture' }, 'blocks.1.attn.hook_pattern': { kind: 'capture' }, 'blocks.3.attn.hook_z': { kind: 'capture' }, 'ln_final.hook_normalized': { kind: 'capture' } },
+    hooks: {
+      'blocks.2.hook_resid_post': { kind: 'capture' },
+      'blocks.1.attn.hook_pattern': { kind: 'capture' },
+      'blocks.3.attn.hook_z': { kind: 'capture' },
+      'ln_final.hook_normalized': { kind: 'capture' },
+    },
   };
   const padded = await stories.run(plan, items, { batchSize: items.length });
   for (const [i, it] of items.entries()) {
@@ -116,8 +121,14 @@ for (const op of OPS)
         for (const [id, it] of byId(r)) {
           const base = ref.get(id)!;
           assert.ok(maxAbsDiff(it.logprobs!, base.logprobs!) <= INV_TOL, `item ${id} logprobs`);
-          assert.ok(maxAbsDiff(it.captures['blocks.3.hook_resid_post'].data, base.captures['blocks.3.hook_resid_post'].data) <= INV_TOL * 10, `item ${id} resid`);
-          it.perturbation!.forEach((p, k) => assert.ok(maxAbsDiff(p.disp, base.perturbation![k].disp) <= INV_TOL, `item ${id} disp`));
+          assert.ok(
+            maxAbsDiff(it.captures['blocks.3.hook_resid_post'].data, base.captures['blocks.3.hook_resid_post'].data) <=
+              INV_TOL * 10,
+            `item ${id} resid`,
+          );
+          it.perturbation!.forEach((p, k) =>
+            assert.ok(maxAbsDiff(p.disp, base.perturbation![k].disp) <= INV_TOL, `item ${id} disp`),
+          );
         }
       }
       // and the perturbation really did something
@@ -128,8 +139,12 @@ for (const op of OPS)
 test('noise keys: different seeds or streams give different noise; noiseKey [length] shares it between equal lengths', async () => {
   const [a] = makeItems([10], 512, 1);
   const b = { id: a.id + 1, ids: a.ids }; // same tokens, another item id
-  const plan = (noiseKey: KeyPart[], op: PerturbOp = 'angle_exact'): Plan => ({ outputs: ['logprobs'], perturb: { op, layers: [2], noiseKey, signKey: noiseKey } });
-  const lp = async (p: Plan, o: RunOptions) => (await stories.run(p, [a, b], { delta: 0.5, ...o })).items.map((x) => x.logprobs!);
+  const plan = (noiseKey: KeyPart[], op: PerturbOp = 'angle_exact'): Plan => ({
+    outputs: ['logprobs'],
+    perturb: { op, layers: [2], noiseKey, signKey: noiseKey },
+  });
+  const lp = async (p: Plan, o: RunOptions) =>
+    (await stories.run(p, [a, b], { delta: 0.5, ...o })).items.map((x) => x.logprobs!);
   for (const op of OPS) {
     const [x1] = await lp(plan(['item', 'layer'], op), { seed: 1 });
     const [x2] = await lp(plan(['item', 'layer'], op), { seed: 2 });
@@ -145,7 +160,17 @@ test('noise keys: different seeds or streams give different noise; noiseKey [len
     assert.ok(maxAbsDiff(la, lb) <= INV_TOL, `${op}: length-keyed draws differ for equal lengths`);
   }
   // at the generator level
-  const key = (o: Partial<DrawKey>): DrawKey => ({ seed: 1, stream: 0, purpose: PURPOSE.noise, parts: ['item', 'layer'], item: 0, length: 5, layer: 0, pass: 0, ...o });
+  const key = (o: Partial<DrawKey>): DrawKey => ({
+    seed: 1,
+    stream: 0,
+    purpose: PURPOSE.noise,
+    parts: ['item', 'layer'],
+    item: 0,
+    length: 5,
+    layer: 0,
+    pass: 0,
+    ...o,
+  });
   const draw = (k: DrawKey) => {
     const out = new Float32Array(5 * 16);
     normals(k, 5, 16, out);
@@ -173,7 +198,11 @@ const HOOK = `blocks.${LAYER}.hook_resid_post`;
 async function cleanAndPerturbed(model: Model, op: PerturbOp, delta: number, extra: RunOptions = {}, items = ITEMS()) {
   const capture: Plan['hooks'] = { [HOOK]: { kind: 'capture' } };
   const clean = await model.run({ outputs: ['logprobs'], hooks: capture }, items);
-  const pert = await model.run({ outputs: ['logprobs'], hooks: capture, perturb: { op, layers: [LAYER] } }, items, { delta, seed: 5, ...extra });
+  const pert = await model.run({ outputs: ['logprobs'], hooks: capture, perturb: { op, layers: [LAYER] } }, items, {
+    delta,
+    seed: 5,
+    ...extra,
+  });
   return { items, clean, pert };
 }
 
@@ -191,12 +220,15 @@ test('magnitude and exact angle move every real token by exactly δ; exact angle
         const h = clean.items[i].captures[HOOK].data;
         const h2 = it.captures[HOOK].data;
         const disp = rowDists(h2, h, D);
-        disp.forEach((d, t) => assert.ok(Math.abs(d - delta) <= 1e-3 * delta, `${op} δ=${delta} item ${it.id} token ${t}: moved ${d}`));
+        disp.forEach((d, t) =>
+          assert.ok(Math.abs(d - delta) <= 1e-3 * delta, `${op} δ=${delta} item ${it.id} token ${t}: moved ${d}`),
+        );
         // the runner's own per-token report agrees
         it.perturbation![0].disp.forEach((d) => assert.ok(Math.abs(d - delta) <= 1e-3 * delta));
         const n1 = rowNorms(h, D);
         const n2 = rowNorms(h2, D);
-        if (op === 'angle_exact') n1.forEach((r, t) => assert.ok(Math.abs(n2[t] - r) <= 1e-5 * r, `norm changed at ${t}: ${r} → ${n2[t]}`));
+        if (op === 'angle_exact')
+          n1.forEach((r, t) => assert.ok(Math.abs(n2[t] - r) <= 1e-5 * r, `norm changed at ${t}: ${r} → ${n2[t]}`));
         else
           n1.forEach((r, t) => {
             // h' = (1 ± δ/r)·h: parallel, norm r ± δ
@@ -213,10 +245,17 @@ test('perturbing several layers: every layer reports displacement δ per token (
   const mn = await minNorm(stories, 'blocks.0.hook_resid_post');
   for (const op of ['magnitude', 'angle_exact'] as const) {
     const delta = Math.min(0.5, 0.4 * mn);
-    const r = await stories.run({ outputs: ['logprobs'], perturb: { op, layers: [0, 2, 4] } }, ITEMS(), { delta, seed: 3 });
+    const r = await stories.run({ outputs: ['logprobs'], perturb: { op, layers: [0, 2, 4] } }, ITEMS(), {
+      delta,
+      seed: 3,
+    });
     for (const it of r.items) {
-      assert.deepEqual(it.perturbation!.map((p) => p.layer), [0, 2, 4]);
-      for (const p of it.perturbation!) p.disp.forEach((d) => assert.ok(Math.abs(d - delta) <= 1e-3 * delta, `${op} layer ${p.layer}: ${d}`));
+      assert.deepEqual(
+        it.perturbation!.map((p) => p.layer),
+        [0, 2, 4],
+      );
+      for (const p of it.perturbation!)
+        p.disp.forEach((d) => assert.ok(Math.abs(d - delta) <= 1e-3 * delta, `${op} layer ${p.layer}: ${d}`));
     }
   }
 });
@@ -227,7 +266,11 @@ test('legacy angle: mean displacement per sentence = δ (bisection resolution), 
     const capture: Plan['hooks'] = { [HOOK]: { kind: 'capture' } };
     const items = ITEMS();
     const clean = await stories.run({ outputs: ['logprobs'], hooks: capture }, items);
-    const pert = await stories.run({ outputs: ['logprobs'], hooks: capture, perturb: { op: 'angle_legacy', layers: [LAYER], legacyIters: iters } }, items, { delta, seed: 5 });
+    const pert = await stories.run(
+      { outputs: ['logprobs'], hooks: capture, perturb: { op: 'angle_legacy', layers: [LAYER], legacyIters: iters } },
+      items,
+      { delta, seed: 5 },
+    );
     pert.items.forEach((it, i) => {
       const h = clean.items[i].captures[HOOK].data;
       const h2 = it.captures[HOOK].data;
@@ -237,7 +280,10 @@ test('legacy angle: mean displacement per sentence = δ (bisection resolution), 
       const mean = disp.reduce((a, b) => a + b, 0) / disp.length;
       // m ∈ [0, 2] known to 2^-iters·2; d(mean disp)/dm ≤ mean r
       const res = meanR * 2 ** (1 - iters) + 1e-4 * delta;
-      assert.ok(Math.abs(mean - delta) <= res, `iters ${iters} item ${it.id}: mean disp ${mean} vs δ ${delta} (resolution ${res})`);
+      assert.ok(
+        Math.abs(mean - delta) <= res,
+        `iters ${iters} item ${it.id}: mean disp ${mean} vs δ ${delta} (resolution ${res})`,
+      );
       n1.forEach((r, t) => assert.ok(Math.abs(rowNorms(h2, D)[t] - r) <= 1e-5 * r, `norm changed at ${t}`));
       // per-token displacement is not δ (only the mean is) unless all norms are equal
       assert.ok(Math.max(...disp) - Math.min(...disp) > 1e-3);
@@ -251,7 +297,11 @@ test('legacy angle quirk: with m capped at 2, a huge δ falls short (mean displa
   const clean = await stories.run({ outputs: ['logprobs'], hooks: capture }, items);
   const maxNorm = Math.max(...clean.items.map((it) => Math.max(...rowNorms(it.captures[HOOK].data, D))));
   const delta = 10 * maxNorm;
-  const pert = await stories.run({ outputs: ['logprobs'], hooks: capture, perturb: { op: 'angle_legacy', layers: [LAYER] } }, items, { delta, seed: 5 });
+  const pert = await stories.run(
+    { outputs: ['logprobs'], hooks: capture, perturb: { op: 'angle_legacy', layers: [LAYER] } },
+    items,
+    { delta, seed: 5 },
+  );
   pert.items.forEach((it, i) => {
     const h = clean.items[i].captures[HOOK].data;
     const disp = rowDists(it.captures[HOOK].data, h, D);
@@ -265,10 +315,13 @@ test('legacy angle quirk: with m capped at 2, a huge δ falls short (mean displa
 // ---------------------------------------------------------------------------------------------
 // LayerNorm scale invariance and the magnitude sign quirk (GPT-NeoX fixture: LayerNorm, parallel residual)
 
-test('magnitude with s = +1 leaves the next layer\'s ln1.hook_normalized unchanged; s = −1 with δ > r flips h (documented quirk)', async () => {
+test("magnitude with s = +1 leaves the next layer's ln1.hook_normalized unchanged; s = −1 with δ > r flips h (documented quirk)", async () => {
   const items = makeItems([12, 7, 4], 512, 3);
   const Dn = neox.cfg.dModel;
-  const hooks: Plan['hooks'] = { 'blocks.1.hook_resid_post': { kind: 'capture' }, 'blocks.2.ln1.hook_normalized': { kind: 'capture' } };
+  const hooks: Plan['hooks'] = {
+    'blocks.1.hook_resid_post': { kind: 'capture' },
+    'blocks.2.ln1.hook_normalized': { kind: 'capture' },
+  };
   const clean = await neox.run({ outputs: ['logprobs'], hooks }, items);
   const maxR = Math.max(...clean.items.flatMap((it) => rowNorms(it.captures['blocks.1.hook_resid_post'].data, Dn)));
   const plan: Plan = { outputs: ['logprobs'], hooks, perturb: { op: 'magnitude', layers: [1], signKey: [] } };
@@ -283,12 +336,17 @@ test('magnitude with s = +1 leaves the next layer\'s ln1.hook_normalized unchang
     const ln1 = it.captures['blocks.2.ln1.hook_normalized'].data;
     const scale = Math.max(...ln0.map(Math.abs));
     assert.ok(maxAbsDiff(ln0, ln1) <= 1e-4 * scale, `item ${it.id}: ln1 changed by ${maxAbsDiff(ln0, ln1)}`);
-    rowDists(it.captures['blocks.1.hook_resid_post'].data, c.captures['blocks.1.hook_resid_post'].data, Dn).forEach((d) => assert.ok(Math.abs(d - 5) <= 5e-3));
+    rowDists(it.captures['blocks.1.hook_resid_post'].data, c.captures['blocks.1.hook_resid_post'].data, Dn).forEach(
+      (d) => assert.ok(Math.abs(d - 5) <= 5e-3),
+    );
   });
 
   // s = −1, δ > r at every token: factor 1 − δ/r < 0, the vector is reversed (no check exists, by design)
   const delta = 3 * maxR;
-  const beta = readTensor(readSafetensorsHeader(path.join(NEOX, 'model.safetensors')), 'gpt_neox.layers.2.input_layernorm.bias').data;
+  const beta = readTensor(
+    readSafetensorsHeader(path.join(NEOX, 'model.safetensors')),
+    'gpt_neox.layers.2.input_layernorm.bias',
+  ).data;
   const flip = await run(delta, -1);
   flip.items.forEach((it, i) => {
     const c = clean.items[i];
@@ -298,13 +356,15 @@ test('magnitude with s = +1 leaves the next layer\'s ln1.hook_normalized unchang
     for (let t = 0; t < r.length; t++) {
       const f = 1 - delta / (r[t] + 1e-8);
       assert.ok(f < 0);
-      for (let j = 0; j < Dn; j++) assert.ok(Math.abs(h2[t * Dn + j] - f * h[t * Dn + j]) <= 1e-4 * Math.abs(f) * r[t], `token ${t} dim ${j}`);
+      for (let j = 0; j < Dn; j++)
+        assert.ok(Math.abs(h2[t * Dn + j] - f * h[t * Dn + j]) <= 1e-4 * Math.abs(f) * r[t], `token ${t} dim ${j}`);
     }
     rowDists(h2, h, Dn).forEach((d) => assert.ok(Math.abs(d - delta) <= 1e-3 * delta)); // still moved by exactly δ
     // LayerNorm(−c·h) − β = −(LayerNorm(h) − β)
     const ln0 = c.captures['blocks.2.ln1.hook_normalized'].data;
     const ln1 = it.captures['blocks.2.ln1.hook_normalized'].data;
-    for (let k = 0; k < ln0.length; k++) assert.ok(Math.abs(ln1[k] - beta[k % Dn] + (ln0[k] - beta[k % Dn])) <= 1e-3, `ln flip at ${k}`);
+    for (let k = 0; k < ln0.length; k++)
+      assert.ok(Math.abs(ln1[k] - beta[k % Dn] + (ln0[k] - beta[k % Dn])) <= 1e-3, `ln flip at ${k}`);
   });
 });
 
@@ -313,17 +373,43 @@ test('magnitude with s = +1 leaves the next layer\'s ln1.hook_normalized unchang
 
 test('patching a clean run with its own cached values returns it unchanged', async () => {
   const items = ITEMS();
-  const hooks = ['blocks.1.hook_attn_out', 'blocks.2.attn.hook_z', 'blocks.3.hook_resid_mid', 'blocks.1.attn.hook_pattern', 'blocks.4.ln2.hook_normalized', 'blocks.0.mlp.hook_post'];
-  const clean = await stories.run({ outputs: ['logprobs', 'entropy'], hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'capture' as const }])) }, items);
+  const hooks = [
+    'blocks.1.hook_attn_out',
+    'blocks.2.attn.hook_z',
+    'blocks.3.hook_resid_mid',
+    'blocks.1.attn.hook_pattern',
+    'blocks.4.ln2.hook_normalized',
+    'blocks.0.mlp.hook_post',
+  ];
+  const clean = await stories.run(
+    {
+      outputs: ['logprobs', 'entropy'],
+      hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'capture' as const }])),
+    },
+    items,
+  );
   const patches = Object.fromEntries(hooks.map((h) => [h, clean.items.map((it) => it.captures[h])]));
-  const patched = await stories.run({ outputs: ['logprobs', 'entropy'], hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'patch' as const }])) }, items, { patches });
+  const patched = await stories.run(
+    { outputs: ['logprobs', 'entropy'], hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'patch' as const }])) },
+    items,
+    { patches },
+  );
   patched.items.forEach((it, i) => {
     assert.ok(maxAbsDiff(it.logprobs!, clean.items[i].logprobs!) <= 1e-6);
     assert.ok(maxAbsDiff(it.entropy!, clean.items[i].entropy!) <= 1e-6);
   });
   // and a patch with other values does change the result
-  const shifted = Object.fromEntries(hooks.map((h) => [h, clean.items.map((it) => ({ dims: it.captures[h].dims, data: it.captures[h].data.map((x) => x * 1.5 + 0.1) }))]));
-  const moved = await stories.run({ outputs: ['logprobs'], hooks: { 'blocks.1.hook_attn_out': { kind: 'patch' } } }, items, { patches: { 'blocks.1.hook_attn_out': shifted['blocks.1.hook_attn_out'] } });
+  const shifted = Object.fromEntries(
+    hooks.map((h) => [
+      h,
+      clean.items.map((it) => ({ dims: it.captures[h].dims, data: it.captures[h].data.map((x) => x * 1.5 + 0.1) })),
+    ]),
+  );
+  const moved = await stories.run(
+    { outputs: ['logprobs'], hooks: { 'blocks.1.hook_attn_out': { kind: 'patch' } } },
+    items,
+    { patches: { 'blocks.1.hook_attn_out': shifted['blocks.1.hook_attn_out'] } },
+  );
   assert.ok(moved.items.some((it, i) => maxAbsDiff(it.logprobs!, clean.items[i].logprobs!) > 1e-3));
 });
 
@@ -333,10 +419,13 @@ test('per-head patch of hook_z changes only the selected heads', async () => {
   const OUT = 'blocks.2.hook_attn_out';
   const { nHeads: H, headDim: hd } = stories.cfg;
   const sel = [1, 5];
-  const clean = await stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'capture' }, [OUT]: { kind: 'capture' } } }, items);
+  const clean = await stories.run(
+    { outputs: ['logprobs'], hooks: { [Z]: { kind: 'capture' }, [OUT]: { kind: 'capture' } } },
+    items,
+  );
   // the patch: random values on the selected heads, garbage (1e3) on all the others
   let s = 1;
-  const rnd = () => ((s = (Math.imul(s, 48271) % 2147483647) >>> 0), s / 2147483647 - 0.5);
+  const rnd = () => ((s = Math.imul(s, 48271) % 2147483647 >>> 0), s / 2147483647 - 0.5);
   const garbage = clean.items.map((it) => {
     const z = it.captures[Z];
     const data = new Float32Array(z.data.length);
@@ -351,16 +440,27 @@ test('per-head patch of hook_z changes only the selected heads', async () => {
     return { dims: z.dims, data };
   });
   const cap = { [OUT]: { kind: 'capture' as const } };
-  const perHead = await stories.run({ outputs: ['logprobs'], hooks: { ...cap, [Z]: { kind: 'patch', heads: sel } } }, items, { patches: { [Z]: garbage } });
-  const full = await stories.run({ outputs: ['logprobs'], hooks: { ...cap, [Z]: { kind: 'patch' } } }, items, { patches: { [Z]: intended } });
+  const perHead = await stories.run(
+    { outputs: ['logprobs'], hooks: { ...cap, [Z]: { kind: 'patch', heads: sel } } },
+    items,
+    { patches: { [Z]: garbage } },
+  );
+  const full = await stories.run({ outputs: ['logprobs'], hooks: { ...cap, [Z]: { kind: 'patch' } } }, items, {
+    patches: { [Z]: intended },
+  });
   perHead.items.forEach((it, i) => {
     const a = it.captures[OUT].data;
-    assert.ok(maxAbsDiff(a, full.items[i].captures[OUT].data) <= 1e-5, `item ${it.id}: per-head patch ≠ patching the selected heads only`);
+    assert.ok(
+      maxAbsDiff(a, full.items[i].captures[OUT].data) <= 1e-5,
+      `item ${it.id}: per-head patch ≠ patching the selected heads only`,
+    );
     assert.ok(maxAbsDiff(a, clean.items[i].captures[OUT].data) > 1e-3, 'selected heads were not patched');
     assert.ok(maxAbsDiff(it.logprobs!, full.items[i].logprobs!) <= 1e-5);
   });
   // per-head scale with factor 1 is a no-op; factor 0 on all heads = zero ablation
-  const one = await stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'scale', heads: sel } } }, items, { scales: { [Z]: 1 } });
+  const one = await stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'scale', heads: sel } } }, items, {
+    scales: { [Z]: 1 },
+  });
   one.items.forEach((it, i) => assert.ok(maxAbsDiff(it.logprobs!, clean.items[i].logprobs!) <= 1e-6));
 });
 
@@ -371,13 +471,28 @@ test('Philox4x32-10 matches the Random123 known-answer vectors', () => {
   const out = new Uint32Array(4);
   // Random123 kat_vectors: "philox4x32 10 <ctr×4> <key×2> <expected×4>"
   const kat: [number[], number[], number[]][] = [
-    [[0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]],
-    [[0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff], [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]],
-    [[0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0], [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]],
+    [
+      [0, 0, 0, 0],
+      [0, 0],
+      [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8],
+    ],
+    [
+      [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff],
+      [0xffffffff, 0xffffffff],
+      [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd],
+    ],
+    [
+      [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
+      [0xa4093822, 0x299f31d0],
+      [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1],
+    ],
   ];
   for (const [c, k, want] of kat) {
     philox(k[0], k[1], c[0], c[1], c[2], c[3], out);
-    assert.deepEqual([...out].map((x) => x.toString(16)), want.map((x) => x.toString(16)));
+    assert.deepEqual(
+      [...out].map((x) => x.toString(16)),
+      want.map((x) => x.toString(16)),
+    );
   }
 });
 
@@ -385,7 +500,12 @@ test('normal and sign draws: mean ≈ 0, variance ≈ 1, P(+1) ≈ 1/2, no cross
   const T = 2000;
   const Dd = 64;
   const x = new Float32Array(T * Dd);
-  normals({ seed: 42, stream: 7, purpose: PURPOSE.noise, parts: ['item', 'layer'], item: 3, length: T, layer: 1, pass: 0 }, T, Dd, x);
+  normals(
+    { seed: 42, stream: 7, purpose: PURPOSE.noise, parts: ['item', 'layer'], item: 3, length: T, layer: 1, pass: 0 },
+    T,
+    Dd,
+    x,
+  );
   const n = x.length;
   const mean = x.reduce((a, b) => a + b, 0) / n;
   const v = x.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
@@ -397,7 +517,11 @@ test('normal and sign draws: mean ≈ 0, variance ≈ 1, P(+1) ≈ 1/2, no cross
   for (let t = 0; t < T; t++) corr += x[t * Dd] * x[t * Dd + 1];
   assert.ok(Math.abs(corr / T) < 5 / Math.sqrt(T));
   const s = new Float32Array(100000);
-  signs({ seed: 42, stream: 7, purpose: PURPOSE.signs, parts: ['item'], item: 3, length: 0, layer: 0, pass: 0 }, s.length, s);
+  signs(
+    { seed: 42, stream: 7, purpose: PURPOSE.signs, parts: ['item'], item: 3, length: 0, layer: 0, pass: 0 },
+    s.length,
+    s,
+  );
   assert.ok(s.every((v) => v === 1 || v === -1));
   const plus = s.filter((v) => v === 1).length / s.length;
   assert.ok(Math.abs(plus - 0.5) < 5 * Math.sqrt(0.25 / s.length), `P(+1) = ${plus}`);
@@ -419,7 +543,10 @@ test('maxSessions releases the least recently used session and keeps results ide
 
 test('in-graph log-probs and entropies equal a float64 log-softmax of the returned logits', async () => {
   const m = await Model.fromDir(path.join(SHARED, 'models/stories260k-hf'));
-  const items = [{ id: 0, ids: [1, 40, 50, 60, 70, 80, 90] }, { id: 1, ids: [1, 300, 20] }];
+  const items = [
+    { id: 0, ids: [1, 40, 50, 60, 70, 80, 90] },
+    { id: 1, ids: [1, 300, 20] },
+  ];
   const r = await m.run({ outputs: ['logits', 'logprobs', 'entropy'] }, items);
   for (const [i, it] of r.items.entries()) {
     const V = it.logits!.dims[1];
@@ -429,7 +556,8 @@ test('in-graph log-probs and entropies equal a float64 log-softmax of the return
       const lse = mx + Math.log(z.reduce((a, x) => a + Math.exp(x - mx), 0));
       const H = lse - z.reduce((a, x) => a + Math.exp(x - lse) * x, 0);
       assert.ok(Math.abs(H - it.entropy![t]) < 1e-4, `entropy item ${i} t ${t}`);
-      if (t + 1 < items[i].ids.length) assert.ok(Math.abs(z[items[i].ids[t + 1]] - lse - it.logprobs![t]) < 1e-5, `logprob item ${i} t ${t}`);
+      if (t + 1 < items[i].ids.length)
+        assert.ok(Math.abs(z[items[i].ids[t + 1]] - lse - it.logprobs![t]) < 1e-5, `logprob item ${i} t ${t}`);
     }
   }
   await m.release();

@@ -38,8 +38,10 @@ test('middle layers scale the published 8–15 of 24', () => {
 
 test('Cell 3 hook check: every operator matches δ on average; legacy angle spreads per token', async () => {
   const rows = await hookCheck(1024);
-  for (const r of rows) assert.ok(Math.abs(r.meanDisp - r.delta) < 1e-3 * r.delta, `${r.op} δ=${r.delta}: mean ${r.meanDisp}`);
-  for (const r of rows.filter((x) => x.op !== 'angle_legacy')) assert.ok(r.maxDisp - r.minDisp < 1e-3 * r.delta, `${r.op} is per-token exact`);
+  for (const r of rows)
+    assert.ok(Math.abs(r.meanDisp - r.delta) < 1e-3 * r.delta, `${r.op} δ=${r.delta}: mean ${r.meanDisp}`);
+  for (const r of rows.filter((x) => x.op !== 'angle_legacy'))
+    assert.ok(r.maxDisp - r.minDisp < 1e-3 * r.delta, `${r.op} is per-token exact`);
   const legacy = rows.find((x) => x.op === 'angle_legacy' && x.delta === 5)!;
   assert.ok(legacy.maxDisp - legacy.minDisp > 0.05, 'legacy angle is only mean-matched');
   for (const r of rows.filter((x) => x.op !== 'magnitude')) assert.ok(r.normChange < 1e-5, `${r.op} keeps norms`);
@@ -51,9 +53,21 @@ test('E1 sweep as 3 shards merged equals the unsharded run; a rerun resumes with
   const args = ['sweep', '--model', STORIES, '--quick', '--seeds', '2', '--deltas', '1,5,20'];
   execFileSync('node', [CLI, ...args, '--results', whole]);
   for (const k of [1, 2, 3]) execFileSync('node', [CLI, ...args, '--results', sharded, '--shard', `${k}/3`]);
-  const out = execFileSync('node', [CLI, 'merge', '--model', 'stories260k-hf-quick', '--experiment', 'E1', '--results', sharded]).toString();
+  const out = execFileSync('node', [
+    CLI,
+    'merge',
+    '--model',
+    'stories260k-hf-quick',
+    '--experiment',
+    'E1',
+    '--results',
+    sharded,
+  ]).toString();
   assert.match(out, /13 in total/);
-  assert.deepEqual(stable(path.join(sharded, 'stories260k-hf-quick/E1.jsonl')), stable(path.join(whole, 'stories260k-hf-quick/E1.jsonl')));
+  assert.deepEqual(
+    stable(path.join(sharded, 'stories260k-hf-quick/E1.jsonl')),
+    stable(path.join(whole, 'stories260k-hf-quick/E1.jsonl')),
+  );
   // resume: a second run appends nothing
   const file = path.join(whole, 'stories260k-hf-quick/E1.jsonl');
   const before = fs.readFileSync(file, 'utf8');
@@ -93,7 +107,16 @@ test('merge reports a gap when a shard is missing', () => {
   const dir = tmp();
   const args = ['sweep', '--model', STORIES, '--quick', '--seeds', '1', '--deltas', '1,5', '--results', dir];
   execFileSync('node', [CLI, ...args, '--shard', '1/2']);
-  const r = spawnSync('node', [CLI, 'merge', '--model', 'stories260k-hf-quick', '--experiment', 'E1', '--results', dir]);
+  const r = spawnSync('node', [
+    CLI,
+    'merge',
+    '--model',
+    'stories260k-hf-quick',
+    '--experiment',
+    'E1',
+    '--results',
+    dir,
+  ]);
   assert.equal(r.status, 1);
   assert.match(r.stdout.toString(), /missing 2 condition/);
 });
@@ -119,15 +142,24 @@ test('bad input fails with a clear error before any work starts', async () => {
   const dir = tmp();
   const study = await Study.open({ model: STORIES, resultsDir: dir });
   const s = await sweepSettings(study, { quick: true, seeds: 1 });
-  await assert.rejects(runSweep(study, { ...s, layers: [1, 9] }), /layer 9 does not exist: this model has layers 0\.\.4/);
-  await assert.rejects(runSweep(study, { ...s, modes: [{ op: 'angle_exact', noise: 'legacy' }], deltas: [100] }), /exact angle: δ = 100 exceed 2·min‖h‖/);
+  await assert.rejects(
+    runSweep(study, { ...s, layers: [1, 9] }),
+    /layer 9 does not exist: this model has layers 0\.\.4/,
+  );
+  await assert.rejects(
+    runSweep(study, { ...s, modes: [{ op: 'angle_exact', noise: 'legacy' }], deltas: [100] }),
+    /exact angle: δ = 100 exceed 2·min‖h‖/,
+  );
   const empty = path.join(dir, 'empty.raw');
   fs.writeFileSync(empty, '= heading =\nshort.\n');
   await assert.rejects(runSweep(study, { ...s, wikitextFile: empty }), /empty/);
   assert.equal(fs.existsSync(path.join(dir, 'stories260k-hf/E1.jsonl')), false, 'nothing was written');
   // resuming with other settings is refused, never mixed
   await runSweep(study, { ...s, deltas: [s.deltas[0]], publishedDeltas: [1], modes: [s.modes[0]] });
-  await assert.rejects(runSweep(study, { ...s, sentences: 5, deltas: [s.deltas[0]], publishedDeltas: [1], modes: [s.modes[0]] }), /holds results of other settings \(sentences: 24 → 5\)/);
+  await assert.rejects(
+    runSweep(study, { ...s, sentences: 5, deltas: [s.deltas[0]], publishedDeltas: [1], modes: [s.modes[0]] }),
+    /holds results of other settings \(sentences: 24 → 5\)/,
+  );
   study.close();
   const r = spawnSync('node', [CLI, 'sweep', '--model', STORIES, '--quick', '--deltas', '1,x']);
   assert.notEqual(r.status, 0);
@@ -139,8 +171,28 @@ test('E1 statistics on synthetic records match hand computation', () => {
   const recs: SweepRecord[] = [
     { key: 'baseline', kind: 'baseline', losses: [1, 1.2], loss: 1.1, seconds: 0 },
     ...[0, 1, 2].flatMap((s) => [
-      { key: `s${s}|d1|magnitude`, kind: 'condition' as const, seedIndex: s, publishedDelta: 1, delta: 1, mode: 'magnitude', losses: losses(1 + 0.1 * (s + 1)), loss: 1.2 + 0.1 * s, seconds: 0 },
-      { key: `s${s}|d1|a`, kind: 'condition' as const, seedIndex: s, publishedDelta: 1, delta: 1, mode: 'angle_legacy/legacy', losses: losses(2 + 0.1 * s), loss: 2.1 + 0.1 * s, seconds: 0 },
+      {
+        key: `s${s}|d1|magnitude`,
+        kind: 'condition' as const,
+        seedIndex: s,
+        publishedDelta: 1,
+        delta: 1,
+        mode: 'magnitude',
+        losses: losses(1 + 0.1 * (s + 1)),
+        loss: 1.2 + 0.1 * s,
+        seconds: 0,
+      },
+      {
+        key: `s${s}|d1|a`,
+        kind: 'condition' as const,
+        seedIndex: s,
+        publishedDelta: 1,
+        delta: 1,
+        mode: 'angle_legacy/legacy',
+        losses: losses(2 + 0.1 * s),
+        loss: 2.1 + 0.1 * s,
+        seconds: 0,
+      },
     ]),
   ];
   const e = summarizeE1(recs);
@@ -156,15 +208,35 @@ test('E1 statistics on synthetic records match hand computation', () => {
 test('BLiMP scoring: sum vs mean differ on unequal lengths; ties count as wrong', () => {
   const items = [0, 1, 2, 3, 4, 5].map((id) => ({ id, ids: [] as number[] }));
   const lp = [
-    Float32Array.of(-1, -1, -1), Float32Array.of(-1.5, -1.6), // sum: −3 > −3.1 correct; mean: −1 > −1.55 correct
-    Float32Array.of(-1, -1, -1, -1), Float32Array.of(-1.2, -1.2), // sum: −4 < −2.4 wrong; mean: −1 > −1.2 correct
-    Float32Array.of(-2), Float32Array.of(-2), // tie: wrong under both
+    Float32Array.of(-1, -1, -1),
+    Float32Array.of(-1.5, -1.6), // sum: −3 > −3.1 correct; mean: −1 > −1.55 correct
+    Float32Array.of(-1, -1, -1, -1),
+    Float32Array.of(-1.2, -1.2), // sum: −4 < −2.4 wrong; mean: −1 > −1.2 correct
+    Float32Array.of(-2),
+    Float32Array.of(-2), // tie: wrong under both
   ];
   const s = scorePairs(items, lp);
   assert.ok(Math.abs(s.accSum - 100 / 3) < 1e-9);
   assert.ok(Math.abs(s.accMean - 200 / 3) < 1e-9);
-  const rec = (key: string, mode: string | undefined, acc: number, seedIndex = 0): BlimpRecord => ({ key, kind: mode ? 'condition' : 'baseline', mode, publishedDelta: 5, seedIndex, marginSum: [1, 1], marginMean: [1, 1], accSum: acc, accMean: acc, seconds: 0 });
-  const sum = summarizeBlimp([rec('b', undefined, 90), rec('m0', 'magnitude', 70), rec('m1', 'magnitude', 72, 1), rec('a0', 'angle_legacy/legacy', 88), rec('a1', 'angle_legacy/legacy', 89, 1)]);
+  const rec = (key: string, mode: string | undefined, acc: number, seedIndex = 0): BlimpRecord => ({
+    key,
+    kind: mode ? 'condition' : 'baseline',
+    mode,
+    publishedDelta: 5,
+    seedIndex,
+    marginSum: [1, 1],
+    marginMean: [1, 1],
+    accSum: acc,
+    accMean: acc,
+    seconds: 0,
+  });
+  const sum = summarizeBlimp([
+    rec('b', undefined, 90),
+    rec('m0', 'magnitude', 70),
+    rec('m1', 'magnitude', 72, 1),
+    rec('a0', 'angle_legacy/legacy', 88),
+    rec('a1', 'angle_legacy/legacy', 89, 1),
+  ]);
   assert.equal(sum.rows[0].magnitude.drop, 19);
   assert.equal(sum.rows[0].angle.drop, 1.5);
   assert.equal(sum.rows[0].diff, 17.5);

@@ -28,14 +28,24 @@ for (const dir of CASES) {
     const rows = await verifyGolden(dir);
     assert.ok(rows.length > 0, 'no tensors compared');
     const bad = rows.filter((r) => !r.ok);
-    assert.deepEqual(bad.map((r) => `${r.name} ${r.maxRel} ${r.note ?? ''}`), []);
+    assert.deepEqual(
+      bad.map((r) => `${r.name} ${r.maxRel} ${r.note ?? ''}`),
+      [],
+    );
     const maxRel = Math.max(...rows.map((r) => r.maxRel));
     assert.ok(maxRel <= TOL, `max rel err ${maxRel}`);
     // the fixture's families of tensors are all covered
     const names = new Set(rows.map((r) => r.name));
     assert.ok(names.has('logits'));
     if (!dir.endsWith('stories260k-hf')) {
-      for (const n of ['attn_probs.0', 'q.3', 'pert.magnitude.d2.0.logits', 'pert.angle_exact.d0.5.block_out.2', 'repair.ln.logits', 'logits_unpadded_row2'])
+      for (const n of [
+        'attn_probs.0',
+        'q.3',
+        'pert.magnitude.d2.0.logits',
+        'pert.angle_exact.d0.5.block_out.2',
+        'repair.ln.logits',
+        'logits_unpadded_row2',
+      ])
         assert.ok(names.has(n), `${n} not compared`);
     }
   });
@@ -64,7 +74,8 @@ test('CLI verify-golden: last line format and exit code 0', () => {
 function tampered(edit: (buf: Buffer, header: Record<string, any>, dataStart: number) => Buffer): string {
   const src = path.join(SHARED, 'fixtures/hf/gpt2');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dirmag-tampered-'));
-  for (const f of ['config.json', 'model.safetensors', 'golden.json']) fs.symlinkSync(path.join(src, f), path.join(dir, f));
+  for (const f of ['config.json', 'model.safetensors', 'golden.json'])
+    fs.symlinkSync(path.join(src, f), path.join(dir, f));
   const buf = fs.readFileSync(path.join(src, 'golden.safetensors'));
   const hl = Number(buf.readBigUInt64LE(0));
   const header = JSON.parse(buf.subarray(8, 8 + hl).toString('utf8'));

@@ -13,8 +13,15 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  BLIMP_REPO, blimpFile, downloadDatasetFile, downloadFile, hfCacheDir, hubEndpoint, isOffline,
-  resolveModel, snapshotDownload,
+  BLIMP_REPO,
+  blimpFile,
+  downloadDatasetFile,
+  downloadFile,
+  hfCacheDir,
+  hubEndpoint,
+  isOffline,
+  resolveModel,
+  snapshotDownload,
 } from '../lib/src/hub';
 
 const GPT2 = '/work/shared/fixtures/hf/gpt2';
@@ -22,7 +29,10 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const gitSha1 = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
 const isLfs = (file: string) => /\.(safetensors|parquet)$/.test(file);
 
-interface Repo { commit: string; files: Map<string, Buffer> }
+interface Repo {
+  commit: string;
+  files: Map<string, Buffer>;
+}
 
 /** A tiny stand-in for the hub; `log` records every request as "METHOD url [range] -> status". */
 class FakeHub {
@@ -91,7 +101,11 @@ class FakeHub {
       const sha = sha256(body);
       const location = `${this.relativeCdn ? '' : this.url}/cdn/${sha}`;
       return send(302, {
-        ...common, location, 'x-linked-etag': `"${sha}"`, 'x-linked-size': body.length, etag: `"${gitSha1(Buffer.from(sha))}"`,
+        ...common,
+        location,
+        'x-linked-etag': `"${sha}"`,
+        'x-linked-size': body.length,
+        etag: `"${gitSha1(Buffer.from(sha))}"`,
       });
     }
     if (this.resolveCache) {
@@ -101,7 +115,12 @@ class FakeHub {
     send(200, { ...common, etag: `W/"${gitSha1(body)}"`, 'content-length': body.length }, body);
   }
 
-  private serveBytes(sha: string, req: http.IncomingMessage, res: http.ServerResponse, send: (s: number, h: Record<string, string | number>, b?: Buffer) => void) {
+  private serveBytes(
+    sha: string,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    send: (s: number, h: Record<string, string | number>, b?: Buffer) => void,
+  ) {
     let body = this.cdn.get(sha);
     if (!body) return send(404, {});
     if (this.corrupt.has(sha)) body = Buffer.from(body.map((x, i) => (i === 100 ? x ^ 0xff : x)));
@@ -109,7 +128,11 @@ class FakeHub {
     if (range && !this.ignoreRange) {
       const start = Number(range[1]);
       const part = body.subarray(start);
-      return send(206, { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}`, 'content-length': part.length }, part);
+      return send(
+        206,
+        { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}`, 'content-length': part.length },
+        part,
+      );
     }
     if (this.dropAfter) {
       this.log.push(`${req.method} ${req.url} -> cut after ${this.dropAfter} bytes`);
@@ -126,20 +149,42 @@ const weights = fs.readFileSync(path.join(GPT2, 'model.safetensors'));
 const tokenizer = Buffer.from(JSON.stringify({ version: '1.0', model: { type: 'BPE' } }));
 const shard1 = weights.subarray(0, 400_000);
 const shard2 = weights.subarray(400_000);
-const index = Buffer.from(JSON.stringify({
-  metadata: { total_size: weights.length },
-  weight_map: { 'wte.weight': 'model-00001-of-00002.safetensors', 'h.0.attn.c_attn.weight': 'model-00002-of-00002.safetensors', 'wpe.weight': 'model-00001-of-00002.safetensors' },
-}));
-const gpt2 = hub.add('model', 'openai-community/gpt2', { 'config.json': config, 'model.safetensors': weights, 'tokenizer.json': tokenizer });
+const index = Buffer.from(
+  JSON.stringify({
+    metadata: { total_size: weights.length },
+    weight_map: {
+      'wte.weight': 'model-00001-of-00002.safetensors',
+      'h.0.attn.c_attn.weight': 'model-00002-of-00002.safetensors',
+      'wpe.weight': 'model-00001-of-00002.safetensors',
+    },
+  }),
+);
+const gpt2 = hub.add('model', 'openai-community/gpt2', {
+  'config.json': config,
+  'model.safetensors': weights,
+  'tokenizer.json': tokenizer,
+});
 const sharded = hub.add('model', 'tiny/sharded', {
-  'config.json': config, 'model.safetensors.index.json': index,
-  'model-00001-of-00002.safetensors': shard1, 'model-00002-of-00002.safetensors': shard2,
+  'config.json': config,
+  'model.safetensors.index.json': index,
+  'model-00001-of-00002.safetensors': shard1,
+  'model-00002-of-00002.safetensors': shard2,
 });
 const parquet = Buffer.from('PAR1 fake parquet bytes PAR1');
-const wikitext = hub.add('dataset', 'Salesforce/wikitext', { 'wikitext-103-raw-v1/test-00000-of-00001.parquet': parquet });
+const wikitext = hub.add('dataset', 'Salesforce/wikitext', {
+  'wikitext-103-raw-v1/test-00000-of-00001.parquet': parquet,
+});
 const blimp = hub.add('dataset', BLIMP_REPO, { [blimpFile('adjunct_island')]: parquet });
 
-const ENV_KEYS = ['HF_HOME', 'HF_HUB_CACHE', 'HF_ENDPOINT', 'HF_HUB_OFFLINE', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'XDG_CACHE_HOME'];
+const ENV_KEYS = [
+  'HF_HOME',
+  'HF_HUB_CACHE',
+  'HF_ENDPOINT',
+  'HF_HUB_OFFLINE',
+  'HF_TOKEN',
+  'HUGGING_FACE_HUB_TOKEN',
+  'XDG_CACHE_HOME',
+];
 const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'dirmag-hub-'));
 let cache = '';
@@ -188,19 +233,31 @@ test('env: cache dir, endpoint and offline flag follow the HF variables', () => 
 
 test('fresh download writes blobs, snapshots (relative symlinks) and refs exactly as huggingface_hub', async () => {
   const progress: [number, number][] = [];
-  const w = await downloadFile({ repo: 'openai-community/gpt2', file: 'model.safetensors', onProgress: (d, t) => progress.push([d, t]) });
+  const w = await downloadFile({
+    repo: 'openai-community/gpt2',
+    file: 'model.safetensors',
+    onProgress: (d, t) => progress.push([d, t]),
+  });
   const c = await downloadFile({ repo: 'openai-community/gpt2', file: 'config.json' });
   const dir = gpt2Dir();
   const sha = sha256(weights);
 
-  assert.deepEqual(w, { path: path.join(dir, 'snapshots', gpt2.commit, 'model.safetensors'), commit: gpt2.commit, etag: sha });
+  assert.deepEqual(w, {
+    path: path.join(dir, 'snapshots', gpt2.commit, 'model.safetensors'),
+    commit: gpt2.commit,
+    etag: sha,
+  });
   assert.equal(fs.readlinkSync(w.path), `../../blobs/${sha}`);
   assert.equal(c.etag, gitSha1(config), 'W/ prefix and quotes stripped from ETag');
   assert.equal(fs.readlinkSync(c.path), `../../blobs/${gitSha1(config)}`);
   assert.deepEqual(fs.readFileSync(w.path), weights);
   assert.deepEqual(fs.readFileSync(c.path), config);
   assert.equal(fs.readFileSync(path.join(dir, 'refs', 'main'), 'utf8'), gpt2.commit);
-  assert.deepEqual(fs.readdirSync(path.join(dir, 'blobs')).sort(), [sha, gitSha1(config)].sort(), 'no .incomplete left');
+  assert.deepEqual(
+    fs.readdirSync(path.join(dir, 'blobs')).sort(),
+    [sha, gitSha1(config)].sort(),
+    'no .incomplete left',
+  );
   assert.deepEqual(progress.at(-1), [weights.length, weights.length]);
   assert.deepEqual(hub.log, [
     'HEAD /openai-community/gpt2/resolve/main/model.safetensors -> 302',
@@ -222,14 +279,22 @@ test('a blob already downloaded for another revision is linked, not fetched agai
   await downloadFile({ repo: 'openai-community/gpt2', file: 'model.safetensors' });
   hub.log = [];
   fs.rmSync(path.join(gpt2Dir(), 'snapshots'), { recursive: true });
-  const r = await downloadFile({ repo: 'openai-community/gpt2', file: 'model.safetensors', revision: gpt2.commit, refresh: true });
+  const r = await downloadFile({
+    repo: 'openai-community/gpt2',
+    file: 'model.safetensors',
+    revision: gpt2.commit,
+    refresh: true,
+  });
   assert.deepEqual(hub.log, [`HEAD /openai-community/gpt2/resolve/${gpt2.commit}/model.safetensors -> 302`]);
   assert.deepEqual(fs.readFileSync(r.path), weights);
 });
 
 test('a missing file is a not_found error, remembered in .no_exist so asking again costs nothing', async () => {
   const missing = () => downloadFile({ repo: 'openai-community/gpt2', file: 'vocab.json' });
-  await assert.rejects(missing(), { code: 'not_found', message: 'openai-community/gpt2/vocab.json@main not found on the hub (HTTP 404)' });
+  await assert.rejects(missing(), {
+    code: 'not_found',
+    message: 'openai-community/gpt2/vocab.json@main not found on the hub (HTTP 404)',
+  });
   assert.ok(fs.existsSync(path.join(gpt2Dir(), '.no_exist', gpt2.commit, 'vocab.json')));
   assert.equal(fs.readFileSync(path.join(gpt2Dir(), 'refs', 'main'), 'utf8'), gpt2.commit, 'ref learned from the 404');
   hub.log = [];
@@ -242,7 +307,11 @@ test('a truncated .incomplete blob is resumed with a Range request', async () =>
   fs.mkdirSync(path.join(gpt2Dir(), 'blobs'), { recursive: true });
   fs.writeFileSync(path.join(gpt2Dir(), 'blobs', `${sha}.incomplete`), weights.subarray(0, 300_000));
   const progress: number[] = [];
-  const r = await downloadFile({ repo: 'openai-community/gpt2', file: 'model.safetensors', onProgress: (d) => progress.push(d) });
+  const r = await downloadFile({
+    repo: 'openai-community/gpt2',
+    file: 'model.safetensors',
+    onProgress: (d) => progress.push(d),
+  });
   assert.ok(hub.log.includes(`GET /cdn/${sha} bytes=300000- -> 206`), hub.log.join('\n'));
   assert.deepEqual(fs.readFileSync(r.path), weights);
   assert.ok(progress[0] > 300_000, 'progress counts the bytes already on disk');
@@ -286,7 +355,11 @@ test('a relative redirect Location is resolved against the hub', async () => {
 test('a relative 307 to /api/resolve-cache/ (metadata split across hops) is followed for the HEAD', async () => {
   hub.resolveCache = true;
   const c = await downloadFile({ repo: 'openai-community/gpt2', file: 'config.json' });
-  assert.deepEqual(c, { path: path.join(gpt2Dir(), 'snapshots', gpt2.commit, 'config.json'), commit: gpt2.commit, etag: gitSha1(config) });
+  assert.deepEqual(c, {
+    path: path.join(gpt2Dir(), 'snapshots', gpt2.commit, 'config.json'),
+    commit: gpt2.commit,
+    etag: gitSha1(config),
+  });
   assert.deepEqual(fs.readFileSync(c.path), config);
   const cacheUrl = `/api/resolve-cache/models/openai-community/gpt2/${gpt2.commit}/config.json`;
   assert.deepEqual(hub.log, [
@@ -301,7 +374,9 @@ test('corrupted LFS bytes are rejected with the sha256 error and leave nothing i
   hub.corrupt.add(sha);
   await assert.rejects(
     downloadFile({ repo: 'openai-community/gpt2', file: 'model.safetensors' }),
-    new RegExp(`^HubError: sha256 mismatch for openai-community/gpt2/model\\.safetensors@main: expected ${sha}, got [0-9a-f]{64}$`),
+    new RegExp(
+      `^HubError: sha256 mismatch for openai-community/gpt2/model\\.safetensors@main: expected ${sha}, got [0-9a-f]{64}$`,
+    ),
   );
   assert.equal(fs.existsSync(path.join(gpt2Dir(), 'snapshots', gpt2.commit, 'model.safetensors')), false);
   assert.deepEqual(fs.readdirSync(path.join(gpt2Dir(), 'blobs')), []);
@@ -315,12 +390,18 @@ test('offline: served from the cache without requests; a missing file is named i
   process.env.HF_HUB_OFFLINE = '1';
   hub.log = [];
   assert.deepEqual(await downloadFile({ repo: 'openai-community/gpt2', file: 'config.json', refresh: true }), c);
-  await assert.rejects(downloadFile({ repo: 'openai-community/gpt2', file: 'tokenizer.json' }), (e: Error & { code?: string }) => {
-    assert.equal(e.code, 'offline');
-    assert.match(e.message, /^openai-community\/gpt2\/tokenizer\.json@main is not in the cache \(.*\) and the hub is offline/);
-    assert.ok(!e.message.includes('\n'));
-    return true;
-  });
+  await assert.rejects(
+    downloadFile({ repo: 'openai-community/gpt2', file: 'tokenizer.json' }),
+    (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'offline');
+      assert.match(
+        e.message,
+        /^openai-community\/gpt2\/tokenizer\.json@main is not in the cache \(.*\) and the hub is offline/,
+      );
+      assert.ok(!e.message.includes('\n'));
+      return true;
+    },
+  );
   assert.deepEqual(hub.log, []);
 });
 
@@ -382,19 +463,41 @@ test('datasets: parquet files land in datasets--org--name with subfolders', asyn
   const w = await downloadDatasetFile();
   const sha = sha256(parquet);
   const dir = path.join(cache, 'datasets--Salesforce--wikitext');
-  assert.equal(w.path, path.join(dir, 'snapshots', wikitext.commit, 'wikitext-103-raw-v1', 'test-00000-of-00001.parquet'));
+  assert.equal(
+    w.path,
+    path.join(dir, 'snapshots', wikitext.commit, 'wikitext-103-raw-v1', 'test-00000-of-00001.parquet'),
+  );
   assert.equal(fs.readlinkSync(w.path), `../../../blobs/${sha}`);
   assert.equal(fs.readFileSync(path.join(dir, 'refs', 'main'), 'utf8'), wikitext.commit);
-  assert.ok(hub.log[0].startsWith('HEAD /datasets/Salesforce/wikitext/resolve/main/wikitext-103-raw-v1/test-00000-of-00001.parquet'));
+  assert.ok(
+    hub.log[0].startsWith(
+      'HEAD /datasets/Salesforce/wikitext/resolve/main/wikitext-103-raw-v1/test-00000-of-00001.parquet',
+    ),
+  );
   const b = await downloadDatasetFile(BLIMP_REPO, blimpFile('adjunct_island'));
-  assert.equal(b.path, path.join(cache, 'datasets--nyu-mll--blimp', 'snapshots', blimp.commit, 'adjunct_island', 'train-00000-of-00001.parquet'));
+  assert.equal(
+    b.path,
+    path.join(
+      cache,
+      'datasets--nyu-mll--blimp',
+      'snapshots',
+      blimp.commit,
+      'adjunct_island',
+      'train-00000-of-00001.parquet',
+    ),
+  );
   assert.deepEqual(fs.readFileSync(b.path), parquet);
 });
 
 test('snapshotDownload: lists the repo through the API, filters, and pins every file to one commit', async () => {
-  const s = await snapshotDownload({ repo: 'openai-community/gpt2', files: (all) => all.filter((f) => f.endsWith('.json')) });
+  const s = await snapshotDownload({
+    repo: 'openai-community/gpt2',
+    files: (all) => all.filter((f) => f.endsWith('.json')),
+  });
   assert.deepEqual(s, {
-    dir: path.join(gpt2Dir(), 'snapshots', gpt2.commit), commit: gpt2.commit, files: ['config.json', 'tokenizer.json'],
+    dir: path.join(gpt2Dir(), 'snapshots', gpt2.commit),
+    commit: gpt2.commit,
+    files: ['config.json', 'tokenizer.json'],
   });
   assert.equal(hub.log[0], 'GET /api/models/openai-community/gpt2/revision/main -> 200');
   assert.ok(hub.log.includes(`HEAD /openai-community/gpt2/resolve/${gpt2.commit}/config.json -> 200`));

@@ -27,7 +27,8 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 };
-const rowNorms = (d: Float32Array, D: number) => Array.from({ length: d.length / D }, (_, t) => Math.hypot(...d.subarray(t * D, (t + 1) * D)));
+const rowNorms = (d: Float32Array, D: number) =>
+  Array.from({ length: d.length / D }, (_, t) => Math.hypot(...d.subarray(t * D, (t + 1) * D)));
 
 async function itemsOf(study: Study, n = 6): Promise<Item[]> {
   const s = await M.e4Settings(study, { sentences: n, seeds: 1 });
@@ -39,7 +40,10 @@ async function itemsOf(study: Study, n = 6): Promise<Item[]> {
 
 // the tiny fixture has 4 layers (middleLayers(4) = [1]); perturb 1–2 so that a second layer exists
 const TINY_LAYERS = [1, 2];
-for (const [name, model, layers] of [['stories260k (llama, sequential)', () => STORIES, undefined], ['gpt_neox_parallel (tiny)', () => tinyCheckpoint('gpt_neox_parallel'), TINY_LAYERS]] as const) {
+for (const [name, model, layers] of [
+  ['stories260k (llama, sequential)', () => STORIES, undefined],
+  ['gpt_neox_parallel (tiny)', () => tinyCheckpoint('gpt_neox_parallel'), TINY_LAYERS],
+] as const) {
   test(`${name}: patching attention or LN outputs at the first perturbed layer is a no-op (its input is still clean)`, async () => {
     const study = await open(model());
     const s = await M.e4Settings(study, { sentences: 6, seeds: 1, layers: layers && [...layers] });
@@ -48,21 +52,44 @@ for (const [name, model, layers] of [['stories260k (llama, sequential)', () => S
     const first = s.layers[0];
     for (const hooks of [M.attnHooks([first]), M.lnHooks([first]), [...M.attnHooks([first]), ...M.mlpHooks([first])]])
       for (const mode of ['angle', 'magnitude'] as const) {
-        const clean = await study.model.run({ outputs: [], hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'capture' as const }])) }, items);
+        const clean = await study.model.run(
+          { outputs: [], hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'capture' as const }])) },
+          items,
+        );
         const opts = { seed: 1, stream: 7, delta: s.delta, pass: 0 };
         const plain = await study.model.run(perturbPlan(M.MECH_MODES[mode], s.layers, {}, 'item'), items, opts);
-        const patched = await study.model.run(perturbPlan(M.MECH_MODES[mode], s.layers, { hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'patch' as const }])) }, 'item'), items, {
-          ...opts,
-          patches: Object.fromEntries(hooks.map((h) => [h, clean.items.map((it) => it.captures[h])])),
-        });
-        const la = plain.items.map((it) => sentenceLoss(it.logprobs!)), lb = patched.items.map((it) => sentenceLoss(it.logprobs!));
+        const patched = await study.model.run(
+          perturbPlan(
+            M.MECH_MODES[mode],
+            s.layers,
+            { hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'patch' as const }])) },
+            'item',
+          ),
+          items,
+          {
+            ...opts,
+            patches: Object.fromEntries(hooks.map((h) => [h, clean.items.map((it) => it.captures[h])])),
+          },
+        );
+        const la = plain.items.map((it) => sentenceLoss(it.logprobs!)),
+          lb = patched.items.map((it) => sentenceLoss(it.logprobs!));
         assert.ok(maxAbsDiff(la, lb) <= 1e-5, `${mode} ${hooks.join('+')}: losses differ by ${maxAbsDiff(la, lb)}`);
         // …while the same patch one layer later does change the loss under the angle
         if (mode === 'angle' && hooks.length === 1) {
           const h2 = M.attnHooks([s.layers[1]]);
           const c2 = await study.model.run({ outputs: [], hooks: { [h2[0]]: { kind: 'capture' } } }, items);
-          const p2 = await study.model.run(perturbPlan(M.MECH_MODES.angle, s.layers, { hooks: { [h2[0]]: { kind: 'patch' } } }, 'item'), items, { ...opts, patches: { [h2[0]]: c2.items.map((it) => it.captures[h2[0]]) } });
-          assert.ok(maxAbsDiff(la, p2.items.map((it) => sentenceLoss(it.logprobs!))) > 1e-5, 'patching the second perturbed layer changes nothing');
+          const p2 = await study.model.run(
+            perturbPlan(M.MECH_MODES.angle, s.layers, { hooks: { [h2[0]]: { kind: 'patch' } } }, 'item'),
+            items,
+            { ...opts, patches: { [h2[0]]: c2.items.map((it) => it.captures[h2[0]]) } },
+          );
+          assert.ok(
+            maxAbsDiff(
+              la,
+              p2.items.map((it) => sentenceLoss(it.logprobs!)),
+            ) > 1e-5,
+            'patching the second perturbed layer changes nothing',
+          );
         }
       }
     study.close();
@@ -73,36 +100,62 @@ for (const [name, model, layers] of [['stories260k (llama, sequential)', () => S
     const items = await itemsOf(study);
     const layers = Array.from({ length: study.model.cfg.nLayers }, (_, l) => l);
     const hooks = [...M.attnHooks(layers), ...M.mlpHooks(layers), ...M.lnHooks(layers)];
-    const clean = await study.model.run({ outputs: ['logprobs'], hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'capture' as const }])) }, items);
+    const clean = await study.model.run(
+      { outputs: ['logprobs'], hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'capture' as const }])) },
+      items,
+    );
     for (const set of [M.attnHooks(layers), M.lnHooks(layers), hooks]) {
-      const patched = await study.model.run({ outputs: ['logprobs'], hooks: Object.fromEntries(set.map((h) => [h, { kind: 'patch' as const }])) }, items, {
-        patches: Object.fromEntries(set.map((h) => [h, clean.items.map((it) => it.captures[h])])),
-      });
-      patched.items.forEach((it, i) => assert.ok(maxAbsDiff(it.logprobs!, clean.items[i].logprobs!) <= 1e-5, `item ${i}: ${maxAbsDiff(it.logprobs!, clean.items[i].logprobs!)}`));
+      const patched = await study.model.run(
+        { outputs: ['logprobs'], hooks: Object.fromEntries(set.map((h) => [h, { kind: 'patch' as const }])) },
+        items,
+        {
+          patches: Object.fromEntries(set.map((h) => [h, clean.items.map((it) => it.captures[h])])),
+        },
+      );
+      patched.items.forEach((it, i) =>
+        assert.ok(
+          maxAbsDiff(it.logprobs!, clean.items[i].logprobs!) <= 1e-5,
+          `item ${i}: ${maxAbsDiff(it.logprobs!, clean.items[i].logprobs!)}`,
+        ),
+      );
     }
     study.close();
   });
 }
 
-test('gpt_neox_parallel: magnitude with positive factor leaves the next layer\'s ln1/ln2 outputs unchanged up to ε; a reversed vector (s = −1, δ > r) flips them about β', async () => {
+test("gpt_neox_parallel: magnitude with positive factor leaves the next layer's ln1/ln2 outputs unchanged up to ε; a reversed vector (s = −1, δ > r) flips them about β", async () => {
   const study = await open(tinyCheckpoint('gpt_neox_parallel'));
   const items = await itemsOf(study, 4);
   const D = study.model.cfg.dModel;
   const L = 1;
   const next = [`blocks.${L + 1}.ln1.hook_normalized`, `blocks.${L + 1}.ln2.hook_normalized`];
-  const hooks: Plan['hooks'] = Object.fromEntries([`blocks.${L}.hook_resid_post`, ...next].map((h) => [h, { kind: 'capture' as const }]));
+  const hooks: Plan['hooks'] = Object.fromEntries(
+    [`blocks.${L}.hook_resid_post`, ...next].map((h) => [h, { kind: 'capture' as const }]),
+  );
   const clean = await study.model.run({ outputs: [], hooks }, items);
   const norms = clean.items.flatMap((it) => rowNorms(it.captures[`blocks.${L}.hook_resid_post`].data, D));
-  const minR = Math.min(...norms), maxR = Math.max(...norms);
+  const minR = Math.min(...norms),
+    maxR = Math.max(...norms);
   const plan: Plan = { outputs: [], hooks, perturb: { op: 'magnitude', layers: [L], signKey: [] } };
-  const run = (delta: number, sign: number) => study.model.run(plan, items, { delta, draws: { signs: items.map((it) => new Float32Array(it.ids.length).fill(sign)) } });
+  const run = (delta: number, sign: number) =>
+    study.model.run(plan, items, {
+      delta,
+      draws: { signs: items.map((it) => new Float32Array(it.ids.length).fill(sign)) },
+    });
   // positive factors: s = +1 with a large δ, and s = −1 with δ < r (factor 1 − δ/r > 0)
-  for (const [delta, sign] of [[5 * maxR, +1], [0.5 * minR, -1]]) {
+  for (const [delta, sign] of [
+    [5 * maxR, +1],
+    [0.5 * minR, -1],
+  ]) {
     const r = await run(delta, sign);
     r.items.forEach((it, i) => {
       for (const h of next) {
-        const a = clean.items[i].captures[h].data, b = it.captures[h].data;
-        assert.ok(maxAbsDiff(a, b) <= 1e-4 * Math.max(...a.map(Math.abs)), `${h} s=${sign} δ=${delta}: changed by ${maxAbsDiff(a, b)}`);
+        const a = clean.items[i].captures[h].data,
+          b = it.captures[h].data;
+        assert.ok(
+          maxAbsDiff(a, b) <= 1e-4 * Math.max(...a.map(Math.abs)),
+          `${h} s=${sign} δ=${delta}: changed by ${maxAbsDiff(a, b)}`,
+        );
       }
     });
   }
@@ -110,10 +163,16 @@ test('gpt_neox_parallel: magnitude with positive factor leaves the next layer\'s
   const flip = await run(3 * maxR, -1);
   flip.items.forEach((it, i) => {
     for (const h of next) {
-      const a = clean.items[i].captures[h].data, b = it.captures[h].data;
+      const a = clean.items[i].captures[h].data,
+        b = it.captures[h].data;
       assert.ok(maxAbsDiff(a, b) > 0.1, `${h}: reversal did not change the LN output`);
       const T = a.length / D;
-      for (let t = 1; t < T; t++) for (let j = 0; j < D; j++) assert.ok(Math.abs(a[t * D + j] + b[t * D + j] - (a[j] + b[j])) <= 1e-3, `${h} token ${t} dim ${j}: LN(h)+LN(h') not constant`);
+      for (let t = 1; t < T; t++)
+        for (let j = 0; j < D; j++)
+          assert.ok(
+            Math.abs(a[t * D + j] + b[t * D + j] - (a[j] + b[j])) <= 1e-3,
+            `${h} token ${t} dim ${j}: LN(h)+LN(h') not constant`,
+          );
     }
   });
   study.close();
@@ -143,7 +202,8 @@ test('attention entropy: the original formula over the full key axis (causal zer
   // H=1, T=2: row 0 = [1, 0], row 1 = [0.5, 0.5]
   const e = M.patternEntropy({ dims: [1, 2, 2], data: Float32Array.from([1, 0, 0.5, 0.5]) });
   const h = (p: number) => -(p + 1e-10) * Math.log(p + 1e-10);
-  const row0 = h(1) + h(0), row1 = 2 * h(0.5);
+  const row0 = h(1) + h(0),
+    row1 = 2 * h(0.5);
   assert.ok(Math.abs(e.layer - (row0 + row1) / 2) < 1e-7);
   assert.ok(Math.abs(e.perHead[0] - e.layer) < 1e-12);
   assert.ok(Math.abs(row1 - Math.LN2) < 1e-8);
@@ -153,12 +213,24 @@ test('attention entropy: the original formula over the full key axis (causal zer
   assert.ok(Math.abs(M.sameTokenCos(q, k) - Math.SQRT1_2) < 1e-6);
 });
 
-function repairRecords(B: number[], perSeed: { mode: M.ModeName; U: number[]; R: Record<string, number[]> }[]): M.RepairRecord[] {
+function repairRecords(
+  B: number[],
+  perSeed: { mode: M.ModeName; U: number[]; R: Record<string, number[]> }[],
+): M.RepairRecord[] {
   const recs: M.RepairRecord[] = [{ key: 'baseline', kind: 'baseline', losses: B, seconds: 0 }];
   const count: Record<string, number> = {};
   for (const p of perSeed) {
     const si = (count[p.mode] = (count[p.mode] ?? -1) + 1);
-    recs.push({ key: `s${si}|${p.mode}`, kind: 'condition', seedIndex: si, mode: p.mode, unrepaired: p.U, repaired: p.R, patched: {}, seconds: 0 });
+    recs.push({
+      key: `s${si}|${p.mode}`,
+      kind: 'condition',
+      seedIndex: si,
+      mode: p.mode,
+      unrepaired: p.U,
+      repaired: p.R,
+      patched: {},
+      seconds: 0,
+    });
   }
   return recs;
 }
@@ -169,9 +241,17 @@ test('recovery formulas applied to records give the hand-computed numbers (E4 R-
   // magnitude: seed 0 U 2.5 (0.5), R 2.4 → 20%; seed 1 U 3 (1), R 2.9 → 10%
   const recs = repairRecords(B, [
     { mode: 'angle', U: [3, 4, 5], R: { attn: [2, 3, 4], ln: [2.5, 3.5, 4.5], mlp: [3, 4, 5], both: [2, 3, 4] } },
-    { mode: 'magnitude', U: [1.5, 2.5, 3.5], R: { attn: [1.4, 2.4, 3.4], ln: [1.5, 2.5, 3.5], mlp: [1.5, 2.5, 3.5], both: [1.4, 2.4, 3.4] } },
+    {
+      mode: 'magnitude',
+      U: [1.5, 2.5, 3.5],
+      R: { attn: [1.4, 2.4, 3.4], ln: [1.5, 2.5, 3.5], mlp: [1.5, 2.5, 3.5], both: [1.4, 2.4, 3.4] },
+    },
     { mode: 'angle', U: [4, 5, 6], R: { attn: [2.5, 3.5, 4.5], ln: [3, 4, 5], mlp: [4, 5, 6], both: [2.5, 3.5, 4.5] } },
-    { mode: 'magnitude', U: [2, 3, 4], R: { attn: [1.9, 2.9, 3.9], ln: [1.5, 2.5, 3.5], mlp: [2, 3, 4], both: [1.9, 2.9, 3.9] } },
+    {
+      mode: 'magnitude',
+      U: [2, 3, 4],
+      R: { attn: [1.9, 2.9, 3.9], ln: [1.5, 2.5, 3.5], mlp: [2, 3, 4], both: [1.9, 2.9, 3.9] },
+    },
   ]);
   const close = (a: number, b: number, tol = 1e-6) => assert.ok(Math.abs(a - b) <= tol, `${a} ≠ ${b}`);
   const e4 = M.summarizeE4(recs);
@@ -209,7 +289,16 @@ test('recovery formulas applied to records give the hand-computed numbers (E4 R-
   const e5recs: M.E5Record[] = [
     { key: 'ranking', kind: 'baseline', ranking: [2, 1], heads: [], layerScores: { 1: 0, 2: 1 }, seconds: 0 },
     { key: 'baseline', kind: 'baseline', losses: B, seconds: 0 },
-    { key: 's0|angle', kind: 'condition', seedIndex: 0, mode: 'angle', unrepaired: [3, 4, 5], repaired: { top1: [2.5, 3.5, 4.5] }, patched: { top1: [2] }, seconds: 0 },
+    {
+      key: 's0|angle',
+      kind: 'condition',
+      seedIndex: 0,
+      mode: 'angle',
+      unrepaired: [3, 4, 5],
+      repaired: { top1: [2.5, 3.5, 4.5] },
+      patched: { top1: [2] },
+      seconds: 0,
+    },
   ];
   const e5 = M.summarizeE5(e5recs, e4);
   close(e5.rows[0].recovery.mean, 25);
@@ -226,9 +315,19 @@ test('E5/E6 layer choices: scaled k, published NumPy seed-999 sets for 8–15, s
   assert.deepEqual(by('top'), [12, 13, 14, 15]);
   assert.deepEqual(by('middle'), [10, 11, 12, 14]);
   assert.deepEqual(by('bottom'), [8, 9, 10, 11]);
-  assert.deepEqual([by('random1'), by('random2'), by('random3')], [[10, 11, 14, 15], [10, 12, 13, 14], [9, 11, 12, 14]]);
+  assert.deepEqual(
+    [by('random1'), by('random2'), by('random3')],
+    [
+      [10, 11, 14, 15],
+      [10, 12, 13, 14],
+      [9, 11, 12, 14],
+    ],
+  );
   const other = M.layerSets([7, 5, 6, 4, 3, 2]);
-  assert.deepEqual(other.map((x) => x.layers.length), [3, 3, 3, 3, 3, 3]);
+  assert.deepEqual(
+    other.map((x) => x.layers.length),
+    [3, 3, 3, 3, 3, 3],
+  );
   assert.deepEqual(M.randomLayerSets([2, 3, 4, 5, 6, 7], 3), M.randomLayerSets([2, 3, 4, 5, 6, 7], 3));
   for (const r of M.randomLayerSets([2, 3, 4, 5, 6, 7], 3)) assert.equal(new Set(r).size, 3);
 });

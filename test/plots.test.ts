@@ -4,19 +4,33 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  figure1, figure2, figure3, exportFigure, exportFigures, displayFigure, chromiumPath, significanceStars, formatRatio,
-  MODE_COLORS, type DeltaPoint, type PlotlyFigure,
+  figure1,
+  figure2,
+  figure3,
+  exportFigure,
+  exportFigures,
+  displayFigure,
+  chromiumPath,
+  significanceStars,
+  formatRatio,
+  MODE_COLORS,
+  type DeltaPoint,
+  type PlotlyFigure,
 } from '../lib/src/plots';
 
 type Obj = Record<string, any>;
-const pts = (deltas: number[], means: number[], std = 0.1): DeltaPoint[] => deltas.map((delta, i) => ({ delta, mean: means[i], std }));
+const pts = (deltas: number[], means: number[], std = 0.1): DeltaPoint[] =>
+  deltas.map((delta, i) => ({ delta, mean: means[i], std }));
 
 // Synthetic data (round numbers so that the expected ranges/labels can be checked by hand).
 const input1 = {
   damage: { angular: pts([1, 2, 10], [2, 4, 8]), magnitude: pts([1, 2, 10], [0.1, 1, 4]) },
   ratioLabelDeltas: [1, 10],
   accuracyDrop: { angular: pts([5, 10], [2, 10], 1), magnitude: pts([5, 10], [20, 30], 2) },
-  accuracyP: [{ delta: 5, p: 0.0005 }, { delta: 10, p: 0.2 }],
+  accuracyP: [
+    { delta: 5, p: 0.0005 },
+    { delta: 10, p: 0.2 },
+  ],
 };
 
 test('helpers: stars and ratio labels', () => {
@@ -26,9 +40,15 @@ test('helpers: stars and ratio labels', () => {
 
 test('figure1: traces, colours, symbols, ranges, ratio labels and stars from the data', () => {
   const { data, layout } = figure1(input1) as { data: Obj[]; layout: Obj };
-  assert.deepEqual(data.map((t) => [t.type, t.name, t.xaxis]), [
-    ['scatter', 'Angular', 'x'], ['scatter', 'Magnitude', 'x'], ['bar', 'Magnitude', 'x2'], ['bar', 'Angular', 'x2'],
-  ]);
+  assert.deepEqual(
+    data.map((t) => [t.type, t.name, t.xaxis]),
+    [
+      ['scatter', 'Angular', 'x'],
+      ['scatter', 'Magnitude', 'x'],
+      ['bar', 'Magnitude', 'x2'],
+      ['bar', 'Angular', 'x2'],
+    ],
+  );
   assert.equal(data[0].marker.color, '#E74C3C');
   assert.equal(data[0].marker.symbol, 'circle');
   assert.equal(data[1].marker.color, '#3498DB');
@@ -52,10 +72,16 @@ test('figure2: repair bars, computed recovery annotations, layer-set bars and br
       angular: { unrepaired: { mean: 4, std: 0.1 }, repaired: { mean: 3, std: 0.1 } },
       magnitude: { unrepaired: { mean: 1, std: 0.05 }, repaired: { mean: 0.9, std: 0.05 } },
     },
-    layerSets: [{ label: 'Top 4', mean: 25, std: 1 }, { label: 'Bottom 4', mean: 5, std: 1 }],
+    layerSets: [
+      { label: 'Top 4', mean: 25, std: 1 },
+      { label: 'Bottom 4', mean: 5, std: 1 },
+    ],
     bracket: { from: 'Top 4', to: 'Bottom 4', p: 3e-5 },
   }) as { data: Obj[]; layout: Obj };
-  assert.deepEqual(fig.data.map((t) => t.name), ['Unrepaired', 'Attn repaired', 'Recovery']);
+  assert.deepEqual(
+    fig.data.map((t) => t.name),
+    ['Unrepaired', 'Attn repaired', 'Recovery'],
+  );
   assert.deepEqual(fig.data[0].marker.color, [MODE_COLORS.angular, MODE_COLORS.magnitude]);
   assert.deepEqual(fig.data[1].y, [3, 0.9]);
   assert.deepEqual(fig.data[2].text, ['25.0%', '5.0%']);
@@ -70,11 +96,18 @@ test('figure3: log-scale computed ratios per model and recovery bars', () => {
   const fig = figure3({
     ratioDeltas: [2, 5],
     models: [
-      { name: 'A-410M', damage: { angular: pts([2, 5], [1, 4]), magnitude: pts([2, 5], [0.02, 1]) }, recovery: { angular: { mean: 28, std: 1 }, magnitude: { mean: -5, std: 1 } } },
+      {
+        name: 'A-410M',
+        damage: { angular: pts([2, 5], [1, 4]), magnitude: pts([2, 5], [0.02, 1]) },
+        recovery: { angular: { mean: 28, std: 1 }, magnitude: { mean: -5, std: 1 } },
+      },
       { name: 'B-1B', damage: { angular: pts([2, 5], [0.5, 2]), magnitude: pts([2, 5], [1, 1]) } },
     ],
   }) as { data: Obj[]; layout: Obj };
-  assert.deepEqual(fig.data.map((t) => t.name), ['A-410M', 'B-1B', 'Angular', 'Magnitude']);
+  assert.deepEqual(
+    fig.data.map((t) => t.name),
+    ['A-410M', 'B-1B', 'Angular', 'Magnitude'],
+  );
   assert.deepEqual(fig.data[0].y, [1 / (0.02 + 1e-8), 4 / (1 + 1e-8)]); // mean_ang/(mean_mag + 1e-8)
   assert.deepEqual(fig.data[0].text, ['50×', '4.0×']);
   assert.deepEqual(fig.data[1].text, ['0.5×', '2.0×']);
@@ -87,31 +120,50 @@ test('figure3: log-scale computed ratios per model and recovery bars', () => {
 
 const haveChromium = existsSync(chromiumPath());
 
-test('export: SVG/PDF/PNG written, byte-identical across two exports', { skip: !haveChromium && `no Chromium at ${chromiumPath()}` }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dirmag-plots-'));
-  const fig = figure1(input1);
-  const small = { width: 640, height: 300, scale: 1 };
-  await exportFigures([{ figure: fig, basePath: join(dir, 'one/f1') }, { figure: fig, basePath: join(dir, 'one/f1copy') }], small);
-  const written = await exportFigure(fig, join(dir, 'two/f1'), small);
-  assert.deepEqual(written, ['svg', 'pdf', 'png'].map((f) => join(dir, `two/f1.${f}`)));
-  for (const ext of ['svg', 'pdf', 'png']) {
-    const a = readFileSync(join(dir, `one/f1.${ext}`));
-    assert.ok(a.length > 1000, `${ext} too small`);
-    assert.ok(a.equals(readFileSync(join(dir, `one/f1copy.${ext}`))), `${ext} differs within a batch`);
-    assert.ok(a.equals(readFileSync(join(dir, `two/f1.${ext}`))), `${ext} differs across browser sessions`);
-  }
-  assert.ok(readFileSync(join(dir, 'one/f1.svg'), 'utf8').startsWith('<svg'));
-  assert.equal(readFileSync(join(dir, 'one/f1.pdf')).subarray(0, 4).toString('latin1'), '%PDF');
-  assert.deepEqual([...readFileSync(join(dir, 'one/f1.png')).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  assert.match(readFileSync(join(dir, 'one/f1.pdf')).toString('latin1'), /\/CreationDate \(D:20000101000000/);
-});
+test(
+  'export: SVG/PDF/PNG written, byte-identical across two exports',
+  { skip: !haveChromium && `no Chromium at ${chromiumPath()}` },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dirmag-plots-'));
+    const fig = figure1(input1);
+    const small = { width: 640, height: 300, scale: 1 };
+    await exportFigures(
+      [
+        { figure: fig, basePath: join(dir, 'one/f1') },
+        { figure: fig, basePath: join(dir, 'one/f1copy') },
+      ],
+      small,
+    );
+    const written = await exportFigure(fig, join(dir, 'two/f1'), small);
+    assert.deepEqual(
+      written,
+      ['svg', 'pdf', 'png'].map((f) => join(dir, `two/f1.${f}`)),
+    );
+    for (const ext of ['svg', 'pdf', 'png']) {
+      const a = readFileSync(join(dir, `one/f1.${ext}`));
+      assert.ok(a.length > 1000, `${ext} too small`);
+      assert.ok(a.equals(readFileSync(join(dir, `one/f1copy.${ext}`))), `${ext} differs within a batch`);
+      assert.ok(a.equals(readFileSync(join(dir, `two/f1.${ext}`))), `${ext} differs across browser sessions`);
+    }
+    assert.ok(readFileSync(join(dir, 'one/f1.svg'), 'utf8').startsWith('<svg'));
+    assert.equal(readFileSync(join(dir, 'one/f1.pdf')).subarray(0, 4).toString('latin1'), '%PDF');
+    assert.deepEqual(
+      [...readFileSync(join(dir, 'one/f1.png')).subarray(0, 8)],
+      [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+    );
+    assert.match(readFileSync(join(dir, 'one/f1.pdf')).toString('latin1'), /\/CreationDate \(D:20000101000000/);
+  },
+);
 
 test('export: missing browser gives one clear line naming the path and the fix', async () => {
   const saved = process.env.CHROMIUM_PATH;
   process.env.CHROMIUM_PATH = '/nonexistent/chromium';
   try {
     await assert.rejects(exportFigure(figure1(input1), join(tmpdir(), 'never')), (err: Error) => {
-      assert.equal(err.message, 'Chromium not found at /nonexistent/chromium: install it with `apt-get install -y chromium` or set CHROMIUM_PATH to a Chromium/Chrome executable');
+      assert.equal(
+        err.message,
+        'Chromium not found at /nonexistent/chromium: install it with `apt-get install -y chromium` or set CHROMIUM_PATH to a Chromium/Chrome executable',
+      );
       return true;
     });
   } finally {
@@ -126,7 +178,10 @@ test('displayFigure: no-op outside tslab, html + png through a given display', a
   assert.match(html, /^<div id="dirmag-figure-\d+"><\/div>\n<script>/);
   assert.ok(html.includes('Plotly.newPlot(') && html.length > 1_000_000); // inline bundle, no network
   const shown: string[] = [];
-  const display = { html: (_s: string) => void shown.push('html'), png: (b: Uint8Array) => void shown.push(`png:${b[1] === 0x50}`) };
+  const display = {
+    html: (_s: string) => void shown.push('html'),
+    png: (b: Uint8Array) => void shown.push(`png:${b[1] === 0x50}`),
+  };
   await displayFigure(fig, { display, png: haveChromium });
   assert.deepEqual(shown, haveChromium ? ['html', 'png:true'] : ['html']);
 });
@@ -141,6 +196,6 @@ test('figure3: ratios ≤ 0 get no bar on the log axis, a label, and a finite ra
   assert.equal(bars.y[0], null);
   assert.equal(bars.text[0], 'ratio ≤ 0');
   assert.ok(Math.abs((bars.y[1] as number) - 3) < 1e-6);
-  const range = ((fig.layout as Record<string, { range: number[] }>).yaxis).range;
+  const range = (fig.layout as Record<string, { range: number[] }>).yaxis.range;
   assert.ok(range.every(Number.isFinite), `range ${range}`);
 });

@@ -15,7 +15,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Model } from '../lib/src/engine/model';
-import { ReferenceModel, ReferencePerturbation, WriteDtype, WriteTensor, toF16, toBf16, writeSafetensors } from '../lib/src/engine/reference';
+import {
+  ReferenceModel,
+  ReferencePerturbation,
+  WriteDtype,
+  WriteTensor,
+  toF16,
+  toBf16,
+  writeSafetensors,
+} from '../lib/src/engine/reference';
 import { readSafetensorsHeader, readTensor } from '../lib/src/weights/safetensors';
 import type { Item, Plan, PerturbOp } from '../lib/src/engine/types';
 
@@ -79,7 +87,10 @@ test('reference forward matches the HF goldens (logits and perturbed runs) for e
     const clean = m.forward(items);
     check('logits', clean.logits);
     check('hidden_states.0', clean.embed);
-    check('block_out.1', clean.residPost.map((r) => r[1]));
+    check(
+      'block_out.1',
+      clean.residPost.map((r) => r[1]),
+    );
     const D = m.type === 'gpt2' ? m.cfg.n_embd : m.cfg.hidden_size;
     const per = (name: string, w: number) => {
       const t = readTensor(g, name).data;
@@ -88,10 +99,19 @@ test('reference forward matches the HF goldens (logits and perturbed runs) for e
     if (!g.tensors.has('pert.noise')) continue;
     for (const op of ['magnitude', 'angle_exact'] as const)
       for (const d of ['0.5', '2.0']) {
-        const p: ReferencePerturbation = { op, layers: [1, 2], delta: Number(d), noise: per('pert.noise', D), signs: per('pert.signs', 1) };
+        const p: ReferencePerturbation = {
+          op,
+          layers: [1, 2],
+          delta: Number(d),
+          noise: per('pert.noise', D),
+          signs: per('pert.signs', 1),
+        };
         const r = m.forward(items, p);
         check(`pert.${op}.d${d}.logits`, r.logits);
-        check(`pert.${op}.d${d}.block_out.2`, r.residPost.map((x) => x[2]));
+        check(
+          `pert.${op}.d${d}.block_out.2`,
+          r.residPost.map((x) => x[2]),
+        );
       }
   }
 });
@@ -177,7 +197,22 @@ function randomModel(r: Rng, arch: 'gpt_neox' | 'llama' | 'opt' | 'gpt2', root: 
     case 'gpt_neox': {
       const parallel = r.next() < 0.5;
       const act = r.pick(['gelu', 'gelu_new', 'relu', 'silu']);
-      cfg = { model_type: 'gpt_neox', hidden_size: D, num_attention_heads: H, num_hidden_layers: L, intermediate_size: F, vocab_size: V, max_position_embeddings: maxPos, rotary_pct: rotaryPct, rotary_emb_base: r.pick([10000, 500]), use_parallel_residual: parallel, hidden_act: act, layer_norm_eps: 1e-5, tie_word_embeddings: false, torch_dtype: torchDtype };
+      cfg = {
+        model_type: 'gpt_neox',
+        hidden_size: D,
+        num_attention_heads: H,
+        num_hidden_layers: L,
+        intermediate_size: F,
+        vocab_size: V,
+        max_position_embeddings: maxPos,
+        rotary_pct: rotaryPct,
+        rotary_emb_base: r.pick([10000, 500]),
+        use_parallel_residual: parallel,
+        hidden_act: act,
+        layer_norm_eps: 1e-5,
+        tie_word_embeddings: false,
+        torch_dtype: torchDtype,
+      };
       desc = `gpt_neox ${parallel ? 'parallel' : 'sequential'} L=${L} H=${H} hd=${hd} rotary=${rotaryPct}→${Math.floor(hd * rotaryPct)} F=${F} V=${V} ${act} ${dtype}`;
       w('gpt_neox.embed_in.weight', [V, D], 1);
       for (let l = 0; l < L; l++) {
@@ -197,7 +232,22 @@ function randomModel(r: Rng, arch: 'gpt_neox' | 'llama' | 'opt' | 'gpt2', root: 
       const tied = r.next() < 0.5;
       const bias = r.next() < 0.3;
       const act = r.pick(['silu', 'silu', 'gelu']);
-      cfg = { model_type: r.pick(['llama', 'mistral']), hidden_size: D, num_attention_heads: H, num_key_value_heads: KVH, num_hidden_layers: L, intermediate_size: F, vocab_size: V, max_position_embeddings: maxPos, rms_norm_eps: r.pick([1e-5, 1e-6]), rope_theta: r.pick([10000, 1000]), hidden_act: act, tie_word_embeddings: tied, attention_bias: bias, torch_dtype: torchDtype };
+      cfg = {
+        model_type: r.pick(['llama', 'mistral']),
+        hidden_size: D,
+        num_attention_heads: H,
+        num_key_value_heads: KVH,
+        num_hidden_layers: L,
+        intermediate_size: F,
+        vocab_size: V,
+        max_position_embeddings: maxPos,
+        rms_norm_eps: r.pick([1e-5, 1e-6]),
+        rope_theta: r.pick([10000, 1000]),
+        hidden_act: act,
+        tie_word_embeddings: tied,
+        attention_bias: bias,
+        torch_dtype: torchDtype,
+      };
       desc = `${cfg.model_type} L=${L} H=${H} KVH=${KVH} hd=${hd} F=${F} V=${V} ${act} tied=${tied} bias=${bias} ${dtype}`;
       w('model.embed_tokens.weight', [V, D], 1);
       for (let l = 0; l < L; l++) {
@@ -218,7 +268,20 @@ function randomModel(r: Rng, arch: 'gpt_neox' | 'llama' | 'opt' | 'gpt2', root: 
     }
     case 'opt': {
       const act = r.pick(['relu', 'gelu']);
-      cfg = { model_type: 'opt', hidden_size: D, word_embed_proj_dim: D, num_attention_heads: H, num_hidden_layers: L, ffn_dim: F, vocab_size: V, max_position_embeddings: maxPos, activation_function: act, do_layer_norm_before: true, enable_bias: true, torch_dtype: torchDtype };
+      cfg = {
+        model_type: 'opt',
+        hidden_size: D,
+        word_embed_proj_dim: D,
+        num_attention_heads: H,
+        num_hidden_layers: L,
+        ffn_dim: F,
+        vocab_size: V,
+        max_position_embeddings: maxPos,
+        activation_function: act,
+        do_layer_norm_before: true,
+        enable_bias: true,
+        torch_dtype: torchDtype,
+      };
       desc = `opt L=${L} H=${H} hd=${hd} F=${F} V=${V} ${act} ${dtype}`;
       w('model.decoder.embed_tokens.weight', [V, D], 1);
       w('model.decoder.embed_positions.weight', [maxPos + 2, D], 0.5);
@@ -237,7 +300,18 @@ function randomModel(r: Rng, arch: 'gpt_neox' | 'llama' | 'opt' | 'gpt2', root: 
       const act = r.pick(['gelu_new', 'gelu', 'relu']);
       const inner = r.next() < 0.5 ? null : F;
       const Fm = inner ?? 4 * D;
-      cfg = { model_type: 'gpt2', n_embd: D, n_head: H, n_layer: L, n_inner: inner, n_positions: maxPos, vocab_size: V, activation_function: act, layer_norm_epsilon: 1e-5, torch_dtype: torchDtype };
+      cfg = {
+        model_type: 'gpt2',
+        n_embd: D,
+        n_head: H,
+        n_layer: L,
+        n_inner: inner,
+        n_positions: maxPos,
+        vocab_size: V,
+        activation_function: act,
+        layer_norm_epsilon: 1e-5,
+        torch_dtype: torchDtype,
+      };
       desc = `gpt2 L=${L} H=${H} hd=${hd} F=${Fm} V=${V} ${act} ${dtype}`;
       w('transformer.wte.weight', [V, D], 1);
       w('transformer.wpe.weight', [maxPos, D], 0.5);
@@ -281,7 +355,10 @@ test('engine = float64 reference on random architectures (logits, hidden states,
       const model = await Model.fromDir(m.dir, { threads: 1 });
       const ref = new ReferenceModel(m.dir);
       try {
-        const hooks: Plan['hooks'] = { 'blocks.0.hook_resid_pre': { kind: 'capture' }, 'ln_final.hook_normalized': { kind: 'capture' } };
+        const hooks: Plan['hooks'] = {
+          'blocks.0.hook_resid_pre': { kind: 'capture' },
+          'ln_final.hook_normalized': { kind: 'capture' },
+        };
         for (let l = 0; l < m.L; l++) hooks[`blocks.${l}.hook_resid_post`] = { kind: 'capture' };
         // the whole batch in one padded pass
         const clean = await model.run({ hooks, outputs: ['logits'] }, items, { batchSize: B });
@@ -294,7 +371,12 @@ test('engine = float64 reference on random architectures (logits, hidden states,
           cmp(`item ${b} logits`, clean.items[b].logits!.data, want.logits[b]);
           cmp(`item ${b} embeddings`, clean.items[b].captures['blocks.0.hook_resid_pre'].data, want.embed[b]);
           cmp(`item ${b} final norm`, clean.items[b].captures['ln_final.hook_normalized'].data, want.finalNorm[b]);
-          for (let l = 0; l < m.L; l++) cmp(`item ${b} resid_post ${l}`, clean.items[b].captures[`blocks.${l}.hook_resid_post`].data, want.residPost[b][l]);
+          for (let l = 0; l < m.L; l++)
+            cmp(
+              `item ${b} resid_post ${l}`,
+              clean.items[b].captures[`blocks.${l}.hook_resid_post`].data,
+              want.residPost[b][l],
+            );
         });
         // a perturbed run with explicit draws
         const op: PerturbOp = r.pick(['magnitude', 'angle_exact', 'angle_legacy'] as const);
@@ -315,7 +397,12 @@ test('engine = float64 reference on random architectures (logits, hidden states,
         const pwant = ref.forward(ids, { op, layers, delta, noise, signs });
         items.forEach((it, b) => {
           cmp(`${op} δ=${delta} layers=${layers} item ${b} logits`, pert.items[b].logits!.data, pwant.logits[b]);
-          for (const l of layers) cmp(`${op} item ${b} resid_post ${l}`, pert.items[b].captures[`blocks.${l}.hook_resid_post`].data, pwant.residPost[b][l]);
+          for (const l of layers)
+            cmp(
+              `${op} item ${b} resid_post ${l}`,
+              pert.items[b].captures[`blocks.${l}.hook_resid_post`].data,
+              pwant.residPost[b][l],
+            );
         });
         t.diagnostic(`ok ${where} B=${B} lens=${ids.map((x) => x.length)} ${op} δ=${delta} layers=${layers}`);
       } finally {

@@ -32,16 +32,24 @@ const items = (): Item[] => [
 
 /** a folder with `src`'s files, config.json edited by `cfg`, model.safetensors replaced by `weights` bytes when given */
 let n = 0;
-function variant(src: string, opts: { cfg?: (c: Record<string, any>) => void; weights?: (b: Buffer) => Buffer; drop?: string[] } = {}): string {
+function variant(
+  src: string,
+  opts: { cfg?: (c: Record<string, any>) => void; weights?: (b: Buffer) => Buffer; drop?: string[] } = {},
+): string {
   const dir = path.join(tmp, `m${n++}`);
   fs.mkdirSync(dir);
-  for (const f of fs.readdirSync(src)) if (!opts.drop?.includes(f)) fs.copyFileSync(path.join(src, f), path.join(dir, f));
+  for (const f of fs.readdirSync(src))
+    if (!opts.drop?.includes(f)) fs.copyFileSync(path.join(src, f), path.join(dir, f));
   if (opts.cfg) {
     const c = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
     opts.cfg(c);
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(c));
   }
-  if (opts.weights) fs.writeFileSync(path.join(dir, 'model.safetensors'), opts.weights(fs.readFileSync(path.join(dir, 'model.safetensors'))));
+  if (opts.weights)
+    fs.writeFileSync(
+      path.join(dir, 'model.safetensors'),
+      opts.weights(fs.readFileSync(path.join(dir, 'model.safetensors'))),
+    );
   return dir;
 }
 
@@ -97,7 +105,11 @@ test('unknown hub model id, offline with an empty cache', async () => {
 });
 
 test('missing local folder / folder without config.json / invalid config.json / no weights', async () => {
-  await fails(() => loadModel(path.join(tmp, 'does/not/exist')), /does\/not\/exist/, /neither a directory nor a hub id|not found|no such/i);
+  await fails(
+    () => loadModel(path.join(tmp, 'does/not/exist')),
+    /does\/not\/exist/,
+    /neither a directory nor a hub id|not found|no such/i,
+  );
   const empty = path.join(tmp, 'empty');
   fs.mkdirSync(empty);
   await fails(() => Model.fromDir(empty), /empty: no config\.json/);
@@ -105,7 +117,10 @@ test('missing local folder / folder without config.json / invalid config.json / 
   const bad = variant(STORIES);
   fs.writeFileSync(path.join(bad, 'config.json'), '{"model_type": "llama",');
   await fails(() => Model.fromDir(bad), /config\.json: invalid JSON/);
-  await fails(() => Model.fromDir(variant(STORIES, { drop: ['model.safetensors'] })), /no model\.safetensors or model\.safetensors\.index\.json/);
+  await fails(
+    () => Model.fromDir(variant(STORIES, { drop: ['model.safetensors'] })),
+    /no model\.safetensors or model\.safetensors\.index\.json/,
+  );
   const bin = variant(STORIES, { drop: ['model.safetensors'] });
   fs.writeFileSync(path.join(bin, 'pytorch_model.bin'), '');
   await fails(() => Model.fromDir(bin), /only pytorch_model\.bin found: convert it to safetensors/);
@@ -115,18 +130,43 @@ test('missing local folder / folder without config.json / invalid config.json / 
 // config.json
 
 test('unsupported model_type lists the supported ones', async () => {
-  await fails(() => Model.fromDir(variant(STORIES, { cfg: (c) => (c.model_type = 'bert') })), /config\.json: unsupported architecture model_type='bert'/, /supported: gpt_neox, llama, mistral, opt, gpt2/);
+  await fails(
+    () => Model.fromDir(variant(STORIES, { cfg: (c) => (c.model_type = 'bert') })),
+    /config\.json: unsupported architecture model_type='bert'/,
+    /supported: gpt_neox, llama, mistral, opt, gpt2/,
+  );
   await fails(() => Model.fromDir(variant(STORIES, { cfg: (c) => delete c.model_type })), /model_type='undefined'/);
 });
 
 test('missing or inconsistent config fields', async () => {
-  await fails(() => Model.fromDir(variant(STORIES, { cfg: (c) => delete c.num_attention_heads })), /config\.json: missing field 'num_attention_heads'/);
-  await fails(() => Model.fromDir(variant(STORIES, { cfg: (c) => (c.num_attention_heads = 7) })), /config\.json: hidden size 64 is not divisible by 7 heads/);
-  await fails(() => Model.fromDir(variant(STORIES, { cfg: (c) => (c.num_key_value_heads = 3) })), /8 attention heads are not a multiple of 3 key\/value heads/);
-  await fails(() => Model.fromDir(variant(STORIES, { cfg: (c) => (c.vocab_size = -5) })), /config\.json: .*vocabSize must be a positive number, got -5/);
-  await fails(() => Model.fromDir(variant(STORIES, { cfg: (c) => (c.hidden_act = 'mish') })), /unsupported activation 'mish'/);
-  await fails(() => Model.fromDir(variant(STORIES, { cfg: (c) => (c.rope_scaling = { type: 'linear', factor: 2 }) })), /rope_scaling is not supported/);
-  await fails(() => Model.fromDir(variant(GPT2, { cfg: (c) => delete c.n_embd })), /missing field 'n_embd' \(or hidden_size\)/);
+  await fails(
+    () => Model.fromDir(variant(STORIES, { cfg: (c) => delete c.num_attention_heads })),
+    /config\.json: missing field 'num_attention_heads'/,
+  );
+  await fails(
+    () => Model.fromDir(variant(STORIES, { cfg: (c) => (c.num_attention_heads = 7) })),
+    /config\.json: hidden size 64 is not divisible by 7 heads/,
+  );
+  await fails(
+    () => Model.fromDir(variant(STORIES, { cfg: (c) => (c.num_key_value_heads = 3) })),
+    /8 attention heads are not a multiple of 3 key\/value heads/,
+  );
+  await fails(
+    () => Model.fromDir(variant(STORIES, { cfg: (c) => (c.vocab_size = -5) })),
+    /config\.json: .*vocabSize must be a positive number, got -5/,
+  );
+  await fails(
+    () => Model.fromDir(variant(STORIES, { cfg: (c) => (c.hidden_act = 'mish') })),
+    /unsupported activation 'mish'/,
+  );
+  await fails(
+    () => Model.fromDir(variant(STORIES, { cfg: (c) => (c.rope_scaling = { type: 'linear', factor: 2 }) })),
+    /rope_scaling is not supported/,
+  );
+  await fails(
+    () => Model.fromDir(variant(GPT2, { cfg: (c) => delete c.n_embd })),
+    /missing field 'n_embd' \(or hidden_size\)/,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -134,8 +174,15 @@ test('missing or inconsistent config fields', async () => {
 
 test('truncated safetensors file', async () => {
   const dir = variant(STORIES, { weights: (b) => b.subarray(0, b.length - 1000) });
-  await fails(() => open(dir), /model\.safetensors: corrupt safetensors file/, /out of range \(data section is \d+ bytes\)/);
-  await fails(() => open(variant(STORIES, { weights: (b) => b.subarray(0, 5) })), /file is 5 bytes, shorter than the 8-byte header length/);
+  await fails(
+    () => open(dir),
+    /model\.safetensors: corrupt safetensors file/,
+    /out of range \(data section is \d+ bytes\)/,
+  );
+  await fails(
+    () => open(variant(STORIES, { weights: (b) => b.subarray(0, 5) })),
+    /file is 5 bytes, shorter than the 8-byte header length/,
+  );
 });
 
 test('header length past the end of the file / header not JSON', async () => {
@@ -179,37 +226,65 @@ test('unknown dtype / unsupported weight dtype', async () => {
 
 test('tensor required by the config is missing from the checkpoint', async () => {
   const dir = variant(STORIES, { weights: editHeader((h) => delete h['model.layers.3.mlp.up_proj.weight']) });
-  await fails(() => open(dir), /tensor 'model\.layers\.3\.mlp\.up_proj\.weight' is missing from the checkpoint/, new RegExp(path.basename(dir)));
+  await fails(
+    () => open(dir),
+    /tensor 'model\.layers\.3\.mlp\.up_proj\.weight' is missing from the checkpoint/,
+    new RegExp(path.basename(dir)),
+  );
   // config asks for more layers than the checkpoint has
-  await fails(() => open(variant(STORIES, { cfg: (c) => (c.num_hidden_layers = 6) })), /tensor 'model\.layers\.5\.[\w.]+' is missing from the checkpoint/);
+  await fails(
+    () => open(variant(STORIES, { cfg: (c) => (c.num_hidden_layers = 6) })),
+    /tensor 'model\.layers\.5\.[\w.]+' is missing from the checkpoint/,
+  );
 });
 
 test('shape mismatch between config and weights', async () => {
-  await fails(() => open(variant(STORIES, { cfg: (c) => (c.intermediate_size = 100) })), /tensor 'model\.layers\.0\.mlp\.gate_proj\.weight' has shape \[172,64\] but the config implies \[100,64\]/);
-  await fails(() => open(variant(STORIES, { cfg: (c) => (c.vocab_size = 600) })), /tensor 'model\.embed_tokens\.weight' has shape \[512,64\] but the config implies \[600,64\]/);
+  await fails(
+    () => open(variant(STORIES, { cfg: (c) => (c.intermediate_size = 100) })),
+    /tensor 'model\.layers\.0\.mlp\.gate_proj\.weight' has shape \[172,64\] but the config implies \[100,64\]/,
+  );
+  await fails(
+    () => open(variant(STORIES, { cfg: (c) => (c.vocab_size = 600) })),
+    /tensor 'model\.embed_tokens\.weight' has shape \[512,64\] but the config implies \[600,64\]/,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
 // tokens
 
 test('token ids outside the vocabulary, empty items, too long items', async () => {
-  await fails(() => stories.run({ outputs: ['logprobs'] }, [{ id: 7, ids: [1, 600, 3] }]), /item 7: token id 600 outside the vocabulary 0\.\.511/);
+  await fails(
+    () => stories.run({ outputs: ['logprobs'] }, [{ id: 7, ids: [1, 600, 3] }]),
+    /item 7: token id 600 outside the vocabulary 0\.\.511/,
+  );
   await fails(() => stories.run({ outputs: ['logprobs'] }, [{ id: 7, ids: [1, -1] }]), /token id -1 outside/);
   await fails(() => stories.run({ outputs: ['logprobs'] }, [{ id: 7, ids: [1, 2.5] }]), /token id 2\.5 outside/);
   await fails(() => stories.run({ outputs: ['logprobs'] }, [{ id: 8, ids: [] }]), /item 8: empty token sequence/);
-  await fails(() => stories.run({ outputs: ['logprobs'] }, [{ id: 9, ids: [5] }]), /item 9: needs at least 2 tokens for next-token log-probs/);
-  await fails(() => stories.run({ outputs: ['logprobs'] }, [{ id: 10, ids: new Array(513).fill(5) }]), /item 10: 513 tokens exceed max_position_embeddings=512/);
+  await fails(
+    () => stories.run({ outputs: ['logprobs'] }, [{ id: 9, ids: [5] }]),
+    /item 9: needs at least 2 tokens for next-token log-probs/,
+  );
+  await fails(
+    () => stories.run({ outputs: ['logprobs'] }, [{ id: 10, ids: new Array(513).fill(5) }]),
+    /item 10: 513 tokens exceed max_position_embeddings=512/,
+  );
 });
 
 test('tokenizer larger than the model embedding', () => {
   const tokVocab = (file: string) => {
     const t = JSON.parse(fs.readFileSync(file, 'utf8'));
-    const ids = [...Object.values(t.model.vocab as Record<string, number>), ...(t.added_tokens ?? []).map((a: { id: number }) => a.id)];
+    const ids = [
+      ...Object.values(t.model.vocab as Record<string, number>),
+      ...(t.added_tokens ?? []).map((a: { id: number }) => a.id),
+    ];
     return Math.max(...ids) + 1;
   };
   const gpt2Tok = tokVocab(path.join(SHARED, 'models/gpt2-tokenizer/tokenizer.json'));
   assert.equal(gpt2Tok, 50257);
-  assert.throws(() => checkTokenizerFits(gpt2Tok, stories.cfg.vocabSize, 'gpt2-tokenizer'), /gpt2-tokenizer has 50257 tokens but the model's embedding has only 512 rows \(config\.json vocab_size\): ids 512\.\.50256 would be out of range/);
+  assert.throws(
+    () => checkTokenizerFits(gpt2Tok, stories.cfg.vocabSize, 'gpt2-tokenizer'),
+    /gpt2-tokenizer has 50257 tokens but the model's embedding has only 512 rows \(config\.json vocab_size\): ids 512\.\.50256 would be out of range/,
+  );
   // its own tokenizer fits; a larger embedding (Pythia's padding) is fine
   checkTokenizerFits(tokVocab(path.join(STORIES, 'tokenizer.json')), stories.cfg.vocabSize);
   checkTokenizerFits(50277, 50304);
@@ -220,54 +295,111 @@ test('tokenizer larger than the model embedding', () => {
 
 test('unknown hook name suggests the closest; layers and heads out of range; unknown outputs/ops', async () => {
   const run = (plan: Plan, o = {}) => stories.run(plan, items(), { delta: 1, ...o });
-  await fails(() => run({ outputs: ['logprobs'], hooks: { 'blocks.1.hook_resid_psot': { kind: 'capture' } } }), /unknown hook 'blocks\.1\.hook_resid_psot' for this llama model; did you mean 'blocks\.1\.hook_resid_post'\?/);
-  await fails(() => run({ outputs: ['logprobs'], hooks: { 'blocks.1.attn.hook_patern': { kind: 'capture' } } }), /did you mean 'blocks\.1\.attn\.hook_pattern'/);
-  await fails(() => run({ outputs: ['logprobs'], hooks: { 'blocks.7.hook_resid_post': { kind: 'capture' } } }), /hook 'blocks\.7\.hook_resid_post': layer 7 does not exist: this model has layers 0\.\.4/);
-  await fails(() => run({ outputs: ['logprobs'], perturb: { op: 'magnitude', layers: [5] } }), /perturbation layer 5 does not exist: this model has layers 0\.\.4/);
-  await fails(() => run({ outputs: ['logprobs'], perturb: { op: 'magnitude', layers: [-1] } }), /perturbation layer -1 does not exist/);
-  await fails(() => run({ outputs: ['logprobs'], perturb: { op: 'magnitude', layers: [] } }), /perturbation has no layers/);
-  await fails(() => run({ outputs: ['logprobs'], perturb: { op: 'rotate' as never, layers: [1] } }), /unknown perturbation 'rotate' \(magnitude, angle_exact, angle_legacy\)/);
-  await fails(() => run({ outputs: ['logprobs'], perturb: { op: 'angle_legacy', layers: [1], legacyIters: 0 } }), /legacyIters must be an integer in 1\.\.60, got 0/);
+  await fails(
+    () => run({ outputs: ['logprobs'], hooks: { 'blocks.1.hook_resid_psot': { kind: 'capture' } } }),
+    /unknown hook 'blocks\.1\.hook_resid_psot' for this llama model; did you mean 'blocks\.1\.hook_resid_post'\?/,
+  );
+  await fails(
+    () => run({ outputs: ['logprobs'], hooks: { 'blocks.1.attn.hook_patern': { kind: 'capture' } } }),
+    /did you mean 'blocks\.1\.attn\.hook_pattern'/,
+  );
+  await fails(
+    () => run({ outputs: ['logprobs'], hooks: { 'blocks.7.hook_resid_post': { kind: 'capture' } } }),
+    /hook 'blocks\.7\.hook_resid_post': layer 7 does not exist: this model has layers 0\.\.4/,
+  );
+  await fails(
+    () => run({ outputs: ['logprobs'], perturb: { op: 'magnitude', layers: [5] } }),
+    /perturbation layer 5 does not exist: this model has layers 0\.\.4/,
+  );
+  await fails(
+    () => run({ outputs: ['logprobs'], perturb: { op: 'magnitude', layers: [-1] } }),
+    /perturbation layer -1 does not exist/,
+  );
+  await fails(
+    () => run({ outputs: ['logprobs'], perturb: { op: 'magnitude', layers: [] } }),
+    /perturbation has no layers/,
+  );
+  await fails(
+    () => run({ outputs: ['logprobs'], perturb: { op: 'rotate' as never, layers: [1] } }),
+    /unknown perturbation 'rotate' \(magnitude, angle_exact, angle_legacy\)/,
+  );
+  await fails(
+    () => run({ outputs: ['logprobs'], perturb: { op: 'angle_legacy', layers: [1], legacyIters: 0 } }),
+    /legacyIters must be an integer in 1\.\.60, got 0/,
+  );
   await fails(() => run({ outputs: ['probs' as never] }), /unknown output 'probs' \(logprobs, entropy, logits\)/);
   await fails(() => run({ outputs: [] }), /plan computes nothing/);
-  await fails(() => run({ outputs: ['logprobs'], hooks: { 'blocks.1.attn.hook_z': { kind: 'patch', heads: [8] } } }), /hook 'blocks\.1\.attn\.hook_z': head 8 out of range 0\.\.7/);
-  await fails(() => run({ outputs: ['logprobs'], hooks: { 'blocks.1.hook_attn_out': { kind: 'patch', heads: [0] } } }), /hook 'blocks\.1\.hook_attn_out' has no head axis/);
+  await fails(
+    () => run({ outputs: ['logprobs'], hooks: { 'blocks.1.attn.hook_z': { kind: 'patch', heads: [8] } } }),
+    /hook 'blocks\.1\.attn\.hook_z': head 8 out of range 0\.\.7/,
+  );
+  await fails(
+    () => run({ outputs: ['logprobs'], hooks: { 'blocks.1.hook_attn_out': { kind: 'patch', heads: [0] } } }),
+    /hook 'blocks\.1\.hook_attn_out' has no head axis/,
+  );
 });
 
 test('missing or malformed run-time values: patches, scales, means, draws', async () => {
   const its = items();
   const Z = 'blocks.1.hook_attn_out';
-  await fails(() => stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'patch' } } }, its), /plan patches 'blocks\.1\.hook_attn_out' but no patch values were given/);
   await fails(
-    () => stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'patch' } } }, its, { patches: { [Z]: its.map(() => ({ dims: [3, 64], data: new Float32Array(192) })) } }),
+    () => stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'patch' } } }, its),
+    /plan patches 'blocks\.1\.hook_attn_out' but no patch values were given/,
+  );
+  await fails(
+    () =>
+      stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'patch' } } }, its, {
+        patches: { [Z]: its.map(() => ({ dims: [3, 64], data: new Float32Array(192) })) },
+      }),
     /patch for 'blocks\.1\.hook_attn_out', item 10\d: expected \d+×64 values, got 192/,
   );
-  await fails(() => stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'scale' } } }, its), /plan scales 'blocks\.1\.hook_attn_out' but no factor was given/);
-  await fails(() => stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'ablate', how: 'mean' } } }, its), /plan mean-ablates 'blocks\.1\.hook_attn_out' but no mean was given/);
   await fails(
-    () => stories.run({ outputs: ['logprobs'], perturb: { op: 'angle_exact', layers: [1] } }, its, { delta: 0.5, draws: { noise: its.map(() => new Float32Array(10)) } }),
+    () => stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'scale' } } }, its),
+    /plan scales 'blocks\.1\.hook_attn_out' but no factor was given/,
+  );
+  await fails(
+    () => stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'ablate', how: 'mean' } } }, its),
+    /plan mean-ablates 'blocks\.1\.hook_attn_out' but no mean was given/,
+  );
+  await fails(
+    () =>
+      stories.run({ outputs: ['logprobs'], perturb: { op: 'angle_exact', layers: [1] } }, its, {
+        delta: 0.5,
+        draws: { noise: its.map(() => new Float32Array(10)) },
+      }),
     /draws\.noise for item 10\d: expected \d+ values/,
   );
 });
 
 test('δ ≤ 0, NaN, Infinity or missing is refused', async () => {
   for (const delta of [0, -1, NaN, Infinity, undefined])
-    await fails(() => stories.run({ outputs: ['logprobs'], perturb: { op: 'magnitude', layers: [1] } }, items(), { delta }), new RegExp(`delta must be a positive number, got ${delta}`));
+    await fails(
+      () => stories.run({ outputs: ['logprobs'], perturb: { op: 'magnitude', layers: [1] } }, items(), { delta }),
+      new RegExp(`delta must be a positive number, got ${delta}`),
+    );
 });
 
 test('exact angle with δ > 2‖h‖ is refused, naming the layer, item and position', async () => {
-  const cap = await stories.run({ outputs: ['logprobs'], hooks: { 'blocks.2.hook_resid_post': { kind: 'capture' } } }, items());
+  const cap = await stories.run(
+    { outputs: ['logprobs'], hooks: { 'blocks.2.hook_resid_post': { kind: 'capture' } } },
+    items(),
+  );
   let max = 0;
   for (const it of cap.items) {
     const d = it.captures['blocks.2.hook_resid_post'].data;
     for (let o = 0; o < d.length; o += 64) max = Math.max(max, Math.hypot(...d.subarray(o, o + 64)));
   }
   await fails(
-    () => stories.run({ outputs: ['logprobs'], perturb: { op: 'angle_exact', layers: [2] } }, items(), { delta: 2 * max + 1 }),
+    () =>
+      stories.run({ outputs: ['logprobs'], perturb: { op: 'angle_exact', layers: [2] } }, items(), {
+        delta: 2 * max + 1,
+      }),
     /exact angle: δ=\S+ exceeds 2‖h‖=\S+ at blocks\.2\.hook_resid_post, item 10[01], position \d+; no rotation moves that vector by δ/,
   );
   // the other operators accept it (magnitude flips, legacy falls short: documented quirks)
-  await stories.run({ outputs: ['logprobs'], perturb: { op: 'angle_legacy', layers: [2] } }, items(), { delta: 2 * max + 1 });
+  await stories.run({ outputs: ['logprobs'], perturb: { op: 'angle_legacy', layers: [2] } }, items(), {
+    delta: 2 * max + 1,
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -277,7 +409,9 @@ test('NaN injected through a patch: the error names the first non-finite hook (t
   const its = items();
   const H = 'blocks.1.hook_attn_out';
   const clean = await stories.run({ outputs: ['logprobs'], hooks: { [H]: { kind: 'capture' } } }, its);
-  const patches = { [H]: clean.items.map((it) => ({ dims: it.captures[H].dims, data: Float32Array.from(it.captures[H].data) })) };
+  const patches = {
+    [H]: clean.items.map((it) => ({ dims: it.captures[H].dims, data: Float32Array.from(it.captures[H].data) })),
+  };
   patches[H][1].data[3 * 64 + 5] = NaN; // item 101, position 3
   await fails(
     () => stories.run({ outputs: ['logprobs'], hooks: { [H]: { kind: 'patch' } } }, its, { patches }),
@@ -290,9 +424,13 @@ test('a NaN on heads a per-head patch ignores is not blamed; one on a selected h
   const its = items();
   const Z = 'blocks.1.attn.hook_z';
   const clean = await stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'capture' } } }, its);
-  const patches = { [Z]: clean.items.map((it) => ({ dims: it.captures[Z].dims, data: Float32Array.from(it.captures[Z].data) })) };
+  const patches = {
+    [Z]: clean.items.map((it) => ({ dims: it.captures[Z].dims, data: Float32Array.from(it.captures[Z].data) })),
+  };
   patches[Z][0].data[2 * 64 + 0 * 8 + 1] = NaN; // item 100, position 2, head 0 (not selected)
-  const r = await stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'patch', heads: [3] } } }, its, { patches });
+  const r = await stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'patch', heads: [3] } } }, its, {
+    patches,
+  });
   assert.ok(r.items.every((it) => it.logprobs!.every(Number.isFinite)));
   patches[Z][0].data[4 * 64 + 3 * 8 + 2] = NaN; // position 4, head 3 (selected)
   await fails(
@@ -304,7 +442,8 @@ test('a NaN on heads a per-head patch ignores is not blamed; one on a selected h
 test('NaN injected through a scale factor of Infinity on a hook', async () => {
   const H = 'blocks.3.hook_mlp_out';
   await fails(
-    () => stories.run({ outputs: ['logprobs'], hooks: { [H]: { kind: 'scale' } } }, items(), { scales: { [H]: Infinity } }),
+    () =>
+      stories.run({ outputs: ['logprobs'], hooks: { [H]: { kind: 'scale' } } }, items(), { scales: { [H]: Infinity } }),
     /non-finite value in output 'logprobs' for item 10[01]/,
     /scale factor for 'blocks\.3\.hook_mlp_out' holds Infinity$/,
   );
@@ -327,7 +466,11 @@ test('NaN in a checkpoint weight: the error names the first hook it reaches', as
       /first non-finite value \(NaN\) at hook 'blocks\.2\.hook_mlp_out', item 10[01], position 0 \(check the inputs and the checkpoint weights that feed it\)/,
     );
     // the locator directly, for a plan with captures of its own
-    const loc = await locateNonFinite(m, { outputs: ['logprobs'], hooks: { 'blocks.0.hook_resid_post': { kind: 'capture' } } }, items().slice(0, 1));
+    const loc = await locateNonFinite(
+      m,
+      { outputs: ['logprobs'], hooks: { 'blocks.0.hook_resid_post': { kind: 'capture' } } },
+      items().slice(0, 1),
+    );
     assert.equal(loc?.where, 'blocks.2.hook_mlp_out');
     assert.equal(loc?.kind, 'hook');
   } finally {
@@ -347,7 +490,11 @@ test('Inf in the unembedding only: no hook is non-finite, the error says so', as
   });
   const m = await Model.fromDir(dir);
   try {
-    await fails(() => m.run({ outputs: ['logprobs'] }, items()), /non-finite value in output 'logprobs'/, /every hook is finite: the fault is after ln_final\.hook_normalized/);
+    await fails(
+      () => m.run({ outputs: ['logprobs'] }, items()),
+      /non-finite value in output 'logprobs'/,
+      /every hook is finite: the fault is after ln_final\.hook_normalized/,
+    );
   } finally {
     await m.release();
   }

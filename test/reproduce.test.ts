@@ -20,16 +20,29 @@ test('verdicts are computed from the numbers', () => {
   assert.equal(verdict(null, { value: 1 }, true), 'new (not in the original)');
   assert.equal(verdict({ value: 281 }, { value: 281 }, true), 'identical');
   // SE = popstd·√(n/(n−1))/√n: both 0.1·√(5/4)/√5 = 0.05 → combined 0.0707; Δ = 0.1 → |z| = 1.4
-  assert.match(verdict({ value: 1, std: 0.1, n: 5 }, { value: 1.1, std: 0.1, n: 5 }, true), /^consistent \(\|z\| = 1\.4/);
+  assert.match(
+    verdict({ value: 1, std: 0.1, n: 5 }, { value: 1.1, std: 0.1, n: 5 }, true),
+    /^consistent \(\|z\| = 1\.4/,
+  );
   assert.match(verdict({ value: 1, std: 0.1, n: 5 }, { value: 1.3, std: 0.1, n: 5 }, true), /^differs \(\|z\| = 4\.2/);
   assert.match(verdict({ value: 42.87 }, { value: 40 }, true), /^differs \(relative difference 6\.7%/);
 });
 
 test('reproduce --quick writes figures, tables and an honest REPORT.md', () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'dirmag-repro-'));
-  const env = { ...process.env, DIRMAG_RESULTS: path.join(out, 'results'), DIRMAG_FIGURES: path.join(out, 'figures'), DIRMAG_TABLES: path.join(out, 'tables'), DIRMAG_PROGRESS: '0' };
+  const env = {
+    ...process.env,
+    DIRMAG_RESULTS: path.join(out, 'results'),
+    DIRMAG_FIGURES: path.join(out, 'figures'),
+    DIRMAG_TABLES: path.join(out, 'tables'),
+    DIRMAG_PROGRESS: '0',
+  };
   const report = path.join(out, 'REPORT.md');
-  execFileSync('node', [CLI, 'reproduce', '--quick', '--model', path.join(SHARED, 'models/stories260k-hf'), '--report', report], { env });
+  execFileSync(
+    'node',
+    [CLI, 'reproduce', '--quick', '--model', path.join(SHARED, 'models/stories260k-hf'), '--report', report],
+    { env },
+  );
   const figs = fs.readdirSync(path.join(out, 'figures/stories260k-hf-quick'));
   for (const ext of ['svg', 'pdf', 'png']) assert.ok(figs.includes(`figure1_dissociation.${ext}`), `figure1 .${ext}`);
   const tabs = fs.readdirSync(path.join(out, 'tables/stories260k-hf-quick'));
@@ -39,7 +52,14 @@ test('reproduce --quick writes figures, tables and an honest REPORT.md', () => {
   const text = fs.readFileSync(report, 'utf8');
   assert.match(text, /Comparability:\*\* quick mode/);
   assert.match(text, /\| E1 angular damage, δ=5 \| 3\.757 ± 0\.060 \| [0-9.]+ ± [0-9.]+ \(n=2\) \| not comparable/);
-  assert.doesNotMatch(text, /\| E1 [^|]+\| [^|]+\| [^|]+\| (consistent|identical)/, 'no E1 number of another model is called consistent');
+  assert.doesNotMatch(
+    text,
+    /\| E1 [^|]+\| [^|]+\| [^|]+\| (consistent|identical)/,
+    'no E1 number of another model is called consistent',
+  );
   assert.match(text, /provider \*\*cpu\*\*/);
-  assert.match(fs.readFileSync(path.join(out, 'tables/stories260k-hf-quick/table1_loss_damage.tex'), 'utf8'), /\\toprule/);
+  assert.match(
+    fs.readFileSync(path.join(out, 'tables/stories260k-hf-quick/table1_loss_damage.tex'), 'utf8'),
+    /\\toprule/,
+  );
 });

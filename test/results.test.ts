@@ -15,7 +15,9 @@ const quiet = { onRepair: () => {} };
 // append is followed by a short pause so that the parent can kill the process mid-run.
 // With TEAR_AT=k it writes half of record k's line and SIGKILLs itself (a torn append).
 const WORKER = path.join(tmp, 'worker.ts');
-fs.writeFileSync(WORKER, `
+fs.writeFileSync(
+  WORKER,
+  `
 import * as fs from 'node:fs';
 import { ResultStore } from ${JSON.stringify(path.join(ROOT, 'lib/src/results'))};
 const [file, nText] = process.argv.slice(2);
@@ -35,7 +37,8 @@ for (let i = 0; i < Number(nText); i++) {
 }
 store.close();
 console.log('DONE ' + store.size);
-`);
+`,
+);
 
 function runWorker(file: string, n: number, opts: { killAfterLines?: number; env?: Record<string, string> } = {}) {
   return new Promise<{ code: number | null; signal: string | null; out: string }>((resolve, reject) => {
@@ -155,7 +158,11 @@ test('shard: --shard k/n parsing, disjoint round-robin split', () => {
 
 test('merge: 3 shards equal the unsharded run; gaps, harmless and conflicting duplicates', () => {
   const conds = Array.from({ length: 25 }, (_, i) => ({ key: `s${i % 5}-d${Math.floor(i / 5)}`, i }));
-  const compute = (c: { key: string; i: number }) => ({ key: c.key, damage: c.i / 3, mode: c.i % 2 ? 'angle' : 'magnitude' });
+  const compute = (c: { key: string; i: number }) => ({
+    key: c.key,
+    damage: c.i / 3,
+    mode: c.i % 2 ? 'angle' : 'magnitude',
+  });
   const full = new ResultStore(path.join(tmp, 'merge', 'full.jsonl'), quiet);
   for (const c of conds) full.append(compute(c));
   full.close();
@@ -170,7 +177,12 @@ test('merge: 3 shards equal the unsharded run; gaps, harmless and conflicting du
   assert.deepEqual(m.records, full.records());
   assert.deepEqual([m.missing, m.unexpected, m.duplicates, m.torn], [[], [], [], []]);
   // without expected keys: every record once, in first-seen order
-  assert.deepEqual(mergeResults(files).records.map((r) => r.key).sort(), [...keys].sort());
+  assert.deepEqual(
+    mergeResults(files)
+      .records.map((r) => r.key)
+      .sort(),
+    [...keys].sort(),
+  );
 
   // gaps: shard 2 never ran
   const gap = mergeResults([files[0], files[2]], keys);
@@ -180,10 +192,16 @@ test('merge: 3 shards equal the unsharded run; gaps, harmless and conflicting du
   // the same record twice (field order ignored) is harmless; different content is an error
   const same = path.join(tmp, 'merge', 'same.jsonl');
   const r = compute(conds[1]);
-  fs.writeFileSync(same, JSON.stringify({ mode: r.mode, damage: r.damage, key: r.key }) + '\n{"key":"extra","v":1}\n{"key":"x","v":');
+  fs.writeFileSync(
+    same,
+    JSON.stringify({ mode: r.mode, damage: r.damage, key: r.key }) + '\n{"key":"extra","v":1}\n{"key":"x","v":',
+  );
   const m2 = mergeResults([...files, same], keys);
   assert.deepEqual([m2.duplicates, m2.unexpected, m2.torn], [[r.key], ['extra'], [same]]);
   const conflict = path.join(tmp, 'merge', 'conflict.jsonl');
   fs.writeFileSync(conflict, JSON.stringify({ ...r, damage: 99 }) + '\n');
-  assert.throws(() => mergeResults([...files, conflict], keys), /key 's1-d0' has conflicting results in .*shard2\.jsonl and .*conflict\.jsonl/);
+  assert.throws(
+    () => mergeResults([...files, conflict], keys),
+    /key 's1-d0' has conflicting results in .*shard2\.jsonl and .*conflict\.jsonl/,
+  );
 });

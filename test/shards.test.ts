@@ -23,11 +23,20 @@ test('sharded checkpoint (index + 2 shards) equals the single file', async () =>
   const weightMap: Record<string, string> = {};
   [names.slice(0, half), names.slice(half)].forEach((part, i) => {
     const file = `model-0000${i + 1}-of-00002.safetensors`;
-    writeSafetensors(path.join(dir, file), part.map((name) => ({ name, dtype: 'F32', ...readTensor(st, name) })));
+    writeSafetensors(
+      path.join(dir, file),
+      part.map((name) => ({ name, dtype: 'F32', ...readTensor(st, name) })),
+    );
     for (const n of part) weightMap[n] = file;
   });
-  fs.writeFileSync(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
-  const items = [{ id: 0, ids: [5, 17, 300, 42, 7] }, { id: 1, ids: [9, 8] }];
+  fs.writeFileSync(
+    path.join(dir, 'model.safetensors.index.json'),
+    JSON.stringify({ metadata: {}, weight_map: weightMap }),
+  );
+  const items = [
+    { id: 0, ids: [5, 17, 300, 42, 7] },
+    { id: 1, ids: [9, 8] },
+  ];
   const a = await Model.fromDir(src);
   const b = await Model.fromDir(dir);
   const ra = await a.run({ outputs: ['logits'] }, items);

@@ -1,14 +1,29 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  mean, std, ttestPaired, ttestInd, cohenDOriginalIdx6, cohenDPooledPopulation, cohenDPooled, cohenDz,
-  bootstrapCI, twoRegime, recoverySeed, recoveryPooledBaseline, recoveryOfMeans, recoveryPerSentence,
+  mean,
+  std,
+  ttestPaired,
+  ttestInd,
+  cohenDOriginalIdx6,
+  cohenDPooledPopulation,
+  cohenDPooled,
+  cohenDz,
+  bootstrapCI,
+  twoRegime,
+  recoverySeed,
+  recoveryPooledBaseline,
+  recoveryOfMeans,
+  recoveryPerSentence,
   type SeedDamages,
 } from '../lib/src/stats';
 
 /** |actual − expected| ≤ rel·|expected| */
 function close(actual: number, expected: number, rel: number, what = ''): void {
-  assert.ok(Math.abs(actual - expected) <= rel * Math.abs(expected), `${what}: ${actual} vs ${expected} (rel tol ${rel})`);
+  assert.ok(
+    Math.abs(actual - expected) <= rel * Math.abs(expected),
+    `${what}: ${actual} vs ${expected} (rel tol ${rel})`,
+  );
 }
 const TIGHT = 1e-9; // implementation vs scipy on identical inputs
 // p-values: jstat's incomplete-beta continued fraction agrees with scipy to ≈ 1e-9 relative, not 1e-15
@@ -75,23 +90,23 @@ test('effect sizes on the sleep data vs NumPy', () => {
 
 // EXPERIMENTS.md idx 5: per-seed damages (seeds 0–4), printed with 3 decimals.
 const E1: SeedDamages[] = [
-  { delta: 1, magnitude: [0.008, 0.010, 0.006, 0.009, 0.010], angular: [0.378, 0.383, 0.357, 0.356, 0.364] },
-  { delta: 2, magnitude: [0.042, 0.042, 0.040, 0.045, 0.042], angular: [1.001, 0.965, 1.019, 0.981, 0.946] },
-  { delta: 5, magnitude: [0.709, 0.695, 0.708, 0.650, 0.736], angular: [3.818, 3.730, 3.662, 3.823, 3.751] },
-  { delta: 10, magnitude: [3.277, 3.255, 3.214, 3.251, 3.315], angular: [7.030, 7.003, 7.069, 7.068, 7.132] },
+  { delta: 1, magnitude: [0.008, 0.01, 0.006, 0.009, 0.01], angular: [0.378, 0.383, 0.357, 0.356, 0.364] },
+  { delta: 2, magnitude: [0.042, 0.042, 0.04, 0.045, 0.042], angular: [1.001, 0.965, 1.019, 0.981, 0.946] },
+  { delta: 5, magnitude: [0.709, 0.695, 0.708, 0.65, 0.736], angular: [3.818, 3.73, 3.662, 3.823, 3.751] },
+  { delta: 10, magnitude: [3.277, 3.255, 3.214, 3.251, 3.315], angular: [7.03, 7.003, 7.069, 7.068, 7.132] },
   { delta: 15, magnitude: [4.544, 4.569, 4.623, 4.591, 4.674], angular: [7.739, 7.693, 7.792, 7.723, 7.641] },
-  { delta: 20, magnitude: [5.445, 5.424, 5.484, 5.381, 5.430], angular: [7.907, 7.748, 7.756, 7.693, 7.648] },
+  { delta: 20, magnitude: [5.445, 5.424, 5.484, 5.381, 5.43], angular: [7.907, 7.748, 7.756, 7.693, 7.648] },
 ];
 
 test('idx 6 per-δ statistics: exact vs scipy on the printed per-seed damages', () => {
   // python3 -c "import numpy as np; from scipy import stats; [print(stats.ttest_rel(ang[d],mag[d]), (np.mean(ang[d])-np.mean(mag[d]))/np.std(mag[d])) for d in (1,2,5,10,15,20)]"  (ang, mag = the E1 arrays)
   const scipy: Record<number, [t: number, p: number, d: number]> = {
-    1: [68.45861390783347, 2.7278551911588543e-07, 239.86696461640085],
-    2: [71.24772094424941, 2.325397470886942e-07, 587.6250000000002],
-    5: [80.26276015017157, 1.44426068363029e-07, 108.56161722817242],
-    10: [184.27342433257826, 5.202536853835663e-09, 114.43912755839979],
-    15: [78.47490077459355, 1.580367722421743e-07, 69.07866347331883],
-    20: [57.12187570846674, 5.624120219912579e-07, 69.63308598833906],
+    1: [68.45861390783347, 2.7278551911588543e-7, 239.86696461640085],
+    2: [71.24772094424941, 2.325397470886942e-7, 587.6250000000002],
+    5: [80.26276015017157, 1.44426068363029e-7, 108.56161722817242],
+    10: [184.27342433257826, 5.202536853835663e-9, 114.43912755839979],
+    15: [78.47490077459355, 1.580367722421743e-7, 69.07866347331883],
+    20: [57.12187570846674, 5.624120219912579e-7, 69.63308598833906],
   };
   for (const row of E1) {
     const [t, p, d] = scipy[row.delta];
@@ -107,8 +122,12 @@ test('idx 6 table of the notebook is reproduced from the 3-decimal per-seed dama
   // 0.001, which is comparable to the magnitude std at δ = 1, 2 (≈ 0.0015). Tolerances therefore:
   // δ ≥ 5: t and d within 1 %, p within 5 %; δ = 1, 2: t within 5 %, d within 10 %, p within 20 %.
   const notebook: Record<number, [t: number, p: number, d: number]> = {
-    1: [71.29, 2.32e-7, 229.92], 2: [70.98, 2.36e-7, 538.81], 5: [80.28, 1.44e-7, 108.8],
-    10: [182.68, 5.39e-9, 114.49], 15: [78.42, 1.58e-7, 68.82], 20: [57.23, 5.58e-7, 69.58],
+    1: [71.29, 2.32e-7, 229.92],
+    2: [70.98, 2.36e-7, 538.81],
+    5: [80.28, 1.44e-7, 108.8],
+    10: [182.68, 5.39e-9, 114.49],
+    15: [78.42, 1.58e-7, 68.82],
+    20: [57.23, 5.58e-7, 69.58],
   };
   for (const row of E1) {
     const [t, p, d] = notebook[row.delta];
@@ -146,12 +165,33 @@ test('idx 7 BLiMP: paired one-sided t of drops reproduces t = 17.61 / 6.15 / 12.
   // python3 -c "import numpy as np; from scipy import stats; md=89.5-np.array(M); ad=89.5-np.array(A); r=stats.ttest_rel(md,ad,alternative='greater'); print(r.statistic, r.pvalue)"  per δ
   const base = 89.5;
   const rows = [
-    { mag: [66.5, 70.0, 70.5, 72.0, 66.5], ang: [89.0, 87.0, 87.0, 90.5, 86.0], t: 17.60781325773585, p: 3.0550491431882313e-05, printed: '17.61' },
-    { mag: [54.5, 48.0, 60.5, 54.0, 63.0], ang: [80.0, 79.0, 75.0, 76.0, 75.5], t: 6.146355301800365, p: 0.00177684201104525, printed: '6.15' },
-    { mag: [54.5, 50.0, 55.5, 51.5, 56.0], ang: [68.5, 66.0, 65.5, 65.0, 72.0], t: 12.636363636363635, p: 0.00011290542487446756, printed: '12.64' },
+    {
+      mag: [66.5, 70.0, 70.5, 72.0, 66.5],
+      ang: [89.0, 87.0, 87.0, 90.5, 86.0],
+      t: 17.60781325773585,
+      p: 3.0550491431882313e-5,
+      printed: '17.61',
+    },
+    {
+      mag: [54.5, 48.0, 60.5, 54.0, 63.0],
+      ang: [80.0, 79.0, 75.0, 76.0, 75.5],
+      t: 6.146355301800365,
+      p: 0.00177684201104525,
+      printed: '6.15',
+    },
+    {
+      mag: [54.5, 50.0, 55.5, 51.5, 56.0],
+      ang: [68.5, 66.0, 65.5, 65.0, 72.0],
+      t: 12.636363636363635,
+      p: 0.00011290542487446756,
+      printed: '12.64',
+    },
   ];
   for (const row of rows) {
-    const r = ttestPaired(row.mag.map((a) => base - a), row.ang.map((a) => base - a));
+    const r = ttestPaired(
+      row.mag.map((a) => base - a),
+      row.ang.map((a) => base - a),
+    );
     close(r.t, row.t, TIGHT);
     close(r.pGreater, row.p, P_TOL);
     assert.equal(r.t.toFixed(2), row.printed);
@@ -164,18 +204,37 @@ test('idx 7 BLiMP: paired one-sided t of drops reproduces t = 17.61 / 6.15 / 12.
 test('recovery formulas of §1.5.5 on the E4 / E9 per-seed losses', () => {
   // python3 -c "import numpy as np; B=np.full(5,4.210); U=np.array([7.855,7.765,7.967,7.799,7.707]); R=np.array([6.796,6.783,6.869,6.793,6.726]); r=100*((U-B)-(R-B))/((U-B)+1e-8); print(r.mean(), r.std())"
   const B5 = [4.21, 4.21, 4.21, 4.21, 4.21];
-  const ang = recoverySeed({ baseline: B5, unrepaired: [7.855, 7.765, 7.967, 7.799, 7.707], repaired: [6.796, 6.783, 6.869, 6.793, 6.726] });
+  const ang = recoverySeed({
+    baseline: B5,
+    unrepaired: [7.855, 7.765, 7.967, 7.799, 7.707],
+    repaired: [6.796, 6.783, 6.869, 6.793, 6.726],
+  });
   close(ang.mean, 28.396943592692082, TIGHT);
   close(ang.std, 0.6276156788957742, TIGHT);
   // same with U, R = magnitude lists → per seed 17.1, 18.3, 19.4, 17.0, 4.3; 15.2 ± 5.5
-  const mag = recoverySeed({ baseline: B5, unrepaired: [4.84, 4.943, 4.922, 4.885, 4.864], repaired: [4.732, 4.809, 4.784, 4.77, 4.836] });
+  const mag = recoverySeed({
+    baseline: B5,
+    unrepaired: [4.84, 4.943, 4.922, 4.885, 4.864],
+    repaired: [4.732, 4.809, 4.784, 4.77, 4.836],
+  });
   close(mag.mean, 15.224859588177063, TIGHT);
   close(mag.std, 5.537967482333024, TIGHT);
-  assert.deepEqual(mag.perSeed.map((r) => r.toFixed(1)), ['17.1', '18.3', '19.4', '17.0', '4.3']);
+  assert.deepEqual(
+    mag.perSeed.map((r) => r.toFixed(1)),
+    ['17.1', '18.3', '19.4', '17.0', '4.3'],
+  );
   // python3 -c "import numpy as np; B=np.array([3.921]*3); U=np.array([4.841,4.822,4.898]); R=np.array([4.642,4.607,4.646]); print(100*(U.mean()-R.mean())/(U.mean()-B.mean()))"
   const B3 = [3.921, 3.921, 3.921];
-  close(recoveryOfMeans({ baseline: B3, unrepaired: [4.841, 4.822, 4.898], repaired: [4.642, 4.607, 4.646] }), 23.802716225875578, TIGHT);
-  close(recoveryOfMeans({ baseline: B3, unrepaired: [4.841, 4.822, 4.898], repaired: [4.921, 4.9, 4.969] }), -8.184417441029407, TIGHT);
+  close(
+    recoveryOfMeans({ baseline: B3, unrepaired: [4.841, 4.822, 4.898], repaired: [4.642, 4.607, 4.646] }),
+    23.802716225875578,
+    TIGHT,
+  );
+  close(
+    recoveryOfMeans({ baseline: B3, unrepaired: [4.841, 4.822, 4.898], repaired: [4.921, 4.9, 4.969] }),
+    -8.184417441029407,
+    TIGHT,
+  );
 });
 
 test('pooled-baseline, epsilon-free seed and per-sentence recovery differ as documented', () => {
@@ -189,7 +248,11 @@ test('pooled-baseline, epsilon-free seed and per-sentence recovery differ as doc
   close(seed.mean, 44.58689458689457, TIGHT);
   close(seed.std, 16.50086767724644, TIGHT);
   // python3 -c "import numpy as np; b=np.array([1.0,2.0,3.0]); u=np.array([2.0,2.5,5.0]); r=np.array([1.5,2.4,3.0]); print(np.mean(100*(u-r)/(u-b)))"
-  close(recoveryPerSentence({ baseline: [1, 2, 3], unrepaired: [2, 2.5, 5], repaired: [1.5, 2.4, 3] }), 56.666666666666664, TIGHT);
+  close(
+    recoveryPerSentence({ baseline: [1, 2, 3], unrepaired: [2, 2.5, 5], repaired: [1.5, 2.4, 3] }),
+    56.666666666666664,
+    TIGHT,
+  );
   assert.throws(() => recoveryPerSentence({ baseline: [1, 2], unrepaired: [2, 2], repaired: [1, 1] }), /sentence 1/);
   assert.throws(() => recoverySeed({ baseline: [1], unrepaired: [2, 3], repaired: [1, 2] }), RangeError);
 });

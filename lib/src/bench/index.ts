@@ -57,7 +57,9 @@ function childRun(o: ModelBenchOptions, log: (l: string) => void): Promise<Model
   const outFile = path.join(dir, 'result.json');
   fs.writeFileSync(optsFile, JSON.stringify(o));
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(__dirname, 'child.js'), optsFile, outFile], { stdio: ['ignore', 'inherit', 'pipe'] });
+    const p = spawn(process.execPath, [path.join(__dirname, 'child.js'), optsFile, outFile], {
+      stdio: ['ignore', 'inherit', 'pipe'],
+    });
     let err = '';
     p.stderr.on('data', (d: Buffer) => {
       const s = d.toString();
@@ -66,7 +68,10 @@ function childRun(o: ModelBenchOptions, log: (l: string) => void): Promise<Model
     });
     p.on('close', (code) => {
       try {
-        if (code !== 0) return reject(new Error(`benchmark of ${o.spec.name} failed (exit ${code}): ${err.split('\n').slice(-5).join('\n')}`));
+        if (code !== 0)
+          return reject(
+            new Error(`benchmark of ${o.spec.name} failed (exit ${code}): ${err.split('\n').slice(-5).join('\n')}`),
+          );
         resolve(JSON.parse(fs.readFileSync(outFile, 'utf8')));
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
@@ -78,11 +83,13 @@ function childRun(o: ModelBenchOptions, log: (l: string) => void): Promise<Model
 export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const quick = !!opts.quick;
-  const specs = opts.specs ?? (opts.models ?? (quick ? ['pythia-70m', 'pythia-160m'] : Object.keys(PYTHIA))).map((m) => {
-    const s = PYTHIA[m];
-    if (!s) throw new Error(`unknown benchmark model '${m}' (${Object.keys(PYTHIA).join(', ')})`);
-    return s;
-  });
+  const specs =
+    opts.specs ??
+    (opts.models ?? (quick ? ['pythia-70m', 'pythia-160m'] : Object.keys(PYTHIA))).map((m) => {
+      const s = PYTHIA[m];
+      if (!s) throw new Error(`unknown benchmark model '${m}' (${Object.keys(PYTHIA).join(', ')})`);
+      return s;
+    });
   const profile = await wikitextLengths();
   log(`WikiText profile: ${describeLengths(profile.lengths)}`);
   const results: ModelBenchResult[] = [];
@@ -93,8 +100,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       dir,
       spec,
       lengths: profile.lengths,
-      sentences: opts.sentences?.[spec.name] ?? (quick ? 24 : FULL_SENTENCES[spec.name] ?? 64),
-      loopSentences: quick ? 8 : LOOP_SENTENCES[spec.name] ?? 16,
+      sentences: opts.sentences?.[spec.name] ?? (quick ? 24 : (FULL_SENTENCES[spec.name] ?? 64)),
+      loopSentences: quick ? 8 : (LOOP_SENTENCES[spec.name] ?? 16),
       delta: opts.delta ?? 0.1,
       provider: opts.provider,
       threads: opts.threads,
@@ -112,11 +119,20 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     node: process.version,
     onnxruntime: (require('onnxruntime-node/package.json') as { version: string }).version,
   };
-  const table = formatReport(results, { profile: describeLengths(profile.lengths), date, host: `${host.cpus} ×${host.cores}` });
+  const table = formatReport(results, {
+    profile: describeLengths(profile.lengths),
+    date,
+    host: `${host.cpus} ×${host.cores}`,
+  });
   const report: BenchReport = {
     date,
     host,
-    profile: { source: profile.source, tokenizer: profile.tokenizer, maxLength: profile.maxLength, summary: describeLengths(profile.lengths) },
+    profile: {
+      source: profile.source,
+      tokenizer: profile.tokenizer,
+      maxLength: profile.maxLength,
+      summary: describeLengths(profile.lengths),
+    },
     flopFormula: FLOP_FORMULA,
     quick,
     results,

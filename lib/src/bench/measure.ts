@@ -59,7 +59,16 @@ export interface ModelBenchResult {
   delta: number;
   graphBuildSeconds: number;
   sessionCreateSeconds: number;
-  padding: { policy: string; sentences: number; realTokens: number; paddedTokens: number; batches: number; maxBatchItems: number; minBatchItems: number; waste: number };
+  padding: {
+    policy: string;
+    sentences: number;
+    realTokens: number;
+    paddedTokens: number;
+    batches: number;
+    maxBatchItems: number;
+    minBatchItems: number;
+    waste: number;
+  };
   plain: Throughput & { gflop: number; gflops: number; batchItems: number[] };
   perturbed: Record<string, Throughput & { ratioToPlain: number; noiseSeconds: number }>;
   repair: Throughput & { captureSeconds: number; patchedSeconds: number; ratioToPlain: number };
@@ -107,9 +116,14 @@ export function randomItems(lengths: number[], vocab: number, seed = 1): Item[] 
 }
 
 /** Padding waste of the runner's batching policy: padded tokens / real tokens. */
-export function paddingWaste(lengths: number[], batchSize?: number, tokensPerBatch?: number): ModelBenchResult['padding'] {
+export function paddingWaste(
+  lengths: number[],
+  batchSize?: number,
+  tokensPerBatch?: number,
+): ModelBenchResult['padding'] {
   const batches = planBatches(lengths, batchSize, tokensPerBatch);
-  let real = 0, padded = 0;
+  let real = 0,
+    padded = 0;
   for (const b of batches) {
     const T = Math.max(...b.map((i) => lengths[i]));
     for (const i of b) {
@@ -119,7 +133,9 @@ export function paddingWaste(lengths: number[], batchSize?: number, tokensPerBat
   }
   const sizes = batches.map((b) => b.length);
   return {
-    policy: batchSize ? `fixed ${batchSize} items` : `sorted by length, ≤ ${tokensPerBatch ?? DEFAULT_TOKENS_PER_BATCH} padded tokens and ≤ 64 items per pass`,
+    policy: batchSize
+      ? `fixed ${batchSize} items`
+      : `sorted by length, ≤ ${tokensPerBatch ?? DEFAULT_TOKENS_PER_BATCH} padded tokens and ≤ 64 items per pass`,
     sentences: lengths.length,
     realTokens: real,
     paddedTokens: padded,
@@ -133,18 +149,25 @@ export function paddingWaste(lengths: number[], batchSize?: number, tokensPerBat
 export function flops(spec: PythiaSpec, lengths: number[]): number {
   const { nonEmbedding } = paramCounts(spec);
   let f = 0;
-  for (const L of lengths) f += 2 * nonEmbedding * L + 4 * spec.nLayers * spec.dModel * L * L + 2 * spec.dModel * spec.vocab * L;
+  for (const L of lengths)
+    f += 2 * nonEmbedding * L + 4 * spec.nLayers * spec.dModel * L * L + 2 * spec.dModel * spec.vocab * L;
   return f;
 }
 
 /** The middle third of the layers (8–15 for 24 layers). */
 export function middleThird(nLayers: number): number[] {
-  const a = Math.floor(nLayers / 3), b = Math.max(a + 1, Math.floor((2 * nLayers) / 3));
+  const a = Math.floor(nLayers / 3),
+    b = Math.max(a + 1, Math.floor((2 * nLayers) / 3));
   return Array.from({ length: b - a }, (_, i) => a + i);
 }
 
 /** ONNX Runtime's MatMul rate on this machine: one MatMul node [m,k]×[k,n], weights as an initializer. */
-export async function matmulRate(m: number, k: number, n: number, opts: { provider?: Provider; threads?: number; minSeconds?: number } = {}): Promise<number> {
+export async function matmulRate(
+  m: number,
+  k: number,
+  n: number,
+  opts: { provider?: Provider; threads?: number; minSeconds?: number } = {},
+): Promise<number> {
   const g = new GraphBuilder();
   const a = g.input('a', DataType.FLOAT, [m, k]);
   const w = new Float32Array(k * n);
@@ -175,7 +198,11 @@ const tokensOf = (items: Item[]) => items.reduce((s, it) => s + it.ids.length, 0
 
 async function warm(model: Model, plan: Plan, items: Item[], opts: RunOptions = {}): Promise<void> {
   // one short batch: session creation, arena growth
-  await model.run(plan, items.slice(0, Math.min(4, items.length)), opts.patches ? { ...opts, patches: sub(opts.patches, 4) } : opts);
+  await model.run(
+    plan,
+    items.slice(0, Math.min(4, items.length)),
+    opts.patches ? { ...opts, patches: sub(opts.patches, 4) } : opts,
+  );
 }
 
 async function once(model: Model, plan: Plan, items: Item[], opts: RunOptions = {}): Promise<number> {
@@ -207,7 +234,21 @@ function noiseSeconds(items: Item[], layers: number[], D: number): number {
   for (const layer of layers)
     for (const it of items) {
       const out = new Float32Array(it.ids.length * D);
-      normals({ seed: 0, stream: 0, purpose: PURPOSE.noise, parts: ['item', 'layer'], item: it.id, length: it.ids.length, layer, pass: 0 }, it.ids.length, D, out);
+      normals(
+        {
+          seed: 0,
+          stream: 0,
+          purpose: PURPOSE.noise,
+          parts: ['item', 'layer'],
+          item: it.id,
+          length: it.ids.length,
+          layer,
+          pass: 0,
+        },
+        it.ids.length,
+        D,
+        out,
+      );
     }
   return (performance.now() - t0) / 1000;
 }
@@ -223,12 +264,20 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBenchResult
 
   let matmul: ModelBenchResult['matmul'] = null;
   if (!o.skipMatmul) {
-    const m = 2048, k = spec.dModel, n = spec.dMlp;
+    const m = 2048,
+      k = spec.dModel,
+      n = spec.dMlp;
     log(`${spec.name}: MatMul ceiling [${m}×${k}]·[${k}×${n}]`);
     matmul = { m, k, n, gflops: await matmulRate(m, k, n, { provider, threads, minSeconds: 2 }) };
   }
 
-  const model = await Model.fromDir(o.dir, { provider, threads, name: spec.name, tokensPerBatch: o.tokensPerBatch, sessionOptions: o.sessionOptions as LoadOptions["sessionOptions"] });
+  const model = await Model.fromDir(o.dir, {
+    provider,
+    threads,
+    name: spec.name,
+    tokensPerBatch: o.tokensPerBatch,
+    sessionOptions: o.sessionOptions as LoadOptions['sessionOptions'],
+  });
   const plain: Plan = { outputs: ['logprobs'] };
   let t0 = performance.now();
   compile(model.cfg, model.ckpt, model.arch, plain);
@@ -261,7 +310,9 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBenchResult
   const perturbed: ModelBenchResult['perturbed'] = {};
   let rebuilds = 0;
   for (const op of MODES) {
-    log(`${spec.name}: perturbed ${op} at layers ${layers.join(',')} (interleaved with plain passes, best of ${repeats})`);
+    log(
+      `${spec.name}: perturbed ${op} at layers ${layers.join(',')} (interleaved with plain passes, best of ${repeats})`,
+    );
     const plan: Plan = { outputs: ['logprobs'], perturb: { op, layers } };
     const popts = { delta: o.delta, seed: 1 };
     await warm(model, plain, items); // sessions are released between modes (RSS)
@@ -270,21 +321,33 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBenchResult
     const s0 = model.compileSeconds;
     await model.run(plan, items.slice(0, 2), { delta: o.delta / 2, seed: 2 });
     if (model.compileSeconds !== s0) rebuilds++;
-    let bestP = Infinity, bestQ = Infinity;
+    let bestP = Infinity,
+      bestQ = Infinity;
     for (let r = 0; r < repeats; r++) {
       bestP = Math.min(bestP, await once(model, plain, items));
       bestQ = Math.min(bestQ, await once(model, plan, items, popts));
     }
     plainBest = Math.min(plainBest, bestP);
     const t = throughput(items, bestQ);
-    perturbed[op] = { ...t, ratioToPlain: bestP / bestQ, noiseSeconds: op === 'magnitude' ? 0 : noiseSeconds(items, layers, spec.dModel) };
+    perturbed[op] = {
+      ...t,
+      ratioToPlain: bestP / bestQ,
+      noiseSeconds: op === 'magnitude' ? 0 : noiseSeconds(items, layers, spec.dModel),
+    };
     await model.release();
   }
 
   log(`${spec.name}: repair (capture clean hook_attn_out, patch into a perturbed run)`);
   const hooks = layers.map((l) => `blocks.${l}.hook_attn_out`);
-  const capturePlan: Plan = { outputs: ['logprobs'], hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'capture' as const }])) };
-  const patchPlan: Plan = { outputs: ['logprobs'], perturb: { op: 'angle_exact', layers }, hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'patch' as const }])) };
+  const capturePlan: Plan = {
+    outputs: ['logprobs'],
+    hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'capture' as const }])),
+  };
+  const patchPlan: Plan = {
+    outputs: ['logprobs'],
+    perturb: { op: 'angle_exact', layers },
+    hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'patch' as const }])),
+  };
   await model.run(capturePlan, items.slice(0, 2));
   t0 = performance.now();
   const clean = await model.run(capturePlan, items);
@@ -320,12 +383,34 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBenchResult
     padding,
     plain: { ...plainT, gflop, gflops: gflop / plainT.seconds, batchItems },
     perturbed,
-    repair: { tokens, seconds: repairSeconds, tokensPerSec: tokens / repairSeconds, captureSeconds, patchedSeconds, ratioToPlain: tokens / repairSeconds / plainT.tokensPerSec },
-    loop: { sentences: loopItems.length, tokens: tokensOf(loopItems), batch1, batched, speedup: batched.tokensPerSec / batch1.tokensPerSec },
+    repair: {
+      tokens,
+      seconds: repairSeconds,
+      tokensPerSec: tokens / repairSeconds,
+      captureSeconds,
+      patchedSeconds,
+      ratioToPlain: tokens / repairSeconds / plainT.tokensPerSec,
+    },
+    loop: {
+      sentences: loopItems.length,
+      tokens: tokensOf(loopItems),
+      batch1,
+      batched,
+      speedup: batched.tokensPerSec / batch1.tokensPerSec,
+    },
     matmul,
     gflopsRatioToMatmul: matmul ? gflop / plainT.seconds / matmul.gflops : null,
-    plainBatch16: { ...b16, gflops: gflop / b16.seconds, ratioToMatmul: matmul ? gflop / b16.seconds / matmul.gflops : null },
-    rss: { afterPlainBytes, peakBytes, ratioAfterPlain: afterPlainBytes / weightBytes, ratioPeak: peakBytes / weightBytes },
+    plainBatch16: {
+      ...b16,
+      gflops: gflop / b16.seconds,
+      ratioToMatmul: matmul ? gflop / b16.seconds / matmul.gflops : null,
+    },
+    rss: {
+      afterPlainBytes,
+      peakBytes,
+      ratioAfterPlain: afterPlainBytes / weightBytes,
+      ratioPeak: peakBytes / weightBytes,
+    },
     sessionRebuilds: rebuilds,
     loadavg: [load0, (await import('node:os')).loadavg()[0]],
   };

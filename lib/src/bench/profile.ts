@@ -12,7 +12,9 @@ export interface LengthProfile {
   lengths: number[];
 }
 
-export async function wikitextLengths(opts: { tokenizer?: string; file?: string; maxLength?: number; cache?: string } = {}): Promise<LengthProfile> {
+export async function wikitextLengths(
+  opts: { tokenizer?: string; file?: string; maxLength?: number; cache?: string } = {},
+): Promise<LengthProfile> {
   const tokenizer = opts.tokenizer ?? path.join(sharedDir(), 'models/pythia-tokenizer');
   const maxLength = opts.maxLength ?? 64;
   const cacheFile = path.join(opts.cache ?? benchCacheDir(), `wikitext-lengths-${maxLength}.json`);

@@ -18,16 +18,50 @@ export interface PythiaSpec {
 }
 
 export const PYTHIA: Record<string, PythiaSpec> = {
-  'pythia-70m': { name: 'pythia-70m', dModel: 512, nLayers: 6, nHeads: 8, dMlp: 2048, vocab: 50304, maxPositions: 2048 },
-  'pythia-160m': { name: 'pythia-160m', dModel: 768, nLayers: 12, nHeads: 12, dMlp: 3072, vocab: 50304, maxPositions: 2048 },
-  'pythia-410m': { name: 'pythia-410m', dModel: 1024, nLayers: 24, nHeads: 16, dMlp: 4096, vocab: 50304, maxPositions: 2048 },
+  'pythia-70m': {
+    name: 'pythia-70m',
+    dModel: 512,
+    nLayers: 6,
+    nHeads: 8,
+    dMlp: 2048,
+    vocab: 50304,
+    maxPositions: 2048,
+  },
+  'pythia-160m': {
+    name: 'pythia-160m',
+    dModel: 768,
+    nLayers: 12,
+    nHeads: 12,
+    dMlp: 3072,
+    vocab: 50304,
+    maxPositions: 2048,
+  },
+  'pythia-410m': {
+    name: 'pythia-410m',
+    dModel: 1024,
+    nLayers: 24,
+    nHeads: 16,
+    dMlp: 4096,
+    vocab: 50304,
+    maxPositions: 2048,
+  },
 };
 
 /** A tiny Pythia-shaped model for tests of the benchmark code. */
-export const TINY: PythiaSpec = { name: 'pythia-tiny', dModel: 64, nLayers: 3, nHeads: 4, dMlp: 256, vocab: 512, maxPositions: 128 };
+export const TINY: PythiaSpec = {
+  name: 'pythia-tiny',
+  dModel: 64,
+  nLayers: 3,
+  nHeads: 4,
+  dMlp: 256,
+  vocab: 512,
+  maxPositions: 128,
+};
 
 export function benchCacheDir(): string {
-  return process.env.DIRMAG_BENCH_CACHE ? path.resolve(process.env.DIRMAG_BENCH_CACHE) : path.join(repoRoot() ?? process.cwd(), '.cache/bench');
+  return process.env.DIRMAG_BENCH_CACHE
+    ? path.resolve(process.env.DIRMAG_BENCH_CACHE)
+    : path.join(repoRoot() ?? process.cwd(), '.cache/bench');
 }
 
 export function pythiaConfig(s: PythiaSpec): Record<string, unknown> {
@@ -54,8 +88,11 @@ export function pythiaConfig(s: PythiaSpec): Record<string, unknown> {
 
 /** HF tensor names and shapes of a GPT-NeoX checkpoint. */
 export function pythiaTensors(s: PythiaSpec): { name: string; shape: number[]; init: 'normal' | 'one' | 'zero' }[] {
-  const D = s.dModel, F = s.dMlp;
-  const t: { name: string; shape: number[]; init: 'normal' | 'one' | 'zero' }[] = [{ name: 'gpt_neox.embed_in.weight', shape: [s.vocab, D], init: 'normal' }];
+  const D = s.dModel,
+    F = s.dMlp;
+  const t: { name: string; shape: number[]; init: 'normal' | 'one' | 'zero' }[] = [
+    { name: 'gpt_neox.embed_in.weight', shape: [s.vocab, D], init: 'normal' },
+  ];
   for (let l = 0; l < s.nLayers; l++) {
     const p = `gpt_neox.layers.${l}`;
     t.push(
@@ -73,13 +110,18 @@ export function pythiaTensors(s: PythiaSpec): { name: string; shape: number[]; i
       { name: `${p}.mlp.dense_4h_to_h.bias`, shape: [D], init: 'zero' },
     );
   }
-  t.push({ name: 'gpt_neox.final_layer_norm.weight', shape: [D], init: 'one' }, { name: 'gpt_neox.final_layer_norm.bias', shape: [D], init: 'zero' }, { name: 'embed_out.weight', shape: [s.vocab, D], init: 'normal' });
+  t.push(
+    { name: 'gpt_neox.final_layer_norm.weight', shape: [D], init: 'one' },
+    { name: 'gpt_neox.final_layer_norm.bias', shape: [D], init: 'zero' },
+    { name: 'embed_out.weight', shape: [s.vocab, D], init: 'normal' },
+  );
   return t;
 }
 
 /** Parameter counts: all, and without the embedding and unembedding matrices. */
 export function paramCounts(s: PythiaSpec): { total: number; nonEmbedding: number } {
-  let total = 0, nonEmbedding = 0;
+  let total = 0,
+    nonEmbedding = 0;
   for (const t of pythiaTensors(s)) {
     const n = t.shape.reduce((a, b) => a * b, 1);
     total += n;

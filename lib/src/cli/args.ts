@@ -31,6 +31,7 @@ export function stringOpt(args: ParsedArgs, key: string, fallback?: string): str
 
 export function numberList(text: string, what: string): number[] {
   const out = text.split(',').map((s) => Number(s.trim()));
-  for (const x of out) if (!Number.isFinite(x)) throw new Error(`${what}: '${text}' is not a comma-separated list of numbers`);
+  for (const x of out)
+    if (!Number.isFinite(x)) throw new Error(`${what}: '${text}' is not a comma-separated list of numbers`);
   return out;
 }

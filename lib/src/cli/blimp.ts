@@ -18,12 +18,14 @@ ${STUDY_HELP}
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['quick', 'help', 'variants']);
-  if (args.options.help) return void console.log(HELP), 0;
+  if (args.options.help) return (void console.log(HELP), 0);
   const study = await openStudy(args);
   const opt = (k: string) => stringOpt(args, k);
   if (args.options.variants) {
     for (const v of await blimpBaselineVariants(study, { blimpDir: opt('blimp-dir') }))
-      console.log(`${v.paradigms.join(' + ')} (${v.pooling}): sum ${v.accSum.toFixed(1)}% (${v.correctSum}/${v.pairs}), mean ${v.accMean.toFixed(1)}%`);
+      console.log(
+        `${v.paradigms.join(' + ')} (${v.pooling}): sum ${v.accSum.toFixed(1)}% (${v.correctSum}/${v.pairs}), mean ${v.accMean.toFixed(1)}%`,
+      );
     return 0;
   }
   const s = await blimpSettings(study, {
@@ -34,7 +36,9 @@ export async function run(argv: string[]): Promise<number> {
     modes: opt('modes') ? parseModes(opt('modes')!) : undefined,
     blimpDir: opt('blimp-dir'),
   });
-  console.log(`E2 BLiMP on ${study.name}: ${s.paradigms.join(' + ')}, ${s.perParadigm} pairs each, δ ${s.publishedDeltas.join(',')}, ${s.seeds} seeds (${s.scale.note})`);
+  console.log(
+    `E2 BLiMP on ${study.name}: ${s.paradigms.join(' + ')}, ${s.perParadigm} pairs each, δ ${s.publishedDeltas.join(',')}, ${s.seeds} seeds (${s.scale.note})`,
+  );
   const records = await runBlimp(study, s);
   study.close();
   if (study.opts.shard) return 0;

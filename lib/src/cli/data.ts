@@ -16,7 +16,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!file || !tokenizer) throw new Error(`--file and --tokenizer are required\n${USAGE}`);
   const maxText = stringOpt(args, 'max-length', '64')!;
   const maxLength = Number(maxText);
-  if (!Number.isInteger(maxLength) || maxLength < 1) throw new Error(`--max-length must be a positive integer, got '${maxText}'`);
+  if (!Number.isInteger(maxLength) || maxLength < 1)
+    throw new Error(`--max-length must be a positive integer, got '${maxText}'`);
 
   const s = await wikitextStats(file, tokenizer, maxLength);
   const out = [

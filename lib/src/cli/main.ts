@@ -7,13 +7,35 @@ import { parseArgs } from './args';
 type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number | void> }> };
 
 const COMMANDS: Record<string, Command> = {
-  'verify-golden': { summary: 'recompute a golden fixture folder with the engine and compare', load: () => import('./verify-golden') },
-  reproduce: { summary: 'run every experiment, write tables/, figures/ and REPORT.md (the main job)', load: () => import('./reproduce') },
-  sweep: { summary: 'E1: loss damage of magnitude vs angle perturbations over δ and seeds', load: () => import('./sweep') },
-  blimp: { summary: 'E2: BLiMP accuracy under each perturbation (--variants: baseline readings)', load: () => import('./blimp') },
-  merge: { summary: 'combine the --shard k/n result files of one experiment (gaps and conflicts fail)', load: () => import('./merge') },
-  bench: { summary: 'benchmark: tokens/s, GFLOP/s vs MatMul, padding waste, RSS on Pythia 70M/160M/410M shapes (--quick, --json)', load: () => import('./bench') },
-  notebooks: { summary: 'execute every notebook headlessly (Jupyter + tslab kernel)', load: () => import('./notebooks') },
+  'verify-golden': {
+    summary: 'recompute a golden fixture folder with the engine and compare',
+    load: () => import('./verify-golden'),
+  },
+  reproduce: {
+    summary: 'run every experiment, write tables/, figures/ and REPORT.md (the main job)',
+    load: () => import('./reproduce'),
+  },
+  sweep: {
+    summary: 'E1: loss damage of magnitude vs angle perturbations over δ and seeds',
+    load: () => import('./sweep'),
+  },
+  blimp: {
+    summary: 'E2: BLiMP accuracy under each perturbation (--variants: baseline readings)',
+    load: () => import('./blimp'),
+  },
+  merge: {
+    summary: 'combine the --shard k/n result files of one experiment (gaps and conflicts fail)',
+    load: () => import('./merge'),
+  },
+  bench: {
+    summary:
+      'benchmark: tokens/s, GFLOP/s vs MatMul, padding waste, RSS on Pythia 70M/160M/410M shapes (--quick, --json)',
+    load: () => import('./bench'),
+  },
+  notebooks: {
+    summary: 'execute every notebook headlessly (Jupyter + tslab kernel)',
+    load: () => import('./notebooks'),
+  },
   data: { summary: 'dataset checks: data wikitext --file PATH --tokenizer DIR|ID', load: () => import('./data') },
 };
 

@@ -9,26 +9,41 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   const model = stringOpt(args, 'model');
   const experiment = stringOpt(args, 'experiment');
-  if (!model || !experiment) throw new Error('usage: dirmag merge --model NAME --experiment E1 [--results DIR]  (NAME as in results/NAME/)');
+  if (!model || !experiment)
+    throw new Error('usage: dirmag merge --model NAME --experiment E1 [--results DIR]  (NAME as in results/NAME/)');
   const root = stringOpt(args, 'results') ?? resultsDir();
   const target = resultsPath(model, experiment, root);
   const dir = path.dirname(target);
-  const shards = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.startsWith(`${experiment}.shard-`) && f.endsWith('.jsonl')).map((f) => path.join(dir, f)) : [];
+  const shards = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f.startsWith(`${experiment}.shard-`) && f.endsWith('.jsonl'))
+        .map((f) => path.join(dir, f))
+    : [];
   if (!shards.length) throw new Error(`no shard files ${experiment}.shard-*.jsonl in ${dir}`);
   const manifestFile = path.join(dir, `${experiment}.manifest.json`);
-  const expected: string[] | undefined = fs.existsSync(manifestFile) ? JSON.parse(fs.readFileSync(manifestFile, 'utf8')).keys : undefined;
+  const expected: string[] | undefined = fs.existsSync(manifestFile)
+    ? JSON.parse(fs.readFileSync(manifestFile, 'utf8')).keys
+    : undefined;
   const existing = fs.existsSync(target) ? [target] : [];
   const report = mergeResults([...existing, ...shards], expected);
   if (report.torn.length) console.log(`torn last line ignored in: ${report.torn.join(', ')}`);
   if (report.duplicates.length) console.log(`${report.duplicates.length} identical duplicate(s) merged`);
-  if (report.unexpected.length) throw new Error(`keys not in the manifest: ${report.unexpected.slice(0, 5).join(', ')}${report.unexpected.length > 5 ? ' …' : ''}`);
+  if (report.unexpected.length)
+    throw new Error(
+      `keys not in the manifest: ${report.unexpected.slice(0, 5).join(', ')}${report.unexpected.length > 5 ? ' …' : ''}`,
+    );
   const store = new ResultStore(target);
   let added = 0;
   for (const r of report.records) if (!store.has(r.key)) (store.append(r), added++);
   store.close();
-  console.log(`${target}: ${added} record(s) added from ${shards.length} shard file(s), ${report.records.length} in total`);
+  console.log(
+    `${target}: ${added} record(s) added from ${shards.length} shard file(s), ${report.records.length} in total`,
+  );
   if (report.missing.length) {
-    console.log(`missing ${report.missing.length} condition(s) (re-run the shards that own them): ${report.missing.slice(0, 10).join(', ')}${report.missing.length > 10 ? ' …' : ''}`);
+    console.log(
+      `missing ${report.missing.length} condition(s) (re-run the shards that own them): ${report.missing.slice(0, 10).join(', ')}${report.missing.length > 10 ? ' …' : ''}`,
+    );
     return 1;
   }
   return 0;

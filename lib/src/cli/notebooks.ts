@@ -45,7 +45,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const timeoutText = stringOpt(args, 'timeout');
   const timeoutSec = timeoutText === undefined ? DEFAULT_TIMEOUT_SEC : Number(timeoutText);
-  if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) throw new Error(`--timeout: '${timeoutText}' is not a positive number of seconds`);
+  if (!Number.isFinite(timeoutSec) || timeoutSec <= 0)
+    throw new Error(`--timeout: '${timeoutText}' is not a positive number of seconds`);
   const dir = path.resolve(stringOpt(args, 'dir') ?? path.join(repoRoot, 'notebooks'));
   if (!fs.existsSync(dir)) throw new Error(`no notebook folder ${dir}`);
   const only = stringOpt(args, 'only');

@@ -23,10 +23,15 @@ export async function allSteps(): Promise<Step[]> {
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['quick', 'help', 'no-figures']);
-  if (args.options.help) return void console.log(HELP), 0;
+  if (args.options.help) return (void console.log(HELP), 0);
   const study = await openStudy(args);
-  const { runs } = await reproduce(study, { steps: await allSteps(), noFigures: !!args.options['no-figures'], reportPath: stringOpt(args, 'report') });
+  const { runs } = await reproduce(study, {
+    steps: await allSteps(),
+    noFigures: !!args.options['no-figures'],
+    reportPath: stringOpt(args, 'report'),
+  });
   study.close();
-  for (const r of runs) console.log(`${r.error ? 'FAIL' : 'ok  '} ${r.step} (${r.seconds.toFixed(1)} s)${r.error ? `: ${r.error}` : ''}`);
+  for (const r of runs)
+    console.log(`${r.error ? 'FAIL' : 'ok  '} ${r.step} (${r.seconds.toFixed(1)} s)${r.error ? `: ${r.error}` : ''}`);
   return runs.some((r) => r.error) ? 1 : 0;
 }

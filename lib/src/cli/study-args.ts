@@ -30,6 +30,7 @@ export function parseLayers(text: string): number[] {
   const m = /^(\d+)-(\d+)$/.exec(text);
   if (m) return Array.from({ length: Number(m[2]) - Number(m[1]) + 1 }, (_, i) => Number(m[1]) + i);
   const out = text.split(',').map(Number);
-  if (out.some((x) => !Number.isInteger(x))) throw new Error(`--layers: '${text}' is not a range like 8-15 or a list like 8,9,10`);
+  if (out.some((x) => !Number.isInteger(x)))
+    throw new Error(`--layers: '${text}' is not a range like 8-15 or a list like 8,9,10`);
   return out;
 }

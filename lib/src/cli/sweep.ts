@@ -20,15 +20,17 @@ ${STUDY_HELP}
 export function parseModes(text: string): Mode[] {
   return text.split(',').map((m) => {
     const [op, noise = 'legacy'] = m.trim().split('/');
-    if (!['magnitude', 'angle_legacy', 'angle_exact'].includes(op)) throw new Error(`--modes: unknown operator '${op}' (magnitude, angle_legacy, angle_exact)`);
-    if (!['legacy', 'independent'].includes(noise)) throw new Error(`--modes: unknown noise policy '${noise}' (legacy, independent)`);
+    if (!['magnitude', 'angle_legacy', 'angle_exact'].includes(op))
+      throw new Error(`--modes: unknown operator '${op}' (magnitude, angle_legacy, angle_exact)`);
+    if (!['legacy', 'independent'].includes(noise))
+      throw new Error(`--modes: unknown noise policy '${noise}' (legacy, independent)`);
     return { op: op as PerturbOp, noise: noise as NoisePolicy };
   });
 }
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['quick', 'help']);
-  if (args.options.help) return void console.log(HELP), 0;
+  if (args.options.help) return (void console.log(HELP), 0);
   const study = await openStudy(args);
   const opt = (k: string) => stringOpt(args, k);
   const settings = await sweepSettings(study, {
@@ -39,10 +41,18 @@ export async function run(argv: string[]): Promise<number> {
     modes: opt('modes') ? parseModes(opt('modes')!) : undefined,
     wikitextFile: opt('wikitext'),
   });
-  console.log(`E1 sweep on ${study.name}: layers ${settings.layers.join(',')}, δ ${settings.publishedDeltas.join(',')}, ${settings.seeds} seeds (${settings.scale.note})`);
+  console.log(
+    `E1 sweep on ${study.name}: layers ${settings.layers.join(',')}, δ ${settings.publishedDeltas.join(',')}, ${settings.seeds} seeds (${settings.scale.note})`,
+  );
   const records = await runSweep(study, settings);
   study.close();
-  if (study.opts.shard) return void console.log(`shard ${study.opts.shard.k}/${study.opts.shard.n} done; combine with: dirmag merge --model ${study.name} --experiment ${settings.experiment}`), 0;
+  if (study.opts.shard)
+    return (
+      void console.log(
+        `shard ${study.opts.shard.k}/${study.opts.shard.n} done; combine with: dirmag merge --model ${study.name} --experiment ${settings.experiment}`,
+      ),
+      0
+    );
   for (const m of settings.modes.filter((m) => m.op !== 'magnitude')) {
     const s = summarizeE1(records, `${m.op}/${m.noise}`);
     console.log(`\nbaseline loss ${s.baseline.toFixed(3)} (${s.nSentences} sentences)\n`);

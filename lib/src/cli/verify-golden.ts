@@ -6,9 +6,11 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   const dir = args.positional[0];
   if (!dir) throw new Error('usage: dirmag verify-golden DIR [--device cpu|cuda]');
-  const rows = await verifyGolden(dir, { provider: (stringOpt(args, 'device', 'cpu') as 'cpu' | 'cuda') });
+  const rows = await verifyGolden(dir, { provider: stringOpt(args, 'device', 'cpu') as 'cpu' | 'cuda' });
   for (const r of rows)
-    console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name.padEnd(36)} max_abs_err=${r.maxAbs.toExponential(3)} max_rel_err=${r.maxRel.toExponential(3)}${r.note ? `  (${r.note})` : ''}`);
+    console.log(
+      `${r.ok ? 'ok  ' : 'FAIL'} ${r.name.padEnd(36)} max_abs_err=${r.maxAbs.toExponential(3)} max_rel_err=${r.maxRel.toExponential(3)}${r.note ? `  (${r.note})` : ''}`,
+    );
   const maxRel = rows.reduce((m, r) => (Number.isNaN(r.maxRel) ? Infinity : Math.max(m, r.maxRel)), 0);
   const failed = rows.filter((r) => !r.ok).length;
   console.log(`tolerance: max_rel_err ≤ ${GOLDEN_TOLERANCE} (relative to the tensor's max |value| over real tokens)`);

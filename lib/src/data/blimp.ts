@@ -32,7 +32,11 @@ export function defaultBlimpDir(): string {
 /** Paradigm names available in a jsonl folder. */
 export function blimpParadigms(dir = defaultBlimpDir()): string[] {
   if (!fs.existsSync(dir)) throw new Error(`BLiMP folder not found: ${dir}`);
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl')).map((f) => f.slice(0, -6)).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .map((f) => f.slice(0, -6))
+    .sort();
 }
 
 function toItem(r: Record<string, unknown>, where: string): BlimpItem {
@@ -57,8 +61,12 @@ export async function loadBlimpParadigm(name: string, src: BlimpSource = {}): Pr
   }
   const dir = src.dir ?? defaultBlimpDir();
   const file = path.join(dir, `${name}.jsonl`);
-  if (!fs.existsSync(file)) throw new Error(`unknown BLiMP paradigm '${name}' in ${dir}${suggest(name, blimpParadigms(dir))}`);
-  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  if (!fs.existsSync(file))
+    throw new Error(`unknown BLiMP paradigm '${name}' in ${dir}${suggest(name, blimpParadigms(dir))}`);
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   return lines.map((l, i) => {
     let r: Record<string, unknown>;
     try {
@@ -74,17 +82,23 @@ export async function loadBlimpParadigm(name: string, src: BlimpSource = {}): Pr
 function suggest(name: string, names: string[]): string {
   if (names.length === 0) return ' (no paradigms found)';
   const q = name.toLowerCase();
-  const scored = names.map((n) => ({ n, d: n.toLowerCase().includes(q) || q.includes(n.toLowerCase()) ? 0 : editDistance(q, n.toLowerCase()) }));
+  const scored = names.map((n) => ({
+    n,
+    d: n.toLowerCase().includes(q) || q.includes(n.toLowerCase()) ? 0 : editDistance(q, n.toLowerCase()),
+  }));
   scored.sort((a, b) => a.d - b.d || a.n.localeCompare(b.n));
   const close = scored.filter((s) => s.d <= Math.max(3, Math.floor(q.length / 3))).slice(0, 5);
-  return close.length ? `; did you mean: ${close.map((s) => s.n).join(', ')}?` : ` (${names.length} paradigms, none close)`;
+  return close.length
+    ? `; did you mean: ${close.map((s) => s.n).join(', ')}?`
+    : ` (${names.length} paradigms, none close)`;
 }
 
 function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     prev = cur;
   }
   return prev[b.length];
@@ -109,10 +123,14 @@ export function poolItems(lists: BlimpItem[][], opts: PoolOptions): BlimpItem[] 
   const total = opts.total ?? 200;
   const per = opts.perParadigm ?? (opts.mode === 'interleave' ? Math.ceil(total / lists.length) : undefined);
   for (const [k, v] of Object.entries({ total, perParadigm: per })) {
-    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new Error(`blimpPool: ${k} must be a positive integer, got ${v}`);
+    if (v !== undefined && (!Number.isInteger(v) || v < 1))
+      throw new Error(`blimpPool: ${k} must be a positive integer, got ${v}`);
   }
   const heads = lists.map((l) => {
-    if (per !== undefined && l.length < per) throw new Error(`blimpPool: paradigm ${l[0]?.uid ?? '(empty)'} has ${l.length} items, fewer than perParadigm ${per}`);
+    if (per !== undefined && l.length < per)
+      throw new Error(
+        `blimpPool: paradigm ${l[0]?.uid ?? '(empty)'} has ${l.length} items, fewer than perParadigm ${per}`,
+      );
     return per === undefined ? l : l.slice(0, per);
   });
   let pool: BlimpItem[];

@@ -51,7 +51,9 @@ export async function loadTokenizer(dirOrId: string): Promise<Tokenizer> {
   try {
     tok = (await hf.AutoTokenizer.from_pretrained(where, { local_files_only: true })) as unknown as HfTokenizer;
   } catch (e) {
-    const hint = isDir ? '' : ` (not a directory; as a model id it was looked up under ${hf.env.localModelPath}, downloads are off)`;
+    const hint = isDir
+      ? ''
+      : ` (not a directory; as a model id it was looked up under ${hf.env.localModelPath}, downloads are off)`;
     throw new Error(`cannot load tokenizer '${dirOrId}'${hint}: ${(e as Error).message}`);
   }
   const { prefix, suffix } = specialAffixes(tok);
@@ -72,7 +74,9 @@ export async function loadTokenizer(dirOrId: string): Promise<Tokenizer> {
       if (maxLength !== undefined) {
         const room = maxLength - prefix.length - suffix.length;
         if (!Number.isInteger(maxLength) || room < 1) {
-          throw new Error(`maxLength ${maxLength} leaves no room for text after ${prefix.length + suffix.length} special token(s)`);
+          throw new Error(
+            `maxLength ${maxLength} leaves no room for text after ${prefix.length + suffix.length} special token(s)`,
+          );
         }
         keep = Math.min(keep, room);
       }

@@ -11,7 +11,8 @@ export interface WikitextFilter {
 }
 
 /** Characters Python's str.isspace() accepts (what str.strip() removes). */
-const PY_WS = '\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000';
+const PY_WS =
+  '\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000';
 
 /** Python's `str.strip()` with no argument (JS `trim()` differs on \x1c-\x1f, \x85 and \ufeff). */
 export function pyStrip(s: string): string {

@@ -23,7 +23,15 @@ export class PlanError extends Error {}
 /** Canonical JSON of a plan: the session cache key. */
 export function planSignature(plan: Plan): string {
   const canon = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canon) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])])) : v;
+    Array.isArray(v)
+      ? v.map(canon)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
+          )
+        : v;
   return JSON.stringify(canon(plan));
 }
 
@@ -52,8 +60,12 @@ function validatePlan(plan: Plan, cfg: ModelConfig, hooks: HookInfo[]): void {
     if (names.includes(name)) continue;
     const layer = /^blocks\.(\d+)\./.exec(name);
     if (layer && Number(layer[1]) >= cfg.nLayers)
-      throw new PlanError(`hook '${name}': layer ${layer[1]} does not exist: this model has layers 0..${cfg.nLayers - 1}`);
-    throw new PlanError(`unknown hook '${name}' for this ${cfg.modelType} model; did you mean '${closest(name, names)}'?`);
+      throw new PlanError(
+        `hook '${name}': layer ${layer[1]} does not exist: this model has layers 0..${cfg.nLayers - 1}`,
+      );
+    throw new PlanError(
+      `unknown hook '${name}' for this ${cfg.modelType} model; did you mean '${closest(name, names)}'?`,
+    );
   }
   const p = plan.perturb;
   if (p) {
@@ -62,12 +74,16 @@ function validatePlan(plan: Plan, cfg: ModelConfig, hooks: HookInfo[]): void {
       if (!Number.isInteger(l) || l < 0 || l >= cfg.nLayers)
         throw new PlanError(`perturbation layer ${l} does not exist: this model has layers 0..${cfg.nLayers - 1}`);
     const hook = p.hook ?? 'hook_resid_post';
-    if (!names.includes(`blocks.0.${hook}`)) throw new PlanError(`perturbation hook '${hook}' does not exist in a ${cfg.modelType} model`);
-    if (!['magnitude', 'angle_exact', 'angle_legacy'].includes(p.op)) throw new PlanError(`unknown perturbation '${p.op}' (magnitude, angle_exact, angle_legacy)`);
+    if (!names.includes(`blocks.0.${hook}`))
+      throw new PlanError(`perturbation hook '${hook}' does not exist in a ${cfg.modelType} model`);
+    if (!['magnitude', 'angle_exact', 'angle_legacy'].includes(p.op))
+      throw new PlanError(`unknown perturbation '${p.op}' (magnitude, angle_exact, angle_legacy)`);
     if (p.legacyIters !== undefined && !(Number.isInteger(p.legacyIters) && p.legacyIters > 0 && p.legacyIters <= 60))
       throw new PlanError(`legacyIters must be an integer in 1..60, got ${p.legacyIters}`);
   }
-  for (const o of plan.outputs) if (!['logprobs', 'entropy', 'logits'].includes(o)) throw new PlanError(`unknown output '${o}' (logprobs, entropy, logits)`);
+  for (const o of plan.outputs)
+    if (!['logprobs', 'entropy', 'logits'].includes(o))
+      throw new PlanError(`unknown output '${o}' (logprobs, entropy, logits)`);
 }
 
 export function compile(cfg: ModelConfig, ckpt: Checkpoint, arch: Architecture, plan: Plan): Compiled {
@@ -85,14 +101,25 @@ export function compile(cfg: ModelConfig, ckpt: Checkpoint, arch: Architecture, 
     for (const p of arch.prefixes) if (ckpt.has(p + bare)) return p + bare;
     return n; // reported as missing by Checkpoint.value
   };
-  const c: Ctx = { g, cfg, ckpt, hooks, name, inputIds, positionIds, shapeBT, allowed: attentionAllowed(g, mask, shapeBT) };
+  const c: Ctx = {
+    g,
+    cfg,
+    ckpt,
+    hooks,
+    name,
+    inputIds,
+    positionIds,
+    shapeBT,
+    allowed: attentionAllowed(g, mask, shapeBT),
+  };
   const final = arch.forward(c);
   validatePlan(plan, cfg, hooks.seen);
 
   const outs = new Set(plan.outputs);
   if (outs.size) {
     const logits = g.op('Gemm', [final, arch.unembedding(c)], { transB: 1 }); // [N, V]
-    if (outs.has('logits')) g.output('logits', g.op('Reshape', [logits, g.op('Concat', [shapeBT, g.constI([cfg.vocabSize])], { axis: 0 })]));
+    if (outs.has('logits'))
+      g.output('logits', g.op('Reshape', [logits, g.op('Concat', [shapeBT, g.constI([cfg.vocabSize])], { axis: 0 })]));
     if (outs.has('logprobs') || outs.has('entropy')) {
       // log p(target) = logit(target) − logsumexp(logits): no second [N, V] tensor for log-softmax
       const lse = g.op('ReduceLogSumExp', [logits], { axes: [1], keepdims: 1 }); // [N, 1]
@@ -104,7 +131,10 @@ export function compile(cfg: ModelConfig, ckpt: Checkpoint, arch: Architecture, 
       if (outs.has('entropy')) {
         // H = lse − Σ p·z with p = exp(z − lse)
         const p = g.op('Exp', [g.op('Sub', [logits, lse])]);
-        const ent = g.op('Sub', [g.op('Reshape', [lse, g.constI([-1])]), g.op('ReduceSum', [g.op('Mul', [p, logits]), g.constI([1])], { keepdims: 0 })]);
+        const ent = g.op('Sub', [
+          g.op('Reshape', [lse, g.constI([-1])]),
+          g.op('ReduceSum', [g.op('Mul', [p, logits]), g.constI([1])], { keepdims: 0 }),
+        ]);
         g.output('entropy', g.op('Reshape', [ent, shapeBT]));
       }
     }

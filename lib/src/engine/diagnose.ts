@@ -31,20 +31,39 @@ function firstBad(data: ArrayLike<number>): number {
  * i.e. the fault is in the unembedding or log-softmax).
  * `opts` must be aligned with `items` (patches, draws).
  */
-export async function locateNonFinite(model: Model, plan: Plan, items: Item[], opts: RunOptions = {}): Promise<NonFiniteLocation | null> {
+export async function locateNonFinite(
+  model: Model,
+  plan: Plan,
+  items: Item[],
+  opts: RunOptions = {},
+): Promise<NonFiniteLocation | null> {
   const names = model.hookNames();
   const hookPos = (n: HookName) => names.indexOf(n);
   // 1. run-time inputs
   const inputs: { loc: NonFiniteLocation; order: number }[] = [];
   /** itemIdx < 0: a run-wide value; `keep(k)` false: an entry the plan ignores (unselected heads) */
-  const inputBad = (where: string, itemIdx: number, data: ArrayLike<number>, width: number, order: number, keep: (k: number) => boolean = () => true) => {
+  const inputBad = (
+    where: string,
+    itemIdx: number,
+    data: ArrayLike<number>,
+    width: number,
+    order: number,
+    keep: (k: number) => boolean = () => true,
+  ) => {
     let k = -1;
-    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]) && keep(i)) { k = i; break; }
+    for (let i = 0; i < data.length; i++)
+      if (!Number.isFinite(data[i]) && keep(i)) {
+        k = i;
+        break;
+      }
     if (k < 0) return;
     const item = itemIdx >= 0 ? (items[itemIdx]?.id ?? itemIdx) : null;
     const position = width > 0 ? Math.floor(k / width) : null;
     const message = `non-finite run-time input: ${where} holds ${data[k]}${item !== null ? ` for item ${item}` : ''}${position !== null ? ` at position ${position}` : ''}`;
-    inputs.push({ loc: { where, kind: 'input', item: item ?? items[0]?.id ?? 0, position, value: data[k], message }, order });
+    inputs.push({
+      loc: { where, kind: 'input', item: item ?? items[0]?.id ?? 0, position, value: data[k], message },
+      order,
+    });
   };
   /** for per-head patches: is flat index k of an unpadded hook tensor on a selected head? */
   const onHeads = (hook: HookName, dims: number[]) => {
@@ -63,12 +82,16 @@ export async function locateNonFinite(model: Model, plan: Plan, items: Item[], o
       const width = pattern ? 0 : t.data.length / Math.max(1, t.dims[0] ?? 1);
       inputBad(`patch value for '${hook}'`, i, t.data, width, hookPos(hook), onHeads(hook, t.dims));
     });
-  for (const [hook, v] of Object.entries(opts.scales ?? {})) if (!Number.isFinite(v)) inputBad(`scale factor for '${hook}'`, -1, [v], 0, hookPos(hook));
+  for (const [hook, v] of Object.entries(opts.scales ?? {}))
+    if (!Number.isFinite(v)) inputBad(`scale factor for '${hook}'`, -1, [v], 0, hookPos(hook));
   for (const [hook, v] of Object.entries(opts.means ?? {})) inputBad(`mean for '${hook}'`, -1, v, 0, hookPos(hook));
-  const pertPos = plan.perturb ? Math.min(...plan.perturb.layers.map((l) => hookPos(`blocks.${l}.${plan.perturb!.hook ?? 'hook_resid_post'}`))) : -1;
+  const pertPos = plan.perturb
+    ? Math.min(...plan.perturb.layers.map((l) => hookPos(`blocks.${l}.${plan.perturb!.hook ?? 'hook_resid_post'}`)))
+    : -1;
   opts.draws?.noise?.forEach((v, i) => inputBad('draws.noise', i, v, model.cfg.dModel, pertPos));
   opts.draws?.signs?.forEach((v, i) => inputBad('draws.signs', i, v, 1, pertPos));
-  if (plan.perturb && opts.delta !== undefined && !Number.isFinite(opts.delta)) inputBad('delta', -1, [opts.delta], 0, pertPos);
+  if (plan.perturb && opts.delta !== undefined && !Number.isFinite(opts.delta))
+    inputBad('delta', -1, [opts.delta], 0, pertPos);
   if (inputs.length) return inputs.sort((a, b) => a.order - b.order)[0].loc;
   // 2. every hook, in forward order
   const hooks: Record<HookName, Intervention> = { ...(plan.hooks ?? {}) };
@@ -83,7 +106,9 @@ export async function locateNonFinite(model: Model, plan: Plan, items: Item[], o
       if (k < 0) continue;
       const perPos = n.endsWith('hook_pattern') ? t.dims[1] * t.dims[2] : t.data.length / t.dims[0];
       // pattern [H, L, L]: report the query position
-      const position = n.endsWith('hook_pattern') ? Math.floor((k % (t.dims[1] * t.dims[2])) / t.dims[2]) : Math.floor(k / perPos);
+      const position = n.endsWith('hook_pattern')
+        ? Math.floor((k % (t.dims[1] * t.dims[2])) / t.dims[2])
+        : Math.floor(k / perPos);
       return {
         where: n,
         kind: 'hook',
@@ -111,7 +136,8 @@ export class TokenizerMismatchError extends Error {}
  * larger than the tokenizer is normal (Pythia pads its vocabulary to a multiple of 128).
  */
 export function checkTokenizerFits(tokVocab: number, modelVocab: number, what = 'tokenizer'): void {
-  if (!Number.isInteger(tokVocab) || tokVocab <= 0) throw new TokenizerMismatchError(`${what}: vocabulary size ${tokVocab} is not a positive integer`);
+  if (!Number.isInteger(tokVocab) || tokVocab <= 0)
+    throw new TokenizerMismatchError(`${what}: vocabulary size ${tokVocab} is not a positive integer`);
   if (tokVocab > modelVocab)
     throw new TokenizerMismatchError(
       `${what} has ${tokVocab} tokens but the model's embedding has only ${modelVocab} rows (config.json vocab_size): ids ${modelVocab}..${tokVocab - 1} would be out of range; use the model's own tokenizer`,

@@ -36,7 +36,15 @@ export interface IoSpec {
 
 export class HookPoints {
   readonly seen: HookInfo[] = [];
-  readonly io: IoSpec = { patches: [], scales: [], means: [], captures: [], perturbLayers: [], noiseInputs: [], signInputs: [] };
+  readonly io: IoSpec = {
+    patches: [],
+    scales: [],
+    means: [],
+    captures: [],
+    perturbLayers: [],
+    noiseInputs: [],
+    signInputs: [],
+  };
 
   constructor(
     private g: GraphBuilder,
@@ -49,7 +57,9 @@ export class HookPoints {
   ) {}
 
   private externalShape(layout: Layout): string | null {
-    return layout.kind === 'flat' ? this.g.op('Concat', [this.shapeBT, this.g.constI([layout.width])], { axis: 0 }) : null;
+    return layout.kind === 'flat'
+      ? this.g.op('Concat', [this.shapeBT, this.g.constI([layout.width])], { axis: 0 })
+      : null;
   }
 
   private toExternal(v: string, layout: Layout): string {
@@ -69,9 +79,12 @@ export class HookPoints {
 
   /** Bool mask broadcastable over the hook's head axis, true on the selected heads. */
   private headMask(layout: Layout, heads: number[], name: HookName): string {
-    if (layout.kind === 'flat') throw new Error(`hook '${name}' has no head axis; per-head interventions need hook_q/k/v/z/pattern`);
+    if (layout.kind === 'flat')
+      throw new Error(`hook '${name}' has no head axis; per-head interventions need hook_q/k/v/z/pattern`);
     const n = layout.heads;
-    for (const h of heads) if (!Number.isInteger(h) || h < 0 || h >= n) throw new Error(`hook '${name}': head ${h} out of range 0..${n - 1}`);
+    for (const h of heads)
+      if (!Number.isInteger(h) || h < 0 || h >= n)
+        throw new Error(`hook '${name}': head ${h} out of range 0..${n - 1}`);
     const vals = Array.from({ length: n }, (_, i) => (heads.includes(i) ? 1 : 0));
     const dims = layout.kind === 'heads' ? [1, 1, n, 1] : [1, n, 1, 1];
     return this.g.op('Cast', [this.g.constF(vals, dims)], { to: DataType.BOOL });
@@ -110,7 +123,12 @@ export class HookPoints {
       case 'ablate': {
         if (iv.how === 'zero') return restrict(g.op('Mul', [v, g.constF([0])]));
         this.io.means.push(info);
-        const trailing = layout.kind === 'flat' ? [layout.width] : layout.kind === 'heads' ? [layout.heads, layout.headDim] : ['T', 'T'];
+        const trailing =
+          layout.kind === 'flat'
+            ? [layout.width]
+            : layout.kind === 'heads'
+              ? [layout.heads, layout.headDim]
+              : ['T', 'T'];
         const mean = g.input(`mean:${name}`, DataType.FLOAT, trailing);
         return restrict(g.op('Add', [g.op('Mul', [v, g.constF([0])]), mean]));
       }

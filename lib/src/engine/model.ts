@@ -39,7 +39,10 @@ export class RunError extends Error {}
 
 /** A non-finite output value; `run` turns it into a RunError naming the first non-finite hook. */
 class NonFiniteOutput extends RunError {
-  constructor(message: string, readonly batchIndex: number) {
+  constructor(
+    message: string,
+    readonly batchIndex: number,
+  ) {
     super(message);
   }
 }
@@ -94,7 +97,17 @@ export class Model {
     const provider = opts.provider ?? 'cpu';
     if (provider !== 'cpu' && provider !== 'cuda') throw new RunError(`unknown provider '${provider}' (cpu, cuda)`);
     const threads = opts.threads ?? Math.max(1, (await import('node:os')).availableParallelism());
-    const m = new Model(dir, cfg, ckpt, arch, provider, threads, opts.revision ?? null, opts.name ?? path.basename(path.resolve(dir)), opts.sessionOptions);
+    const m = new Model(
+      dir,
+      cfg,
+      ckpt,
+      arch,
+      provider,
+      threads,
+      opts.revision ?? null,
+      opts.name ?? path.basename(path.resolve(dir)),
+      opts.sessionOptions,
+    );
     // a GPU has the memory and the parallelism for bigger passes (the [N, vocab] logits dominate memory)
     if (provider === 'cuda') m.tokensPerBatch = CUDA_TOKENS_PER_BATCH;
     if (opts.maxSessions !== undefined) {
@@ -102,7 +115,8 @@ export class Model {
       m.maxSessions = opts.maxSessions;
     }
     if (opts.tokensPerBatch !== undefined) {
-      if (!(Number.isInteger(opts.tokensPerBatch) && opts.tokensPerBatch > 0)) throw new RunError(`tokensPerBatch must be a positive integer, got ${opts.tokensPerBatch}`);
+      if (!(Number.isInteger(opts.tokensPerBatch) && opts.tokensPerBatch > 0))
+        throw new RunError(`tokensPerBatch must be a positive integer, got ${opts.tokensPerBatch}`);
       m.tokensPerBatch = opts.tokensPerBatch;
     }
     return m;
@@ -170,7 +184,10 @@ export class Model {
       intraOpNumThreads: this.threads,
       interOpNumThreads: 1,
       ...this.sessionOptions,
-      extra: { ...extra, session: { model_external_initializers_file_folder_path: this.ckpt.dataDir, ...extra.session } },
+      extra: {
+        ...extra,
+        session: { model_external_initializers_file_folder_path: this.ckpt.dataDir, ...extra.session },
+      },
     } as ort.InferenceSession.SessionOptions;
   }
 
@@ -202,13 +219,25 @@ export class Model {
     const t0 = performance.now();
     this.checkItems(items, plan, opts);
     const results: ItemResult[] = new Array(items.length);
-    const batches = planBatches(items.map((it) => it.ids.length), opts.batchSize, this.tokensPerBatch);
+    const batches = planBatches(
+      items.map((it) => it.ids.length),
+      opts.batchSize,
+      this.tokensPerBatch,
+    );
     // Feeds of pass k+1 (noise draws, packing) are built in JS while ONNX Runtime computes pass k
     // on its own threads. A feed error of pass k+1 is raised only after pass k has finished and
     // been checked, so errors come in the same order as without the overlap.
     const prepare = (k: number): { feeds?: Feeds; error?: unknown } => {
       try {
-        return { feeds: this.feedsFor(s, plan, batches[k].map((i) => items[i]), batches[k], opts) };
+        return {
+          feeds: this.feedsFor(
+            s,
+            plan,
+            batches[k].map((i) => items[i]),
+            batches[k],
+            opts,
+          ),
+        };
       } catch (error) {
         return { error };
       }
@@ -225,7 +254,9 @@ export class Model {
       let out: ItemResult[];
       try {
         const res = await pending;
-        out = batch.map((it, b) => this.unpack(res, plan, s.compiled.io.captures, s.compiled.io.perturbLayers, it, b, cur.feeds!.T, opts));
+        out = batch.map((it, b) =>
+          this.unpack(res, plan, s.compiled.io.captures, s.compiled.io.perturbLayers, it, b, cur.feeds!.T, opts),
+        );
       } catch (e) {
         if (!(e instanceof NonFiniteOutput)) throw e;
         throw new RunError(`${e.message}; ${await this.diagnoseNonFinite(plan, items, idx[e.batchIndex], opts)}`);
@@ -257,13 +288,20 @@ export class Model {
     const V = this.cfg.vocabSize;
     for (const it of items) {
       if (!it.ids.length) throw new RunError(`item ${it.id}: empty token sequence`);
-      if (plan.outputs.includes('logprobs') && it.ids.length < 2) throw new RunError(`item ${it.id}: needs at least 2 tokens for next-token log-probs`);
-      if (it.ids.length > this.cfg.maxPositions) throw new RunError(`item ${it.id}: ${it.ids.length} tokens exceed max_position_embeddings=${this.cfg.maxPositions}`);
-      for (const t of it.ids) if (!Number.isInteger(t) || t < 0 || t >= V) throw new RunError(`item ${it.id}: token id ${t} outside the vocabulary 0..${V - 1}`);
+      if (plan.outputs.includes('logprobs') && it.ids.length < 2)
+        throw new RunError(`item ${it.id}: needs at least 2 tokens for next-token log-probs`);
+      if (it.ids.length > this.cfg.maxPositions)
+        throw new RunError(
+          `item ${it.id}: ${it.ids.length} tokens exceed max_position_embeddings=${this.cfg.maxPositions}`,
+        );
+      for (const t of it.ids)
+        if (!Number.isInteger(t) || t < 0 || t >= V)
+          throw new RunError(`item ${it.id}: token id ${t} outside the vocabulary 0..${V - 1}`);
     }
     if (plan.perturb) {
       const d = opts.delta;
-      if (typeof d !== 'number' || !Number.isFinite(d) || d <= 0) throw new RunError(`delta must be a positive number, got ${d}`);
+      if (typeof d !== 'number' || !Number.isFinite(d) || d <= 0)
+        throw new RunError(`delta must be a positive number, got ${d}`);
     }
   }
 
@@ -309,7 +347,8 @@ export class Model {
       const given = (arr: Float32Array[] | undefined, what: string, width: number, out: Float32Array) =>
         idx.forEach((i, b) => {
           const v = arr![i];
-          if (!v || v.length !== batch[b].ids.length * width) throw new RunError(`draws.${what} for item ${batch[b].id}: expected ${batch[b].ids.length * width} values`);
+          if (!v || v.length !== batch[b].ids.length * width)
+            throw new RunError(`draws.${what} for item ${batch[b].id}: expected ${batch[b].ids.length * width} values`);
           out.set(v, b * T * width);
         });
       for (const name of io.noiseInputs) {
@@ -336,14 +375,27 @@ export class Model {
       for (const name of io.signInputs) {
         const data = new Float32Array(B * T);
         if (opts.draws?.signs) given(opts.draws.signs, 'signs', 1, data);
-        else batch.forEach((it, b) => signs(key(PURPOSE.signs, pert.signKey ?? ['item', 'layer', 'pass'], it, layerOf(name)), it.ids.length, data, b * T));
+        else
+          batch.forEach((it, b) =>
+            signs(
+              key(PURPOSE.signs, pert.signKey ?? ['item', 'layer', 'pass'], it, layerOf(name)),
+              it.ids.length,
+              data,
+              b * T,
+            ),
+          );
         feeds[name] = new ort.Tensor('float32', data, [B, T]);
       }
     }
     for (const h of io.patches) {
       const per = opts.patches?.[h.name];
       if (!per) throw new RunError(`plan patches '${h.name}' but no patch values were given`);
-      feeds[`patch:${h.name}`] = packBatch(h, idx.map((i) => per[i]), batch, T);
+      feeds[`patch:${h.name}`] = packBatch(
+        h,
+        idx.map((i) => per[i]),
+        batch,
+        T,
+      );
     }
     for (const h of io.scales) {
       const v = opts.scales?.[h.name];
@@ -358,7 +410,16 @@ export class Model {
     return { feeds, T };
   }
 
-  private unpack(out: ort.InferenceSession.ReturnType, plan: Plan, captures: HookInfo[], layers: number[], it: Item, b: number, T: number, opts: RunOptions): ItemResult {
+  private unpack(
+    out: ort.InferenceSession.ReturnType,
+    plan: Plan,
+    captures: HookInfo[],
+    layers: number[],
+    it: Item,
+    b: number,
+    T: number,
+    opts: RunOptions,
+  ): ItemResult {
     const L = it.ids.length;
     const row = (name: string, n: number) => (out[name].data as Float32Array).slice(b * T, b * T + n);
     const r: ItemResult = { id: it.id, captures: {} };
@@ -386,7 +447,11 @@ export class Model {
       }
     }
     for (const [name, v] of Object.entries({ logprobs: r.logprobs, entropy: r.entropy, logits: r.logits?.data })) {
-      if (v && v.some((x) => !Number.isFinite(x))) throw new NonFiniteOutput(`non-finite value in output '${name}' for item ${it.id}${r.perturbation ? ` (δ=${opts.delta})` : ''}`, b);
+      if (v && v.some((x) => !Number.isFinite(x)))
+        throw new NonFiniteOutput(
+          `non-finite value in output '${name}' for item ${it.id}${r.perturbation ? ` (δ=${opts.delta})` : ''}`,
+          b,
+        );
     }
     return r;
   }
@@ -412,7 +477,11 @@ const MAX_BATCH_ITEMS = 64;
  * `tokensPerBatch` padded tokens (and ≤ 64 items), so short sentences travel in bigger batches
  * and each batch spans a narrow length range. Exported for the benchmark's padding-waste figure.
  */
-export function planBatches(lengths: number[], batchSize?: number, tokensPerBatch = DEFAULT_TOKENS_PER_BATCH): number[][] {
+export function planBatches(
+  lengths: number[],
+  batchSize?: number,
+  tokensPerBatch = DEFAULT_TOKENS_PER_BATCH,
+): number[][] {
   const order = lengths.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b] || a - b);
   const out: number[][] = [];
   if (batchSize) {
@@ -467,7 +536,10 @@ function packBatch(h: HookInfo, per: Tensor[], batch: Item[], T: number): ort.Te
     per.forEach((p, b) => {
       const L = batch[b].ids.length;
       if (!p) throw new RunError(`patch for '${h.name}': no value for item ${batch[b].id}`);
-      if (p.data.length !== L * w) throw new RunError(`patch for '${h.name}', item ${batch[b].id}: expected ${L}×${inner.join('×')} values, got ${p.data.length}`);
+      if (p.data.length !== L * w)
+        throw new RunError(
+          `patch for '${h.name}', item ${batch[b].id}: expected ${L}×${inner.join('×')} values, got ${p.data.length}`,
+        );
       data.set(p.data, b * T * w);
     });
     return new ort.Tensor('float32', data, [B, T, ...inner]);
@@ -476,9 +548,13 @@ function packBatch(h: HookInfo, per: Tensor[], batch: Item[], T: number): ort.Te
   const data = new Float32Array(B * H * T * T);
   per.forEach((p, b) => {
     const L = batch[b].ids.length;
-    if (p.data.length !== H * L * L) throw new RunError(`patch for '${h.name}', item ${batch[b].id}: expected ${H}×${L}×${L} values, got ${p.data.length}`);
+    if (p.data.length !== H * L * L)
+      throw new RunError(
+        `patch for '${h.name}', item ${batch[b].id}: expected ${H}×${L}×${L} values, got ${p.data.length}`,
+      );
     for (let hh = 0; hh < H; hh++)
-      for (let q = 0; q < L; q++) data.set(p.data.subarray((hh * L + q) * L, (hh * L + q + 1) * L), ((b * H + hh) * T + q) * T);
+      for (let q = 0; q < L; q++)
+        data.set(p.data.subarray((hh * L + q) * L, (hh * L + q + 1) * L), ((b * H + hh) * T + q) * T);
   });
   return new ort.Tensor('float32', data, [B, H, T, T]);
 }

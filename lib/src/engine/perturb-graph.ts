@@ -83,10 +83,17 @@ function legacyAngle(g: GraphBuilder, h: string, r: string, p: PerturbInputs): s
   for (let i = 0; i < p.legacyIters; i++) {
     m = g.op('Mul', [g.op('Add', [lo, hi]), g.constF([0.5])]); // [B,1] (or [1,1] at the start)
     const mb = g.op('Mul', [m, b]);
-    const uNorm = g.op('Sqrt', [g.op('Add', [g.op('Add', [g.constF([1]), g.op('Mul', [mb, g.constF([2])])]), g.op('Mul', [m, m])])]);
-    const halfPhi = g.op('Atan', [g.op('Div', [g.op('Mul', [m, s]), g.op('Add', [g.op('Add', [uNorm, g.constF([1])]), mb])])]);
+    const uNorm = g.op('Sqrt', [
+      g.op('Add', [g.op('Add', [g.constF([1]), g.op('Mul', [mb, g.constF([2])])]), g.op('Mul', [m, m])]),
+    ]);
+    const halfPhi = g.op('Atan', [
+      g.op('Div', [g.op('Mul', [m, s]), g.op('Add', [g.op('Add', [uNorm, g.constF([1])]), mb])]),
+    ]);
     const disp = g.op('Mul', [g.op('Mul', [rBT, g.op('Sin', [halfPhi])]), g.constF([2])]);
-    const mean = g.op('Div', [g.op('ReduceSum', [g.op('Mul', [disp, p.maskBT]), g.constI([1])], { keepdims: 1 }), count]);
+    const mean = g.op('Div', [
+      g.op('ReduceSum', [g.op('Mul', [disp, p.maskBT]), g.constI([1])], { keepdims: 1 }),
+      count,
+    ]);
     const below = g.op('Less', [mean, p.delta]);
     lo = g.op('Where', [below, m, lo]);
     hi = g.op('Where', [below, hi, m]);

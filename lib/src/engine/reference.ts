@@ -158,7 +158,7 @@ function attention(q: Vec, k: Vec, v: Vec, T: number, H: number, KVH: number, hd
         max = Math.max(max, p[tk]);
       }
       let sum = 0;
-      for (let tk = 0; tk <= tq; tk++) sum += (p[tk] = Math.exp(p[tk] - max));
+      for (let tk = 0; tk <= tq; tk++) sum += p[tk] = Math.exp(p[tk] - max);
       for (let tk = 0; tk <= tq; tk++)
         for (let i = 0; i < hd; i++) z[(tq * H + h) * hd + i] += (p[tk] / sum) * v[(tk * KVH + kh) * hd + i];
     }
@@ -296,10 +296,16 @@ export class ReferenceModel {
     let finalNorm: (x: Vec) => Vec;
     let head: Mat;
     const lin = (x: Vec, prefix: string, opts: { bias?: 'yes' | 'no' | 'optional'; conv?: boolean } = {}) => {
-      const b = opts.bias === 'no' ? null : opts.bias === 'optional' && !this.has(`${prefix}.bias`) ? null : this.vec(`${prefix}.bias`);
+      const b =
+        opts.bias === 'no'
+          ? null
+          : opts.bias === 'optional' && !this.has(`${prefix}.bias`)
+            ? null
+            : this.vec(`${prefix}.bias`);
       return linear(x, T, this.mat(`${prefix}.weight`), b, opts.conv);
     };
-    const ln = (x: Vec, prefix: string, eps: number) => layerNorm(x, T, D, this.vec(`${prefix}.weight`), this.vec(`${prefix}.bias`), eps);
+    const ln = (x: Vec, prefix: string, eps: number) =>
+      layerNorm(x, T, D, this.vec(`${prefix}.weight`), this.vec(`${prefix}.bias`), eps);
 
     switch (this.type) {
       case 'gpt_neox': {
@@ -314,7 +320,9 @@ export class ReferenceModel {
         block = (x, l) => {
           const p = `gpt_neox.layers.${l}`;
           const qkv = lin(ln(x, `${p}.input_layernorm`, eps), `${p}.attention.query_key_value`); // [T, H, 3, hd]
-          const q = new Float64Array(T * H * hd), k = new Float64Array(T * H * hd), v = new Float64Array(T * H * hd);
+          const q = new Float64Array(T * H * hd),
+            k = new Float64Array(T * H * hd),
+            v = new Float64Array(T * H * hd);
           for (let t = 0; t < T; t++)
             for (let h = 0; h < H; h++)
               for (let i = 0; i < hd; i++) {
@@ -326,8 +334,13 @@ export class ReferenceModel {
           const base = c.rotary_emb_base ?? 10000;
           const z = attention(rotary(q, T, H, hd, rd, base), rotary(k, T, H, hd, rd, base), v, T, H, H, hd);
           const attnOut = lin(z, `${p}.attention.dense`);
-          const mlp = (y: Vec) => lin(lin(y, `${p}.mlp.dense_h_to_4h`).map((u) => act(act_, u)), `${p}.mlp.dense_4h_to_h`);
-          if (c.use_parallel_residual ?? true) return add(add(x, attnOut), mlp(ln(x, `${p}.post_attention_layernorm`, eps)));
+          const mlp = (y: Vec) =>
+            lin(
+              lin(y, `${p}.mlp.dense_h_to_4h`).map((u) => act(act_, u)),
+              `${p}.mlp.dense_4h_to_h`,
+            );
+          if (c.use_parallel_residual ?? true)
+            return add(add(x, attnOut), mlp(ln(x, `${p}.post_attention_layernorm`, eps)));
           const mid = add(x, attnOut);
           return add(mid, mlp(ln(mid, `${p}.post_attention_layernorm`, eps)));
         };
@@ -357,7 +370,14 @@ export class ReferenceModel {
           const m = rms(mid, `${p}.post_attention_layernorm.weight`);
           const gate = lin(m, `${p}.mlp.gate_proj`, { bias: 'no' });
           const up = lin(m, `${p}.mlp.up_proj`, { bias: 'no' });
-          return add(mid, lin(gate.map((g, i) => act(act_, g) * up[i]), `${p}.mlp.down_proj`, { bias: 'no' }));
+          return add(
+            mid,
+            lin(
+              gate.map((g, i) => act(act_, g) * up[i]),
+              `${p}.mlp.down_proj`,
+              { bias: 'no' },
+            ),
+          );
         };
         finalNorm = (x) => rms(x, 'model.norm.weight');
         head = this.has('lm_head.weight') ? this.mat('lm_head.weight') : this.mat('model.embed_tokens.weight');
@@ -371,14 +391,32 @@ export class ReferenceModel {
         const hd = D / H;
         const eps = 1e-5;
         // positions from the mask: 0..len−1 for real tokens, read at +2
-        embed = x = add(this.rows('model.decoder.embed_tokens.weight', ids), this.rows('model.decoder.embed_positions.weight', pos.map((t) => t + 2)));
+        embed = x = add(
+          this.rows('model.decoder.embed_tokens.weight', ids),
+          this.rows(
+            'model.decoder.embed_positions.weight',
+            pos.map((t) => t + 2),
+          ),
+        );
         block = (x, l) => {
           const p = `model.decoder.layers.${l}`;
           const a = ln(x, `${p}.self_attn_layer_norm`, eps);
           const q = lin(a, `${p}.self_attn.q_proj`); // HF scales q by hd^-0.5: the same as scaling scores
-          const mid = add(x, lin(attention(q, lin(a, `${p}.self_attn.k_proj`), lin(a, `${p}.self_attn.v_proj`), T, H, H, hd), `${p}.self_attn.out_proj`));
+          const mid = add(
+            x,
+            lin(
+              attention(q, lin(a, `${p}.self_attn.k_proj`), lin(a, `${p}.self_attn.v_proj`), T, H, H, hd),
+              `${p}.self_attn.out_proj`,
+            ),
+          );
           const m = ln(mid, `${p}.final_layer_norm`, eps);
-          return add(mid, lin(lin(m, `${p}.fc1`).map((u) => act(act_, u)), `${p}.fc2`));
+          return add(
+            mid,
+            lin(
+              lin(m, `${p}.fc1`).map((u) => act(act_, u)),
+              `${p}.fc2`,
+            ),
+          );
         };
         finalNorm = (x) => ln(x, 'model.decoder.final_layer_norm', eps);
         head = this.has('lm_head.weight') ? this.mat('lm_head.weight') : this.mat('model.decoder.embed_tokens.weight');
@@ -401,9 +439,19 @@ export class ReferenceModel {
             for (let t = 0; t < T; t++) o.set(qkv.subarray(t * 3 * D + j * D, t * 3 * D + (j + 1) * D), t * D);
             return o;
           };
-          const mid = add(x, lin(attention(part(0), part(1), part(2), T, H, H, hd), `${p}.attn.c_proj`, { conv: true }));
+          const mid = add(
+            x,
+            lin(attention(part(0), part(1), part(2), T, H, H, hd), `${p}.attn.c_proj`, { conv: true }),
+          );
           const m = ln(mid, `${p}.ln_2`, eps);
-          return add(mid, lin(lin(m, `${p}.mlp.c_fc`, { conv: true }).map((u) => act(act_, u)), `${p}.mlp.c_proj`, { conv: true }));
+          return add(
+            mid,
+            lin(
+              lin(m, `${p}.mlp.c_fc`, { conv: true }).map((u) => act(act_, u)),
+              `${p}.mlp.c_proj`,
+              { conv: true },
+            ),
+          );
         };
         finalNorm = (x) => ln(x, `${pre}ln_f`, eps);
         head = this.has('lm_head.weight') ? this.mat('lm_head.weight') : this.mat(`${pre}wte.weight`);
@@ -473,7 +521,11 @@ function roundEven(x: number): number {
 }
 
 /** Writes a safetensors file laid out like the reference writer (sorted by name, 8-byte padded header). */
-export function writeSafetensors(file: string, tensors: WriteTensor[], metadata: Record<string, string> = { format: 'pt' }): void {
+export function writeSafetensors(
+  file: string,
+  tensors: WriteTensor[],
+  metadata: Record<string, string> = { format: 'pt' },
+): void {
   const size = { F32: 4, F16: 2, BF16: 2 };
   const sorted = [...tensors].sort((a, b) => size[b.dtype] - size[a.dtype] || (a.name < b.name ? -1 : 1));
   const header: Record<string, unknown> = { __metadata__: metadata };
@@ -481,7 +533,8 @@ export function writeSafetensors(file: string, tensors: WriteTensor[], metadata:
   let off = 0;
   for (const t of sorted) {
     const n = t.shape.reduce((a, b) => a * b, 1);
-    if (t.data.length !== n) throw new Error(`writeSafetensors: ${t.name} has ${t.data.length} values for shape [${t.shape}]`);
+    if (t.data.length !== n)
+      throw new Error(`writeSafetensors: ${t.name} has ${t.data.length} values for shape [${t.shape}]`);
     const buf = Buffer.alloc(n * size[t.dtype]);
     for (let i = 0; i < n; i++) {
       if (t.dtype === 'F32') buf.writeFloatLE(t.data[i], 4 * i);

@@ -16,8 +16,13 @@ const W0 = 0x9e3779b9;
 const W1 = 0xbb67ae85;
 
 function mulhi(a: number, b: number): number {
-  const al = a & 0xffff, ah = a >>> 16, bl = b & 0xffff, bh = b >>> 16;
-  const lo = al * bl, m1 = ah * bl, m2 = al * bh;
+  const al = a & 0xffff,
+    ah = a >>> 16,
+    bl = b & 0xffff,
+    bh = b >>> 16;
+  const lo = al * bl,
+    m1 = ah * bl,
+    m2 = al * bh;
   const carry = ((lo >>> 16) + (m1 & 0xffff) + (m2 & 0xffff)) >>> 16;
   return (ah * bh + (m1 >>> 16) + (m2 >>> 16) + carry) >>> 0;
 }
@@ -25,8 +30,10 @@ function mulhi(a: number, b: number): number {
 /** Philox4x32-10: writes 4 uint32 into out. */
 export function philox(k0: number, k1: number, c0: number, c1: number, c2: number, c3: number, out: Uint32Array): void {
   for (let r = 0; r < 10; r++) {
-    const hi0 = mulhi(M0, c0), lo0 = Math.imul(M0, c0) >>> 0;
-    const hi1 = mulhi(M1, c2), lo1 = Math.imul(M1, c2) >>> 0;
+    const hi0 = mulhi(M0, c0),
+      lo0 = Math.imul(M0, c0) >>> 0;
+    const hi1 = mulhi(M1, c2),
+      lo1 = Math.imul(M1, c2) >>> 0;
     c0 = (hi1 ^ c1 ^ k0) >>> 0;
     c1 = lo1;
     c2 = (hi0 ^ c3 ^ k1) >>> 0;
@@ -34,7 +41,10 @@ export function philox(k0: number, k1: number, c0: number, c1: number, c2: numbe
     k0 = (k0 + W0) >>> 0;
     k1 = (k1 + W1) >>> 0;
   }
-  out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+  out[0] = c0;
+  out[1] = c1;
+  out[2] = c2;
+  out[3] = c3;
 }
 
 export const PURPOSE = { noise: 1, signs: 2 } as const;
@@ -55,7 +65,8 @@ function counterWords(k: DrawKey): [number, number, number] {
   if (has('layer') && (k.layer < 0 || k.layer >= 4095)) throw new Error(`rng: layer ${k.layer} out of range`);
   if (has('length') && (k.length < 0 || k.length >= 65535)) throw new Error(`rng: length ${k.length} out of range`);
   const c1 = has('item') ? (k.item + 1) >>> 0 : 0;
-  const c2 = (k.purpose * 2 ** 28 + (has('layer') ? k.layer + 1 : 0) * 2 ** 16 + (has('length') ? k.length + 1 : 0)) >>> 0;
+  const c2 =
+    (k.purpose * 2 ** 28 + (has('layer') ? k.layer + 1 : 0) * 2 ** 16 + (has('length') ? k.length + 1 : 0)) >>> 0;
   const c3 = has('pass') ? (k.pass + 1) >>> 0 : 0;
   return [c1, c2, c3];
 }
@@ -68,15 +79,25 @@ export function normals(k: DrawKey, T: number, D: number, out: Float32Array, off
   if (T >= 2 ** 20 || D > 4 * 4096) throw new Error(`rng: noise block ${T}×${D} too large`);
   const [c1, c2, c3] = counterWords(k);
   const w = new Uint32Array(4);
-  const k0 = k.seed >>> 0, k1 = k.stream >>> 0;
+  const k0 = k.seed >>> 0,
+    k1 = k.stream >>> 0;
   for (let t = 0; t < T; t++) {
     const row = offset + t * D;
     for (let j = 0; j < D; j += 4) {
       philox(k0, k1, t * 4096 + j / 4, c1, c2, c3, w);
       // Box–Muller on (0,1) uniforms
-      const u1 = (w[0] + 0.5) / U32, u2 = (w[1] + 0.5) / U32, u3 = (w[2] + 0.5) / U32, u4 = (w[3] + 0.5) / U32;
-      const r1 = Math.sqrt(-2 * Math.log(u1)), r2 = Math.sqrt(-2 * Math.log(u3));
-      const vals = [r1 * Math.cos(TWO_PI * u2), r1 * Math.sin(TWO_PI * u2), r2 * Math.cos(TWO_PI * u4), r2 * Math.sin(TWO_PI * u4)];
+      const u1 = (w[0] + 0.5) / U32,
+        u2 = (w[1] + 0.5) / U32,
+        u3 = (w[2] + 0.5) / U32,
+        u4 = (w[3] + 0.5) / U32;
+      const r1 = Math.sqrt(-2 * Math.log(u1)),
+        r2 = Math.sqrt(-2 * Math.log(u3));
+      const vals = [
+        r1 * Math.cos(TWO_PI * u2),
+        r1 * Math.sin(TWO_PI * u2),
+        r2 * Math.cos(TWO_PI * u4),
+        r2 * Math.sin(TWO_PI * u4),
+      ];
       for (let q = 0; q < 4 && j + q < D; q++) out[row + j + q] = vals[q];
     }
   }

@@ -2,7 +2,17 @@
  * E1 statistics (original Cell 6) computed from sweep records: seed-level damages as the original
  * reported them, and the sentence-level pairing it discarded (EXPERIMENTS.md §5.1.4).
  */
-import { bootstrapCI, cohenDOriginalIdx6, cohenDz, mean, std, ttestPaired, twoRegime, type TTestResult, type TwoRegimeResult } from '../stats';
+import {
+  bootstrapCI,
+  cohenDOriginalIdx6,
+  cohenDz,
+  mean,
+  std,
+  ttestPaired,
+  twoRegime,
+  type TTestResult,
+  type TwoRegimeResult,
+} from '../stats';
 import { SweepRecord } from './e1-sweep';
 
 export interface ModeDamage {
@@ -29,7 +39,14 @@ export interface DeltaRow {
   /** paired d_z over seeds */
   dzSeeds: number;
   /** sentence level: per-sentence damages averaged over seeds, paired over sentences */
-  sentence: { n: number; test: TTestResult; dz: number; meanDiff: number; ci: [number, number]; ratioCi: [number, number] };
+  sentence: {
+    n: number;
+    test: TTestResult;
+    dz: number;
+    meanDiff: number;
+    ci: [number, number];
+    ratioCi: [number, number];
+  };
 }
 
 export interface E1Summary {
@@ -45,13 +62,18 @@ export function stars(p: number): string {
   return p < 0.001 ? '***' : p < 0.01 ? '**' : p < 0.05 ? '*' : 'ns';
 }
 
-export function summarizeE1(records: SweepRecord[], angleMode = 'angle_legacy/legacy', magnitudeMode = 'magnitude'): E1Summary {
+export function summarizeE1(
+  records: SweepRecord[],
+  angleMode = 'angle_legacy/legacy',
+  magnitudeMode = 'magnitude',
+): E1Summary {
   const base = records.find((r) => r.kind === 'baseline');
   if (!base) throw new Error('no baseline record: run the sweep first');
   const B = base.loss;
   const conds = records.filter((r) => r.kind === 'condition');
   const deltas = [...new Set(conds.map((r) => r.publishedDelta!))].sort((a, b) => a - b);
-  const pick = (d: number, mode: string) => conds.filter((r) => r.publishedDelta === d && r.mode === mode).sort((a, b) => a.seedIndex! - b.seedIndex!);
+  const pick = (d: number, mode: string) =>
+    conds.filter((r) => r.publishedDelta === d && r.mode === mode).sort((a, b) => a.seedIndex! - b.seedIndex!);
   const rows: DeltaRow[] = [];
   for (const d of deltas) {
     const ang = pick(d, angleMode);
@@ -65,12 +87,16 @@ export function summarizeE1(records: SweepRecord[], angleMode = 'angle_legacy/le
     const m = dmg(mag, magnitudeMode);
     const seedTest = ttestPaired(a.perSeed, m.perSeed);
     const n = base.losses.length;
-    const perSentence = (rs: SweepRecord[]) => Array.from({ length: n }, (_, i) => mean(rs.map((r) => r.losses[i])) - base.losses[i]);
+    const perSentence = (rs: SweepRecord[]) =>
+      Array.from({ length: n }, (_, i) => mean(rs.map((r) => r.losses[i])) - base.losses[i]);
     const sa = perSentence(ang);
     const sm = perSentence(mag);
     const pairs = sa.map((x, i) => [x, sm[i]] as [number, number]);
     const ci = bootstrapCI(pairs, (p) => mean(p.map(([x, y]) => x - y)), { seed: 1, reps: 4000 });
-    const ratioCi = bootstrapCI(pairs, (p) => mean(p.map(([x]) => x)) / (mean(p.map(([, y]) => y)) + 1e-8), { seed: 2, reps: 4000 });
+    const ratioCi = bootstrapCI(pairs, (p) => mean(p.map(([x]) => x)) / (mean(p.map(([, y]) => y)) + 1e-8), {
+      seed: 2,
+      reps: 4000,
+    });
     rows.push({
       publishedDelta: d,
       delta: ang[0].delta!,
@@ -81,12 +107,23 @@ export function summarizeE1(records: SweepRecord[], angleMode = 'angle_legacy/le
       stars: stars(seedTest.pTwoSided),
       dOriginal: a.perSeed.length > 1 ? cohenDOriginalIdx6(a.perSeed, m.perSeed) : NaN,
       dzSeeds: a.perSeed.length > 1 ? cohenDz(a.perSeed, m.perSeed) : NaN,
-      sentence: { n, test: ttestPaired(sa, sm), dz: cohenDz(sa, sm), meanDiff: mean(sa) - mean(sm), ci: [ci.lower, ci.upper], ratioCi: [ratioCi.lower, ratioCi.upper] },
+      sentence: {
+        n,
+        test: ttestPaired(sa, sm),
+        dz: cohenDz(sa, sm),
+        meanDiff: mean(sa) - mean(sm),
+        ci: [ci.lower, ci.upper],
+        ratioCi: [ratioCi.lower, ratioCi.upper],
+      },
     });
   }
   const low = [1, 2, 5].filter((d) => rows.some((r) => r.publishedDelta === d));
   const high = [10, 15, 20].filter((d) => rows.some((r) => r.publishedDelta === d));
-  const seedRows = rows.map((r) => ({ delta: r.publishedDelta, angular: r.angle.perSeed, magnitude: r.magnitude.perSeed }));
+  const seedRows = rows.map((r) => ({
+    delta: r.publishedDelta,
+    angular: r.angle.perSeed,
+    magnitude: r.magnitude.perSeed,
+  }));
   return {
     baseline: B,
     baselineStd: std(base.losses),

@@ -5,8 +5,30 @@
  */
 import { Item } from '../engine/types';
 import { Study } from './study';
-import { GridSettings, Mode, PUBLISHED, PUBLISHED_SCALE, QUICK, SEED, middleLayers, modeName, quickScale } from './settings';
-import { Condition, ConditionRecordBase, cleanNorms, conditionStream, meanOf, perturbPlan, preflight, runConditions, sentenceLoss, summarizePass, wikitextItems } from './runs';
+import {
+  GridSettings,
+  Mode,
+  PUBLISHED,
+  PUBLISHED_SCALE,
+  QUICK,
+  SEED,
+  middleLayers,
+  modeName,
+  quickScale,
+} from './settings';
+import {
+  Condition,
+  ConditionRecordBase,
+  cleanNorms,
+  conditionStream,
+  meanOf,
+  perturbPlan,
+  preflight,
+  runConditions,
+  sentenceLoss,
+  summarizePass,
+  wikitextItems,
+} from './runs';
 import { RunError } from '../engine/model';
 
 export interface SweepSettings extends GridSettings {
@@ -36,7 +58,19 @@ export interface SweepRecord extends ConditionRecordBase {
 }
 
 /** The published E1 settings, or their quick scaling measured on this model. */
-export async function sweepSettings(study: Study, opts: { quick?: boolean; modes?: Mode[]; deltas?: number[]; seeds?: number; sentences?: number; layers?: number[]; wikitextFile?: string; experiment?: string } = {}): Promise<SweepSettings> {
+export async function sweepSettings(
+  study: Study,
+  opts: {
+    quick?: boolean;
+    modes?: Mode[];
+    deltas?: number[];
+    seeds?: number;
+    sentences?: number;
+    layers?: number[];
+    wikitextFile?: string;
+    experiment?: string;
+  } = {},
+): Promise<SweepSettings> {
   const layers = opts.layers ?? middleLayers(study.model.cfg.nLayers);
   const published = opts.deltas ?? PUBLISHED.e1.deltas;
   const quick = opts.quick ?? study.quick;
@@ -78,7 +112,15 @@ export async function runSweep(study: Study, s: SweepSettings, o: SweepOptions =
   if (!items.length) throw new Error('the sentence set is empty after filtering');
   const { minNorm } = await preflight(study, items, s.layers, s.modes, s.deltas, o.unreachable);
   const env = study.environment();
-  const common = { experiment: s.experiment, layers: s.layers, sentences: items.length, dataSource: source, scale: s.scale.note, legacyIters: s.legacyIters, env };
+  const common = {
+    experiment: s.experiment,
+    layers: s.layers,
+    sentences: items.length,
+    dataSource: source,
+    scale: s.scale.note,
+    legacyIters: s.legacyIters,
+    env,
+  };
 
   const skip = o.unreachable === 'skip' ? minNorm : null;
   const conds: Condition<SweepRecord>[] = [{ key: 'baseline', run: () => baselineRecord(study, items) }];
@@ -86,7 +128,10 @@ export async function runSweep(study: Study, s: SweepSettings, o: SweepOptions =
     s.deltas.forEach((delta, di) => {
       for (const mode of s.modes) {
         const pd = s.publishedDeltas[di];
-        conds.push({ key: conditionKey(si, pd, mode), run: () => conditionRecord(study, s, items, si, delta, pd, mode, skip) });
+        conds.push({
+          key: conditionKey(si, pd, mode),
+          run: () => conditionRecord(study, s, items, si, delta, pd, mode, skip),
+        });
       }
     });
   return runConditions(study, s.experiment, conds, common);
@@ -99,22 +144,55 @@ async function baselineRecord(study: Study, items: Item[]): Promise<SweepRecord>
 }
 
 /** `skipBelow`: with the 'skip' policy, the clean min‖h‖ (exact-angle conditions out of reach become 'skipped'). */
-async function conditionRecord(study: Study, s: SweepSettings, items: Item[], seedIndex: number, delta: number, publishedDelta: number, mode: Mode, skipBelow: number | null): Promise<SweepRecord> {
+async function conditionRecord(
+  study: Study,
+  s: SweepSettings,
+  items: Item[],
+  seedIndex: number,
+  delta: number,
+  publishedDelta: number,
+  mode: Mode,
+  skipBelow: number | null,
+): Promise<SweepRecord> {
   const seed = SEED + s.seedOffset + seedIndex;
-  const head = { key: conditionKey(seedIndex, publishedDelta, mode), seed, seedIndex, delta, publishedDelta, op: mode.op, noise: mode.noise, mode: modeName(mode) };
+  const head = {
+    key: conditionKey(seedIndex, publishedDelta, mode),
+    seed,
+    seedIndex,
+    delta,
+    publishedDelta,
+    op: mode.op,
+    noise: mode.noise,
+    mode: modeName(mode),
+  };
   // a skipped record has no loss (JSON cannot hold NaN); summaries read kind 'condition' only
-  const skipped = (reason: string) => ({ ...head, kind: 'skipped', reason, losses: [], seconds: 0 }) as unknown as SweepRecord;
+  const skipped = (reason: string) =>
+    ({ ...head, kind: 'skipped', reason, losses: [], seconds: 0 }) as unknown as SweepRecord;
   const exact = skipBelow !== null && mode.op === 'angle_exact';
-  if (exact && delta > 2 * skipBelow!) return skipped(`δ=${delta.toPrecision(4)} > 2·min‖h‖=${(2 * skipBelow!).toPrecision(4)} (clean)`);
+  if (exact && delta > 2 * skipBelow!)
+    return skipped(`δ=${delta.toPrecision(4)} > 2·min‖h‖=${(2 * skipBelow!).toPrecision(4)} (clean)`);
   const plan = perturbPlan(mode, s.layers, {}, 'length', s.legacyIters);
   let res;
   try {
-    res = await study.model.run(plan, items, { seed, stream: conditionStream(s.experiment, publishedDelta, mode), delta });
+    res = await study.model.run(plan, items, {
+      seed,
+      stream: conditionStream(s.experiment, publishedDelta, mode),
+      delta,
+    });
   } catch (e) {
     // perturbations compound: a later layer's norm can still be out of reach
     if (exact && e instanceof RunError && /exact angle/.test(e.message)) return skipped(e.message);
     throw e;
   }
   const p = summarizePass(res);
-  return { ...head, kind: 'condition', losses: p.losses, loss: meanOf(p.losses), disp: p.disp, norm: p.norm, minNorm: p.minNorm, seconds: res.seconds };
+  return {
+    ...head,
+    kind: 'condition',
+    losses: p.losses,
+    loss: meanOf(p.losses),
+    disp: p.disp,
+    norm: p.norm,
+    minNorm: p.minNorm,
+    seconds: res.seconds,
+  };
 }

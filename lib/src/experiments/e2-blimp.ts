@@ -7,7 +7,15 @@ import { Item, Plan } from '../engine/types';
 import { bootstrapCI, mean, std, ttestPaired, type TTestResult } from '../stats';
 import { Study } from './study';
 import { GridSettings, Mode, PUBLISHED, PUBLISHED_SCALE, QUICK, SEED, Scale, middleLayers, modeName } from './settings';
-import { Condition, ConditionRecordBase, blimpItems, conditionStream, perturbPlan, preflight, runConditions } from './runs';
+import {
+  Condition,
+  ConditionRecordBase,
+  blimpItems,
+  conditionStream,
+  perturbPlan,
+  preflight,
+  runConditions,
+} from './runs';
 import { sweepSettings } from './e1-sweep';
 
 /** "irregular + regular plural subject-verb agreement", 100 + 100 (EXPERIMENTS.md idx 7; the _1/_2 choice is unknown). */
@@ -36,7 +44,19 @@ export interface BlimpRecord extends BlimpScores, ConditionRecordBase {
   [k: string]: unknown;
 }
 
-export async function blimpSettings(study: Study, opts: { quick?: boolean; scale?: Scale; modes?: Mode[]; paradigms?: string[]; perParadigm?: number; seeds?: number; layers?: number[]; blimpDir?: string } = {}): Promise<BlimpSettings> {
+export async function blimpSettings(
+  study: Study,
+  opts: {
+    quick?: boolean;
+    scale?: Scale;
+    modes?: Mode[];
+    paradigms?: string[];
+    perParadigm?: number;
+    seeds?: number;
+    layers?: number[];
+    blimpDir?: string;
+  } = {},
+): Promise<BlimpSettings> {
   const quick = opts.quick ?? study.quick;
   // quick mode scales δ exactly as E1 does (measured on this model's clean norms)
   const scale = opts.scale ?? (quick ? (await sweepSettings(study, { quick })).scale : PUBLISHED_SCALE);
@@ -48,7 +68,10 @@ export async function blimpSettings(study: Study, opts: { quick?: boolean; scale
     publishedDeltas: published,
     seeds: opts.seeds ?? (quick ? QUICK.seeds : PUBLISHED.e2.seeds),
     seedOffset: PUBLISHED.e2.seedOffset,
-    modes: opts.modes ?? [{ op: 'magnitude', noise: 'legacy' }, { op: 'angle_legacy', noise: 'legacy' }],
+    modes: opts.modes ?? [
+      { op: 'magnitude', noise: 'legacy' },
+      { op: 'angle_legacy', noise: 'legacy' },
+    ],
     paradigms: opts.paradigms ?? E2_PARADIGMS,
     perParadigm: opts.perParadigm ?? (quick ? QUICK.blimpItems / 2 : PUBLISHED.e2.items / 2),
     scale,
@@ -62,8 +85,10 @@ export function scorePairs(items: Item[], logprobs: Float32Array[]): BlimpScores
   const marginSum: number[] = [];
   const marginMean: number[] = [];
   for (let i = 0; i < pairs; i++) {
-    const g = logprobs[2 * i], b = logprobs[2 * i + 1];
-    const sg = g.reduce((a, x) => a + x, 0), sb = b.reduce((a, x) => a + x, 0);
+    const g = logprobs[2 * i],
+      b = logprobs[2 * i + 1];
+    const sg = g.reduce((a, x) => a + x, 0),
+      sb = b.reduce((a, x) => a + x, 0);
     marginSum.push(sg - sb);
     marginMean.push(sg / g.length - sb / b.length);
   }
@@ -71,17 +96,44 @@ export function scorePairs(items: Item[], logprobs: Float32Array[]): BlimpScores
   return { marginSum, marginMean, accSum: acc(marginSum), accMean: acc(marginMean) };
 }
 
-async function scoreRun(study: Study, plan: Plan, items: Item[], opts = {}): Promise<{ scores: BlimpScores; seconds: number }> {
+async function scoreRun(
+  study: Study,
+  plan: Plan,
+  items: Item[],
+  opts = {},
+): Promise<{ scores: BlimpScores; seconds: number }> {
   const res = await study.model.run(plan, items, opts);
-  return { scores: scorePairs(items, res.items.map((it) => it.logprobs!)), seconds: res.seconds };
+  return {
+    scores: scorePairs(
+      items,
+      res.items.map((it) => it.logprobs!),
+    ),
+    seconds: res.seconds,
+  };
 }
 
 export async function runBlimp(study: Study, s: BlimpSettings): Promise<BlimpRecord[]> {
-  const { items, pairs } = await blimpItems(study, s.paradigms, s.perParadigm * s.paradigms.length, { perParadigm: s.perParadigm, dir: s.blimpDir });
+  const { items, pairs } = await blimpItems(study, s.paradigms, s.perParadigm * s.paradigms.length, {
+    perParadigm: s.perParadigm,
+    dir: s.blimpDir,
+  });
   await preflight(study, items, s.layers, s.modes, s.deltas);
-  const common = { experiment: s.experiment, layers: s.layers, pairs, paradigms: s.paradigms, scale: s.scale.note, env: study.environment() };
+  const common = {
+    experiment: s.experiment,
+    layers: s.layers,
+    pairs,
+    paradigms: s.paradigms,
+    scale: s.scale.note,
+    env: study.environment(),
+  };
   const conds: Condition<BlimpRecord>[] = [
-    { key: 'baseline', run: async () => { const r = await scoreRun(study, { outputs: ['logprobs'] }, items); return { key: 'baseline', kind: 'baseline', ...r.scores, seconds: r.seconds }; } },
+    {
+      key: 'baseline',
+      run: async () => {
+        const r = await scoreRun(study, { outputs: ['logprobs'] }, items);
+        return { key: 'baseline', kind: 'baseline', ...r.scores, seconds: r.seconds };
+      },
+    },
   ];
   for (let si = 0; si < s.seeds; si++)
     s.deltas.forEach((delta, di) => {
@@ -92,8 +144,22 @@ export async function runBlimp(study: Study, s: BlimpSettings): Promise<BlimpRec
           key,
           run: async () => {
             const seed = SEED + s.seedOffset + si;
-            const r = await scoreRun(study, perturbPlan(mode, s.layers), items, { seed, stream: conditionStream(s.experiment, pd, mode), delta });
-            return { key, kind: 'condition', seed, seedIndex: si, delta, publishedDelta: pd, mode: modeName(mode), ...r.scores, seconds: r.seconds };
+            const r = await scoreRun(study, perturbPlan(mode, s.layers), items, {
+              seed,
+              stream: conditionStream(s.experiment, pd, mode),
+              delta,
+            });
+            return {
+              key,
+              kind: 'condition',
+              seed,
+              seedIndex: si,
+              delta,
+              publishedDelta: pd,
+              mode: modeName(mode),
+              ...r.scores,
+              seconds: r.seconds,
+            };
           },
         });
       }
@@ -120,7 +186,12 @@ export interface BlimpSummary {
   rows: BlimpRow[];
 }
 
-export function summarizeBlimp(records: BlimpRecord[], scoring: 'sum' | 'mean' = 'sum', angleMode = 'angle_legacy/legacy', magnitudeMode = 'magnitude'): BlimpSummary {
+export function summarizeBlimp(
+  records: BlimpRecord[],
+  scoring: 'sum' | 'mean' = 'sum',
+  angleMode = 'angle_legacy/legacy',
+  magnitudeMode = 'magnitude',
+): BlimpSummary {
   const base = records.find((r) => r.kind === 'baseline');
   if (!base) throw new Error('no BLiMP baseline record: run E2 first');
   const acc = (r: BlimpRecord) => (scoring === 'sum' ? r.accSum : r.accMean);
@@ -130,24 +201,36 @@ export function summarizeBlimp(records: BlimpRecord[], scoring: 'sum' | 'mean' =
   const deltas = [...new Set(conds.map((r) => r.publishedDelta!))].sort((x, y) => x - y);
   const rows: BlimpRow[] = [];
   for (const d of deltas) {
-    const pick = (m: string) => conds.filter((r) => r.publishedDelta === d && r.mode === m).sort((x, y) => x.seedIndex! - y.seedIndex!);
-    const mag = pick(magnitudeMode), ang = pick(angleMode);
+    const pick = (m: string) =>
+      conds.filter((r) => r.publishedDelta === d && r.mode === m).sort((x, y) => x.seedIndex! - y.seedIndex!);
+    const mag = pick(magnitudeMode),
+      ang = pick(angleMode);
     if (!mag.length || mag.length !== ang.length) continue;
     const side = (rs: BlimpRecord[]) => {
       const a = rs.map(acc);
       return { acc: a, mean: mean(a), std: std(a), drop: b - mean(a) };
     };
     const n = margins(base).length;
-    const perPair = (rs: BlimpRecord[]) => Array.from({ length: n }, (_, i) => mean(rs.map((r) => (margins(r)[i] > 0 ? 1 : 0))));
-    const pm = perPair(mag), pa = perPair(ang);
-    const ci = bootstrapCI(pm.map((x, i) => [x, pa[i]] as [number, number]), (p) => 100 * (mean(p.map(([, y]) => y)) - mean(p.map(([x]) => x))), { seed: 3, reps: 4000 });
-    const M = side(mag), A = side(ang);
+    const perPair = (rs: BlimpRecord[]) =>
+      Array.from({ length: n }, (_, i) => mean(rs.map((r) => (margins(r)[i] > 0 ? 1 : 0))));
+    const pm = perPair(mag),
+      pa = perPair(ang);
+    const ci = bootstrapCI(
+      pm.map((x, i) => [x, pa[i]] as [number, number]),
+      (p) => 100 * (mean(p.map(([, y]) => y)) - mean(p.map(([x]) => x))),
+      { seed: 3, reps: 4000 },
+    );
+    const M = side(mag),
+      A = side(ang);
     rows.push({
       publishedDelta: d,
       magnitude: M,
       angle: A,
       diff: M.drop - A.drop,
-      seedTest: ttestPaired(M.acc.map((x) => b - x), A.acc.map((x) => b - x)),
+      seedTest: ttestPaired(
+        M.acc.map((x) => b - x),
+        A.acc.map((x) => b - x),
+      ),
       // accuracy difference angle − magnitude per pair = magnitude drop − angle drop
       pairLevel: { n, test: ttestPaired(pa, pm), ci: [ci.lower, ci.upper] },
     });
@@ -168,15 +251,31 @@ export interface BaselineVariant {
  * Which reading of the deleted "Cell 7" reproduces the published baseline (89.5% = 179/200 on
  * Pythia-410M)? Every combination of paradigm suffix, pooling and scoring, unperturbed.
  */
-export async function blimpBaselineVariants(study: Study, opts: { total?: number; blimpDir?: string } = {}): Promise<BaselineVariant[]> {
+export async function blimpBaselineVariants(
+  study: Study,
+  opts: { total?: number; blimpDir?: string } = {},
+): Promise<BaselineVariant[]> {
   const total = opts.total ?? PUBLISHED.e2.items;
   const out: BaselineVariant[] = [];
   for (const suffix of ['_1', '_2'])
     for (const pooling of ['100+100', 'first 200'] as const) {
-      const paradigms = [`irregular_plural_subject_verb_agreement${suffix}`, `regular_plural_subject_verb_agreement${suffix}`];
-      const { items, pairs } = await blimpItems(study, paradigms, total, { perParadigm: pooling === '100+100' ? total / 2 : undefined, dir: opts.blimpDir });
+      const paradigms = [
+        `irregular_plural_subject_verb_agreement${suffix}`,
+        `regular_plural_subject_verb_agreement${suffix}`,
+      ];
+      const { items, pairs } = await blimpItems(study, paradigms, total, {
+        perParadigm: pooling === '100+100' ? total / 2 : undefined,
+        dir: opts.blimpDir,
+      });
       const { scores } = await scoreRun(study, { outputs: ['logprobs'] }, items);
-      out.push({ paradigms, pooling, accSum: scores.accSum, accMean: scores.accMean, correctSum: scores.marginSum.filter((x) => x > 0).length, pairs });
+      out.push({
+        paradigms,
+        pooling,
+        accSum: scores.accSum,
+        accMean: scores.accMean,
+        correctSum: scores.marginSum.filter((x) => x > 0).length,
+        pairs,
+      });
     }
   return out;
 }

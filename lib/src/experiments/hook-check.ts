@@ -18,11 +18,23 @@ export interface HookCheckRow {
   ok: boolean;
 }
 
-export async function hookCheck(D: number, opts: { tokens?: number; deltas?: number[]; seed?: number; tolerance?: number } = {}): Promise<HookCheckRow[]> {
+export async function hookCheck(
+  D: number,
+  opts: { tokens?: number; deltas?: number[]; seed?: number; tolerance?: number } = {},
+): Promise<HookCheckRow[]> {
   const T = opts.tokens ?? 10;
   const seed = opts.seed ?? 42;
   const tol = opts.tolerance ?? 0.1;
-  const key = (purpose: number, stream: number) => ({ seed, stream, purpose, parts: [], item: 0, length: T, layer: 0, pass: 0 });
+  const key = (purpose: number, stream: number) => ({
+    seed,
+    stream,
+    purpose,
+    parts: [],
+    item: 0,
+    length: T,
+    layer: 0,
+    pass: 0,
+  });
   const h = new Float32Array(T * D);
   normals(key(PURPOSE.noise, 1), T, D, h);
   const noise = new Float32Array(T * D);
@@ -41,7 +53,15 @@ export async function hookCheck(D: number, opts: { tokens?: number; deltas?: num
         for (let j = 0; j < D; j++) n2 += r.out[t * D + j] ** 2;
         normChange = Math.max(normChange, Math.abs(Math.sqrt(n2) / r.norms[t] - 1));
       }
-      rows.push({ op, delta, meanDisp, minDisp: Math.min(...disp), maxDisp: Math.max(...disp), normChange, ok: Math.abs(meanDisp - delta) < tol });
+      rows.push({
+        op,
+        delta,
+        meanDisp,
+        minDisp: Math.min(...disp),
+        maxDisp: Math.max(...disp),
+        normChange,
+        ok: Math.abs(meanDisp - delta) < tol,
+      });
     }
   return rows;
 }

@@ -16,7 +16,13 @@ export function e1Table(s: E1Summary): ResultsTable {
       angular: fmtMeanStd(r.angle.mean, r.angle.std, 3),
       ratio: r.ratio,
     })),
-    { delta: { label: 'δ' }, delta_run: { label: 'δ as run', digits: 3 }, magnitude: { label: 'magnitude damage' }, angular: { label: `angular damage (${s.angleMode})` }, ratio: { label: 'ratio ang/mag', digits: 2 } },
+    {
+      delta: { label: 'δ' },
+      delta_run: { label: 'δ as run', digits: 3 },
+      magnitude: { label: 'magnitude damage' },
+      angular: { label: `angular damage (${s.angleMode})` },
+      ratio: { label: 'ratio ang/mag', digits: 2 },
+    },
   );
 }
 
@@ -42,7 +48,7 @@ export function e1StatsTable(s: E1Summary): ResultsTable {
       df: { label: 'df' },
       p2: { label: 'p two-sided' },
       stars: { label: '' },
-      d_orig: { label: "d (idx 6: /popstd mag)", digits: 2 },
+      d_orig: { label: 'd (idx 6: /popstd mag)', digits: 2 },
       dz_seed: { label: 'd_z (seeds)', digits: 2 },
       t_sent: { label: `t (${s.nSentences} sentences, paired)`, digits: 2 },
       p_sent: { label: 'p (sentences)' },
@@ -81,7 +87,16 @@ export function e2Table(s: BlimpSummary): ResultsTable {
 
 export function robustnessTable(rows: RobustnessRow[]): ResultsTable {
   return resultsTable(
-    rows.map((r) => ({ matching: r.matching, noise: r.noise, ratio1: r.ratio1, ratio5: r.ratio5, p5: p(r.p5), ang: r.blimpDropAngle, mag: r.blimpDropMagnitude, bp: p(r.blimpP) })),
+    rows.map((r) => ({
+      matching: r.matching,
+      noise: r.noise,
+      ratio1: r.ratio1,
+      ratio5: r.ratio5,
+      p5: p(r.p5),
+      ang: r.blimpDropAngle,
+      mag: r.blimpDropMagnitude,
+      bp: p(r.blimpP),
+    })),
     {
       matching: { label: 'angle matching' },
       noise: { label: 'noise' },

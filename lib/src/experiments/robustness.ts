@@ -31,7 +31,10 @@ export interface RobustnessRow {
   blimpP: number;
 }
 
-export async function runRobustness(study: Study, opts: { quick?: boolean; scale?: Scale } = {}): Promise<RobustnessRow[]> {
+export async function runRobustness(
+  study: Study,
+  opts: { quick?: boolean; scale?: Scale } = {},
+): Promise<RobustnessRow[]> {
   const modes = [MAGNITUDE, ...ROBUSTNESS_ANGLE_MODES];
   const sweep = await sweepSettings(study, { quick: opts.quick, modes, deltas: [1, 5], experiment: 'robustness-loss' });
   const loss = await runSweep(study, sweep);

@@ -25,17 +25,27 @@ export function meanOf(xs: ArrayLike<number>): number {
 
 /** Where the WikiText text comes from: an explicit file, ../shared, or the hub's parquet. */
 export async function wikitextSentences(file?: string): Promise<{ sentences: string[]; source: string }> {
-  if (file) return { sentences: await loadWikitext(file.endsWith('.parquet') ? { parquet: file } : { file }), source: file };
+  if (file)
+    return { sentences: await loadWikitext(file.endsWith('.parquet') ? { parquet: file } : { file }), source: file };
   const local = path.join(sharedDir(), 'data/wikitext-2-raw/wiki.test.raw');
   if (fs.existsSync(local)) return { sentences: await loadWikitext({ file: local }), source: local };
   const d = await downloadDatasetFile(WIKITEXT.repo, WIKITEXT.file);
-  return { sentences: await loadWikitext({ parquet: d.path }), source: `${WIKITEXT.repo}@${d.commit}/${WIKITEXT.file}` };
+  return {
+    sentences: await loadWikitext({ parquet: d.path }),
+    source: `${WIKITEXT.repo}@${d.commit}/${WIKITEXT.file}`,
+  };
 }
 
 /** Tokenised WikiText items (ids = position in the filtered list), first `n`. */
-export async function wikitextItems(study: Study, n: number, file?: string): Promise<{ items: Item[]; source: string }> {
+export async function wikitextItems(
+  study: Study,
+  n: number,
+  file?: string,
+): Promise<{ items: Item[]; source: string }> {
   const { sentences, source } = await wikitextSentences(file);
-  const items = sentences.slice(0, n).map((s, id) => ({ id, ids: study.tokenizer.encode(s, { maxLength: PUBLISHED.maxLength }) }));
+  const items = sentences
+    .slice(0, n)
+    .map((s, id) => ({ id, ids: study.tokenizer.encode(s, { maxLength: PUBLISHED.maxLength }) }));
   return { items, source };
 }
 
@@ -46,7 +56,12 @@ export interface BlimpPairs {
   paradigms: string[];
 }
 
-export async function blimpItems(study: Study, paradigms: string[], total: number, opts: { perParadigm?: number; dir?: string } = {}): Promise<BlimpPairs> {
+export async function blimpItems(
+  study: Study,
+  paradigms: string[],
+  total: number,
+  opts: { perParadigm?: number; dir?: string } = {},
+): Promise<BlimpPairs> {
   const pool = await blimpPool(paradigms, { mode: 'concat', perParadigm: opts.perParadigm, total, dir: opts.dir });
   const items: Item[] = [];
   pool.forEach((p, i) => {
@@ -56,7 +71,13 @@ export async function blimpItems(study: Study, paradigms: string[], total: numbe
   return { items, pairs: pool.length, paradigms };
 }
 
-export function perturbPlan(mode: Mode, layers: number[], extra: Partial<Plan> = {}, cacheScope: 'length' | 'item' = 'length', legacyIters = PUBLISHED.legacyIters): Plan {
+export function perturbPlan(
+  mode: Mode,
+  layers: number[],
+  extra: Partial<Plan> = {},
+  cacheScope: 'length' | 'item' = 'length',
+  legacyIters = PUBLISHED.legacyIters,
+): Plan {
   return {
     outputs: ['logprobs'],
     ...extra,
@@ -77,7 +98,9 @@ export interface PassSummary {
 export function summarizePass(res: RunResult): PassSummary {
   const losses = res.items.map((it) => sentenceLoss(it.logprobs!));
   const layers = res.items[0]?.perturbation?.length ?? 0;
-  const disp: number[] = [], norm: number[] = [], minNorm: number[] = [];
+  const disp: number[] = [],
+    norm: number[] = [],
+    minNorm: number[] = [];
   for (let l = 0; l < layers; l++) {
     disp.push(meanOf(res.items.map((it) => meanOf(it.perturbation![l].disp))));
     norm.push(meanOf(res.items.map((it) => meanOf(it.perturbation![l].norms))));
@@ -90,11 +113,17 @@ export function summarizePass(res: RunResult): PassSummary {
 export function checkLayers(study: Study, layers: number[]): void {
   const n = study.model.cfg.nLayers;
   if (!layers.length) throw new Error('no layers to perturb');
-  for (const l of layers) if (!Number.isInteger(l) || l < 0 || l >= n) throw new Error(`layer ${l} does not exist: this model has layers 0..${n - 1}`);
+  for (const l of layers)
+    if (!Number.isInteger(l) || l < 0 || l >= n)
+      throw new Error(`layer ${l} does not exist: this model has layers 0..${n - 1}`);
 }
 
 /** Clean residual norms at the given layers (hook_resid_post), over all real tokens. */
-export async function cleanNorms(study: Study, items: Item[], layers: number[]): Promise<{ min: number; median: number; perLayerMin: number[] }> {
+export async function cleanNorms(
+  study: Study,
+  items: Item[],
+  layers: number[],
+): Promise<{ min: number; median: number; perLayerMin: number[] }> {
   checkLayers(study, layers);
   const hooks = Object.fromEntries(layers.map((l) => [`blocks.${l}.hook_resid_post`, { kind: 'capture' as const }]));
   const res = await study.model.run({ hooks, outputs: [] }, items);
@@ -122,7 +151,14 @@ export async function cleanNorms(study: Study, items: Item[], layers: number[]):
  * Before any work: the layers exist, and (only when an exact-angle mode runs: it needs a clean pass)
  * the smallest clean residual norm at them. With `refuse`, exact-angle δ beyond 2·min‖h‖ is an error.
  */
-export async function preflight(study: Study, items: Item[], layers: number[], modes: Mode[], deltas: number[], unreachable: 'refuse' | 'skip' = 'refuse'): Promise<{ minNorm: number }> {
+export async function preflight(
+  study: Study,
+  items: Item[],
+  layers: number[],
+  modes: Mode[],
+  deltas: number[],
+  unreachable: 'refuse' | 'skip' = 'refuse',
+): Promise<{ minNorm: number }> {
   checkLayers(study, layers);
   if (!modes.some((m) => m.op === 'angle_exact')) return { minNorm: Infinity };
   const minNorm = (await cleanNorms(study, items, layers)).min;
@@ -134,10 +170,14 @@ export async function preflight(study: Study, items: Item[], layers: number[], m
   return { minNorm };
 }
 
-export function conditionStream(experiment: string, delta: number, mode: Mode, extra: (string | number)[] = []): number {
+export function conditionStream(
+  experiment: string,
+  delta: number,
+  mode: Mode,
+  extra: (string | number)[] = [],
+): number {
   return streamId(experiment, delta, mode.op, mode.noise, ...extra);
 }
-
 
 /** What every baseline/condition record of a sweep carries (plus its own measurements). */
 export interface ConditionRecordBase {
@@ -159,7 +199,12 @@ export interface Condition<R> {
  * can find gaps), then runs this shard's conditions that are not yet stored, appending each
  * finished one atomically with the fields in `common`. Returns all stored records.
  */
-export async function runConditions<R extends { key: string }>(study: Study, experiment: string, conds: Condition<R>[], common: Record<string, unknown>): Promise<R[]> {
+export async function runConditions<R extends { key: string }>(
+  study: Study,
+  experiment: string,
+  conds: Condition<R>[],
+  common: Record<string, unknown>,
+): Promise<R[]> {
   const store = study.store(experiment);
   // every record carries the settings fingerprint; resuming with other settings would mix results
   const { env, ...settings } = common;
@@ -170,7 +215,10 @@ export async function runConditions<R extends { key: string }>(study: Study, exp
       `${study.resultsFile(experiment)} holds results of other settings (${describeDiff(prior, settings)}); delete it or use another --results folder`,
     );
   common = { ...common, fingerprint };
-  study.writeManifest(experiment, conds.map((c) => c.key));
+  study.writeManifest(
+    experiment,
+    conds.map((c) => c.key),
+  );
   const todo = conds.filter((c, i) => study.mine(i) && !store.has(c.key));
   const bar = new Progress(`${experiment} ${study.name}`, todo.length);
   for (const c of todo) {
@@ -182,6 +230,13 @@ export async function runConditions<R extends { key: string }>(study: Study, exp
 }
 
 function describeDiff(prior: Record<string, unknown>, now: Record<string, unknown>): string {
-  const diffs = Object.keys(now).filter((k) => canonicalJson({ v: prior[k] ?? null }) !== canonicalJson({ v: now[k] ?? null }));
-  return diffs.length ? diffs.map((k) => `${k}: ${JSON.stringify(prior[k])} → ${JSON.stringify(now[k])}`).join('; ').slice(0, 300) : 'fingerprint differs';
+  const diffs = Object.keys(now).filter(
+    (k) => canonicalJson({ v: prior[k] ?? null }) !== canonicalJson({ v: now[k] ?? null }),
+  );
+  return diffs.length
+    ? diffs
+        .map((k) => `${k}: ${JSON.stringify(prior[k])} → ${JSON.stringify(now[k])}`)
+        .join('; ')
+        .slice(0, 300)
+    : 'fingerprint differs';
 }

@@ -35,7 +35,10 @@ export const PUBLISHED = {
  * per condition (the stream); `independent` keys noise by sentence and layer. Magnitude signs are
  * fresh per token, layer and pass under both (the original never cached them).
  */
-export function keyParts(noise: NoisePolicy, cacheScope: 'length' | 'item' = 'length'): { noiseKey: KeyPart[]; signKey: KeyPart[] } {
+export function keyParts(
+  noise: NoisePolicy,
+  cacheScope: 'length' | 'item' = 'length',
+): { noiseKey: KeyPart[]; signKey: KeyPart[] } {
   return noise === 'legacy'
     ? { noiseKey: [cacheScope], signKey: ['item', 'layer', 'pass'] }
     : { noiseKey: ['item', 'layer'], signKey: ['item', 'layer', 'pass'] };

@@ -77,7 +77,11 @@ export class Study {
   /** The crash-safe JSONL store of one experiment (per shard when sharded). */
   store(experiment: string): ResultStore {
     const s = this.opts.shard;
-    const file = resultsPath(this.folder, s ? `${experiment}.shard-${s.k}-of-${s.n}` : experiment, this.opts.resultsDir ?? resultsDir());
+    const file = resultsPath(
+      this.folder,
+      s ? `${experiment}.shard-${s.k}-of-${s.n}` : experiment,
+      this.opts.resultsDir ?? resultsDir(),
+    );
     let st = this.stores.get(file);
     if (!st) {
       st = new ResultStore(file);

@@ -8,11 +8,20 @@ import * as path from 'node:path';
 import { sharedDir } from '../data';
 import { repoRoot } from '../util/paths';
 
-export const TINY_CASES = ['gpt_neox_parallel', 'gpt_neox_sequential', 'gpt_neox_parallel_fp16', 'llama_gqa', 'llama_bf16', 'opt', 'gpt2'] as const;
+export const TINY_CASES = [
+  'gpt_neox_parallel',
+  'gpt_neox_sequential',
+  'gpt_neox_parallel_fp16',
+  'llama_gqa',
+  'llama_bf16',
+  'opt',
+  'gpt2',
+] as const;
 
 export function tinyCheckpoint(fixtureCase: string): string {
   const fixture = path.join(sharedDir(), 'fixtures/hf', fixtureCase);
-  if (!fs.existsSync(path.join(fixture, 'config.json'))) throw new Error(`no fixture '${fixtureCase}' in ${path.dirname(fixture)}`);
+  if (!fs.existsSync(path.join(fixture, 'config.json')))
+    throw new Error(`no fixture '${fixtureCase}' in ${path.dirname(fixture)}`);
   const tok = path.join(sharedDir(), 'models/stories260k-hf');
   const dir = path.join(repoRoot() ?? process.cwd(), '.cache/tiny', fixtureCase);
   fs.mkdirSync(dir, { recursive: true });

@@ -11,7 +11,12 @@ import { hubOrigin } from './urls';
 export type Progress = (bytesDone: number, bytesTotal: number) => void;
 
 /** Downloads `meta.url` into `blob` (which must not exist yet); `label` names the file in errors. */
-export async function downloadBlob(meta: FileMetadata, blob: string, label: string, onProgress?: Progress): Promise<void> {
+export async function downloadBlob(
+  meta: FileMetadata,
+  blob: string,
+  label: string,
+  onProgress?: Progress,
+): Promise<void> {
   const tmp = `${blob}.incomplete`;
   let have = fs.existsSync(tmp) ? fs.statSync(tmp).size : 0;
   if (meta.size !== null && have > meta.size) {
@@ -24,13 +29,19 @@ export async function downloadBlob(meta: FileMetadata, blob: string, label: stri
     } catch (e) {
       if (e instanceof HubError) throw e;
       const { code, message } = e as NodeJS.ErrnoException;
-      throw new HubError('unreachable', `download of ${label} failed (${code ? `${code}: ` : ''}${message}); run again to resume`);
+      throw new HubError(
+        'unreachable',
+        `download of ${label} failed (${code ? `${code}: ` : ''}${message}); run again to resume`,
+      );
     }
   }
   const got = fs.statSync(tmp).size;
   if (meta.size !== null && got !== meta.size) {
     if (got > meta.size) fs.rmSync(tmp);
-    throw new HubError('integrity', `download of ${label} got ${got} bytes, expected ${meta.size}${got < meta.size ? '; run again to resume' : ''}`);
+    throw new HubError(
+      'integrity',
+      `download of ${label} got ${got} bytes, expected ${meta.size}${got < meta.size ? '; run again to resume' : ''}`,
+    );
   }
   if (isSha256(meta.etag)) {
     const actual = await sha256File(tmp);
@@ -43,7 +54,13 @@ export async function downloadBlob(meta: FileMetadata, blob: string, label: stri
 }
 
 /** GETs `url` into `tmp`, appending from byte `have` when the server honours the Range. */
-async function fetchInto(url: string, tmp: string, have: number, size: number | null, onProgress?: Progress): Promise<void> {
+async function fetchInto(
+  url: string,
+  tmp: string,
+  have: number,
+  size: number | null,
+  onProgress?: Progress,
+): Promise<void> {
   const res = await requestFollow('GET', url, have > 0 ? { range: `bytes=${have}-` } : {}, hubOrigin());
   const status = res.statusCode ?? 0;
   const resumed = status === 206 && have > 0 && contentRangeStart(header(res, 'content-range')) === have;

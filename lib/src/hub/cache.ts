@@ -20,11 +20,14 @@ const REPO_ID = /^(?:\w(?:[\w.-]*\w)?\/)?\w(?:[\w.-]*\w)?$/;
 
 /** True for `name` or `org/name` as the hub accepts them (no `--`, `..`, at most 96 chars). */
 export function isValidRepoId(repo: string): boolean {
-  return REPO_ID.test(repo) && !repo.includes('--') && !repo.includes('..') && repo.length <= 96 && !repo.endsWith('.git');
+  return (
+    REPO_ID.test(repo) && !repo.includes('--') && !repo.includes('..') && repo.length <= 96 && !repo.endsWith('.git')
+  );
 }
 
 export function assertRepoId(repo: string): void {
-  if (!isValidRepoId(repo)) throw new HubError('invalid', `invalid hub repo id '${repo}' (expected 'org/name' or 'name')`);
+  if (!isValidRepoId(repo))
+    throw new HubError('invalid', `invalid hub repo id '${repo}' (expected 'org/name' or 'name')`);
 }
 
 /** A path inside the repo: relative, '/'-separated, no '.', '..' or empty segments. */

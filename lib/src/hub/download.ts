@@ -2,8 +2,17 @@
 import * as fs from 'node:fs';
 import { downloadBlob, type Progress } from './blob';
 import {
-  assertRepoId, assertRepoPath, blobPath, cachedFile, knownMissing, linkSnapshot, markMissing,
-  repoCacheDir, snapshotPath, writeRef, type RepoType,
+  assertRepoId,
+  assertRepoPath,
+  blobPath,
+  cachedFile,
+  knownMissing,
+  linkSnapshot,
+  markMissing,
+  repoCacheDir,
+  snapshotPath,
+  writeRef,
+  type RepoType,
 } from './cache';
 import { hubEndpoint, isOffline } from './env';
 import { HubError, isHubError } from './errors';
@@ -50,8 +59,10 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
     if (hit) return hit;
   }
   if (isOffline()) {
-    return fromCache(repoDir, revision, file, label) ??
-      fail('offline', `${label} is not in the cache (${repoDir}) and the hub is offline (HF_HUB_OFFLINE is set)`);
+    return (
+      fromCache(repoDir, revision, file, label) ??
+      fail('offline', `${label} is not in the cache (${repoDir}) and the hub is offline (HF_HUB_OFFLINE is set)`)
+    );
   }
 
   let meta;
@@ -64,8 +75,13 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
     }
     if (!isNetworkError(e) && !isHubError(e, 'unreachable')) throw e;
     const why = isNetworkError(e) ? (e as NodeJS.ErrnoException).code : (e as Error).message;
-    return fromCache(repoDir, revision, file, label) ??
-      fail('unreachable', `${label} is not in the cache (${repoDir}) and the hub ${hubEndpoint()} is unreachable (${why})`);
+    return (
+      fromCache(repoDir, revision, file, label) ??
+      fail(
+        'unreachable',
+        `${label} is not in the cache (${repoDir}) and the hub ${hubEndpoint()} is unreachable (${why})`,
+      )
+    );
   }
 
   writeRef(repoDir, revision, meta.commit);

@@ -24,7 +24,10 @@ export class EntryNotFound extends HubError {
 }
 
 export function normalizeEtag(raw: string | undefined): string {
-  return (raw ?? '').trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+  return (raw ?? '')
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');
 }
 
 /**
@@ -47,7 +50,10 @@ export async function fetchMetadata(url: string, label: string): Promise<FileMet
   const status = res.statusCode ?? 0;
   if (status >= 400) throw statusError(res, label);
   if (!commit || !etag) {
-    throw new HubError('http', `${label}: the hub sent no ${commit ? 'ETag' : 'X-Repo-Commit'} header (HTTP ${status} from ${res.url})`);
+    throw new HubError(
+      'http',
+      `${label}: the hub sent no ${commit ? 'ETag' : 'X-Repo-Commit'} header (HTTP ${status} from ${res.url})`,
+    );
   }
   if (!/^[\w.-]+$/.test(etag) || etag === '.' || etag === '..') {
     throw new HubError('http', `${label}: unusable ETag '${etag}' from ${res.url}`);
@@ -74,8 +80,12 @@ function statusError(res: Response, label: string): HubError {
   }
   if (code === 'RepoNotFound' || code === 'RevisionNotFound' || status === 401 || status === 404) {
     const what = code === 'RevisionNotFound' ? 'revision' : 'repo';
-    return new HubError('repo_not_found', `${label}: ${what} not found on the hub, or private (HTTP ${status}${code ? ` ${code}` : ''})`);
+    return new HubError(
+      'repo_not_found',
+      `${label}: ${what} not found on the hub, or private (HTTP ${status}${code ? ` ${code}` : ''})`,
+    );
   }
-  if (code === 'GatedRepo') return new HubError('http', `${label}: gated repo, accept its terms on the hub and set HF_TOKEN (HTTP ${status})`);
+  if (code === 'GatedRepo')
+    return new HubError('http', `${label}: gated repo, accept its terms on the hub and set HF_TOKEN (HTTP ${status})`);
   return new HubError('http', `${label}: the hub answered HTTP ${status}${code ? ` ${code}` : ''}`);
 }

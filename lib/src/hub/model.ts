@@ -48,7 +48,10 @@ export async function resolveModel(idOrDir: string, opts: ResolveModelOptions = 
     commit = (await get('config.json')).commit;
   } catch (e) {
     if (isHubError(e, 'not_found', 'repo_not_found')) {
-      throw new HubError('not_found', `unknown model '${repo}': not found on ${hubEndpoint()} (and not a local directory)`);
+      throw new HubError(
+        'not_found',
+        `unknown model '${repo}': not found on ${hubEndpoint()} (and not a local directory)`,
+      );
     }
     throw e;
   }
@@ -63,7 +66,11 @@ export async function resolveModel(idOrDir: string, opts: ResolveModelOptions = 
 }
 
 /** `model.safetensors`, or `model.safetensors.index.json` and every shard in its weight_map. */
-async function getWeights(repo: string, commit: string, get: (file: string, revision: string) => Promise<{ path: string }>) {
+async function getWeights(
+  repo: string,
+  commit: string,
+  get: (file: string, revision: string) => Promise<{ path: string }>,
+) {
   try {
     await get('model.safetensors', commit);
     return;
@@ -75,7 +82,10 @@ async function getWeights(repo: string, commit: string, get: (file: string, revi
     index = await get('model.safetensors.index.json', commit);
   } catch (e) {
     if (!isHubError(e, 'not_found')) throw e;
-    throw new HubError('not_found', `model '${repo}' has no safetensors weights (neither model.safetensors nor model.safetensors.index.json)`);
+    throw new HubError(
+      'not_found',
+      `model '${repo}' has no safetensors weights (neither model.safetensors nor model.safetensors.index.json)`,
+    );
   }
   const map = (JSON.parse(fs.readFileSync(index.path, 'utf8')) as { weight_map?: Record<string, string> }).weight_map;
   if (!map) throw new HubError('invalid', `${index.path} has no weight_map`);

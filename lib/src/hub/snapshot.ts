@@ -2,7 +2,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  assertRepoId, assertRepoPath, repoCacheDir, resolveRevision, snapshotDir, writeRef, type RepoType,
+  assertRepoId,
+  assertRepoPath,
+  repoCacheDir,
+  resolveRevision,
+  snapshotDir,
+  writeRef,
+  type RepoType,
 } from './cache';
 import { downloadFile } from './download';
 import { hubEndpoint, isOffline } from './env';
@@ -45,7 +51,10 @@ export async function snapshotDownload(opts: SnapshotOptions): Promise<SnapshotR
     const progress = onProgress && ((done: number, total: number) => onProgress(file, done, total));
     const got = await downloadFile({ repo, file, revision: commit ?? revision, repoType, onProgress: progress });
     if (commit && got.commit !== commit) {
-      throw new HubError('http', `${repo}@${revision} moved from ${commit} to ${got.commit} during the download; run again`);
+      throw new HubError(
+        'http',
+        `${repo}@${revision} moved from ${commit} to ${got.commit} during the download; run again`,
+      );
     }
     commit = got.commit;
   }
@@ -55,9 +64,19 @@ export async function snapshotDownload(opts: SnapshotOptions): Promise<SnapshotR
 }
 
 /** The commit and file list of a revision: from the hub API, or from the cache when offline/unreachable. */
-export async function listRepoFiles(repo: string, repoType: RepoType, revision: string): Promise<{ commit: string; files: string[] }> {
+export async function listRepoFiles(
+  repo: string,
+  repoType: RepoType,
+  revision: string,
+): Promise<{ commit: string; files: string[] }> {
   const label = `${repoType === 'dataset' ? 'dataset ' : ''}${repo}@${revision}`;
-  if (isOffline()) return listCached(repo, repoType, revision, `${label} is not in the cache and the hub is offline (HF_HUB_OFFLINE is set)`);
+  if (isOffline())
+    return listCached(
+      repo,
+      repoType,
+      revision,
+      `${label} is not in the cache and the hub is offline (HF_HUB_OFFLINE is set)`,
+    );
   const url = repoInfoUrl(repo, repoType, revision);
   let res;
   try {
@@ -65,20 +84,34 @@ export async function listRepoFiles(repo: string, repoType: RepoType, revision: 
   } catch (e) {
     if (!isNetworkError(e)) throw e;
     const why = (e as NodeJS.ErrnoException).code;
-    return listCached(repo, repoType, revision, `${label} is not in the cache and the hub ${hubEndpoint()} is unreachable (${why})`);
+    return listCached(
+      repo,
+      repoType,
+      revision,
+      `${label} is not in the cache and the hub ${hubEndpoint()} is unreachable (${why})`,
+    );
   }
   const body = await readText(res);
   const status = res.statusCode ?? 0;
   if (status === 401 || status === 404) {
-    throw new HubError('repo_not_found', `${label}: not found on ${hubEndpoint()} (HTTP ${status} ${header(res, 'x-error-code') ?? ''})`.trim());
+    throw new HubError(
+      'repo_not_found',
+      `${label}: not found on ${hubEndpoint()} (HTTP ${status} ${header(res, 'x-error-code') ?? ''})`.trim(),
+    );
   }
   if (status !== 200) throw new HubError('http', `${label}: ${url} answered HTTP ${status}`);
   const info = JSON.parse(body) as { sha?: string; siblings?: { rfilename: string }[] };
-  if (!info.sha || !Array.isArray(info.siblings)) throw new HubError('http', `${label}: ${url} sent no 'sha'/'siblings'`);
+  if (!info.sha || !Array.isArray(info.siblings))
+    throw new HubError('http', `${label}: ${url} sent no 'sha'/'siblings'`);
   return { commit: info.sha, files: info.siblings.map((s) => s.rfilename) };
 }
 
-function listCached(repo: string, repoType: RepoType, revision: string, message: string): { commit: string; files: string[] } {
+function listCached(
+  repo: string,
+  repoType: RepoType,
+  revision: string,
+  message: string,
+): { commit: string; files: string[] } {
   const repoDir = repoCacheDir(repo, repoType);
   const commit = resolveRevision(repoDir, revision);
   const dir = commit && snapshotDir(repoDir, commit);

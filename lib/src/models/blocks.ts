@@ -44,16 +44,30 @@ export function embed(c: Ctx, name: string, rows: number, ids: string): string {
 /** The output head [V, D]: `lm_head.weight` when the checkpoint has it or the model is untied, else the tied input embedding. */
 export function tiedHead(c: Ctx, embedding: string): string {
   const shape = [c.cfg.vocabSize, c.cfg.dModel];
-  return c.ckpt.has(c.name('lm_head.weight')) || !c.cfg.tiedEmbeddings ? W(c, 'lm_head.weight', shape) : W(c, embedding, shape);
+  return c.ckpt.has(c.name('lm_head.weight')) || !c.cfg.tiedEmbeddings
+    ? W(c, 'lm_head.weight', shape)
+    : W(c, embedding, shape);
 }
 
 /**
  * y = x·Wᵀ + b for an nn.Linear weight [out, in] (`conv1d`: GPT-2's Conv1D weight [in, out], y = x·W + b).
  */
-export function linear(c: Ctx, x: string, prefix: string, inF: number, outF: number, opts: { bias?: boolean | 'optional'; conv1d?: boolean } = {}): string {
+export function linear(
+  c: Ctx,
+  x: string,
+  prefix: string,
+  inF: number,
+  outF: number,
+  opts: { bias?: boolean | 'optional'; conv1d?: boolean } = {},
+): string {
   const conv = !!opts.conv1d;
   const w = W(c, `${prefix}.weight`, conv ? [inF, outF] : [outF, inF]);
-  const b = opts.bias === 'optional' ? optW(c, `${prefix}.bias`, [outF]) : opts.bias === false ? null : W(c, `${prefix}.bias`, [outF]);
+  const b =
+    opts.bias === 'optional'
+      ? optW(c, `${prefix}.bias`, [outF])
+      : opts.bias === false
+        ? null
+        : W(c, `${prefix}.bias`, [outF]);
   const inputs = b ? [x, w, b] : [x, w];
   return c.g.op('Gemm', inputs, { transB: conv ? 0 : 1 });
 }
@@ -88,11 +102,17 @@ export function activation(c: Ctx, x: string): string {
     case 'silu':
       return g.op('Mul', [x, g.op('Sigmoid', [x])]);
     case 'gelu': // 0.5·x·(1 + erf(x/√2))
-      return g.op('Mul', [g.op('Mul', [x, g.constF([0.5])]), g.op('Add', [g.constF([1]), g.op('Erf', [g.op('Div', [x, g.constF([Math.SQRT2])])])])]);
+      return g.op('Mul', [
+        g.op('Mul', [x, g.constF([0.5])]),
+        g.op('Add', [g.constF([1]), g.op('Erf', [g.op('Div', [x, g.constF([Math.SQRT2])])])]),
+      ]);
     case 'gelu_new': {
       // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
       const x3 = g.op('Mul', [g.op('Mul', [x, x]), x]);
-      const inner = g.op('Mul', [g.op('Add', [x, g.op('Mul', [x3, g.constF([0.044715])])]), g.constF([Math.sqrt(2 / Math.PI)])]);
+      const inner = g.op('Mul', [
+        g.op('Add', [x, g.op('Mul', [x3, g.constF([0.044715])])]),
+        g.constF([Math.sqrt(2 / Math.PI)]),
+      ]);
       return g.op('Mul', [g.op('Mul', [x, g.constF([0.5])]), g.op('Add', [g.constF([1]), g.op('Tanh', [inner])])]);
     }
   }
@@ -112,7 +132,8 @@ function rotaryTables(cfg: ModelConfig): { cos: Float32Array; sin: Float32Array 
   const rd = cfg.rotaryDims;
   const half = rd / 2;
   const inv = new Float32Array(half);
-  for (let i = 0; i < half; i++) inv[i] = Math.fround(1 / Math.fround(Math.pow(cfg.rotaryBase, Math.fround((2 * i) / rd))));
+  for (let i = 0; i < half; i++)
+    inv[i] = Math.fround(1 / Math.fround(Math.pow(cfg.rotaryBase, Math.fround((2 * i) / rd))));
   const P = cfg.maxPositions;
   const cos = new Float32Array(P * rd);
   const sin = new Float32Array(P * rd);
@@ -136,7 +157,10 @@ export function rotary(c: Ctx, x: string): string {
   if (!tableCache.has(cfg)) tableCache.set(cfg, rotaryTables(cfg));
   const t = tableCache.get(cfg)!;
   const gather = (tab: Float32Array) =>
-    g.op('Unsqueeze', [g.op('Gather', [g.constF(tab, [cfg.maxPositions, rd]), c.positionIds], { axis: 0 }), g.constI([2])]);
+    g.op('Unsqueeze', [
+      g.op('Gather', [g.constF(tab, [cfg.maxPositions, rd]), c.positionIds], { axis: 0 }),
+      g.constI([2]),
+    ]);
   const cos = gather(t.cos);
   const sin = gather(t.sin);
   const slice = (v: string, a: number, b: number) => g.op('Slice', [v, g.constI([a]), g.constI([b]), g.constI([3])]);
@@ -150,7 +174,10 @@ export function rotary(c: Ctx, x: string): string {
 export function attentionAllowed(g: GraphBuilder, attentionMask: string, shapeBT: string): string {
   const T = g.op('Slice', [shapeBT, g.constI([1]), g.constI([2])]);
   const ones = g.op('ConstantOfShape', [g.op('Concat', [T, T], { axis: 0 })], {
-    value: { type: 'tensor', v: { name: 'one', dims: [1], dataType: DataType.FLOAT, raw: new Uint8Array(Float32Array.of(1).buffer) } },
+    value: {
+      type: 'tensor',
+      v: { name: 'one', dims: [1], dataType: DataType.FLOAT, raw: new Uint8Array(Float32Array.of(1).buffer) },
+    },
   });
   const causal = g.op('Cast', [g.op('Trilu', [ones], { upper: 0 })], { to: DataType.BOOL });
   const keys = g.op('Unsqueeze', [g.op('Cast', [attentionMask], { to: DataType.BOOL }), g.constI([1, 2])]);
@@ -176,7 +203,8 @@ export function attention(c: Ctx, layer: number, q: string, k: string, v: string
   let scores: string;
   const kT = g.op('Transpose', [k], { perm: [0, 2, 3, 1] }); // [B,KVH,hd,T]
   const vT = g.op('Transpose', [v], { perm: [0, 2, 1, 3] }); // [B,KVH,T,hd]
-  const dimsB = (extra: number[]) => g.op('Concat', [g.op('Slice', [c.shapeBT, g.constI([0]), g.constI([1])]), g.constI(extra)], { axis: 0 });
+  const dimsB = (extra: number[]) =>
+    g.op('Concat', [g.op('Slice', [c.shapeBT, g.constI([0]), g.constI([1])]), g.constI(extra)], { axis: 0 });
   if (G === 1) {
     scores = g.op('MatMul', [g.op('Transpose', [q], { perm: [0, 2, 1, 3] }), kT]);
   } else {

@@ -10,7 +10,9 @@ export class ConfigError extends Error {}
 
 function field<T = number>(cfg: Json, file: string, ...names: string[]): T {
   for (const n of names) if (cfg[n] !== undefined && cfg[n] !== null) return cfg[n] as T;
-  throw new ConfigError(`${file}: missing field '${names[0]}'${names.length > 1 ? ` (or ${names.slice(1).join(', ')})` : ''}`);
+  throw new ConfigError(
+    `${file}: missing field '${names[0]}'${names.length > 1 ? ` (or ${names.slice(1).join(', ')})` : ''}`,
+  );
 }
 
 function optional<T>(cfg: Json, name: string, fallback: T): T {
@@ -33,7 +35,8 @@ function activation(name: string, file: string): ModelConfig['activation'] {
     swish: 'silu',
   };
   const a = map[name];
-  if (!a) throw new ConfigError(`${file}: unsupported activation '${name}' (supported: ${Object.keys(map).join(', ')})`);
+  if (!a)
+    throw new ConfigError(`${file}: unsupported activation '${name}' (supported: ${Object.keys(map).join(', ')})`);
   return a;
 }
 
@@ -41,7 +44,8 @@ function check(c: ModelConfig, file: string): ModelConfig {
   for (const [k, v] of Object.entries(c))
     if (typeof v === 'number' && !(Number.isFinite(v) && (v > 0 || k === 'rotaryDims')))
       throw new ConfigError(`${file}: field for ${k} must be a positive number, got ${v}`);
-  if (c.dModel % c.nHeads !== 0) throw new ConfigError(`${file}: hidden size ${c.dModel} is not divisible by ${c.nHeads} heads`);
+  if (c.dModel % c.nHeads !== 0)
+    throw new ConfigError(`${file}: hidden size ${c.dModel} is not divisible by ${c.nHeads} heads`);
   if (c.nHeads % c.nKvHeads !== 0)
     throw new ConfigError(`${file}: ${c.nHeads} attention heads are not a multiple of ${c.nKvHeads} key/value heads`);
   if (c.rotaryDims % 2 !== 0) throw new ConfigError(`${file}: rotary dimension ${c.rotaryDims} must be even`);
@@ -90,7 +94,8 @@ export function parseConfig(cfg: Json, file = 'config.json'): ModelConfig {
       const h = field(cfg, file, 'num_attention_heads');
       if (optional(cfg, 'rope_scaling', null)) throw new ConfigError(`${file}: rope_scaling is not supported`);
       const hd = optional(cfg, 'head_dim', d / h);
-      if (hd !== d / h) throw new ConfigError(`${file}: head_dim ${hd} ≠ hidden_size/num_attention_heads is not supported`);
+      if (hd !== d / h)
+        throw new ConfigError(`${file}: head_dim ${hd} ≠ hidden_size/num_attention_heads is not supported`);
       return check(
         {
           modelType: type as ArchName,
@@ -119,7 +124,9 @@ export function parseConfig(cfg: Json, file = 'config.json'): ModelConfig {
       const d = field(cfg, file, 'hidden_size');
       const h = field(cfg, file, 'num_attention_heads');
       if (optional(cfg, 'word_embed_proj_dim', d) !== d)
-        throw new ConfigError(`${file}: OPT word_embed_proj_dim ≠ hidden_size (project_in/out, as in opt-350m) is not supported`);
+        throw new ConfigError(
+          `${file}: OPT word_embed_proj_dim ≠ hidden_size (project_in/out, as in opt-350m) is not supported`,
+        );
       if (!optional(cfg, 'do_layer_norm_before', true))
         throw new ConfigError(`${file}: OPT post-LN (do_layer_norm_before=false, as in opt-350m) is not supported`);
       if (optional(cfg, '_remove_final_layer_norm', false))
@@ -152,7 +159,9 @@ export function parseConfig(cfg: Json, file = 'config.json'): ModelConfig {
       const d = field(cfg, file, 'n_embd', 'hidden_size');
       const h = field(cfg, file, 'n_head', 'num_attention_heads');
       if (optional(cfg, 'scale_attn_by_inverse_layer_idx', false) || optional(cfg, 'reorder_and_upcast_attn', false))
-        throw new ConfigError(`${file}: GPT-2 scale_attn_by_inverse_layer_idx / reorder_and_upcast_attn are not supported`);
+        throw new ConfigError(
+          `${file}: GPT-2 scale_attn_by_inverse_layer_idx / reorder_and_upcast_attn are not supported`,
+        );
       return check(
         {
           modelType: 'gpt2',

@@ -18,7 +18,10 @@ export const gptNeox: Architecture = {
       x = c.hooks.hook(`${b}.hook_resid_pre`, x, flat);
       const a = norm(c, x, `${p}.input_layernorm`, `${b}.ln1`);
       // fused projection laid out per head as [q | k | v], each hd wide
-      const qkv = g.op('Reshape', [linear(c, a, `${p}.attention.query_key_value`, D, 3 * D), g.op('Concat', [c.shapeBT, g.constI([H, 3 * hd])], { axis: 0 })]);
+      const qkv = g.op('Reshape', [
+        linear(c, a, `${p}.attention.query_key_value`, D, 3 * D),
+        g.op('Concat', [c.shapeBT, g.constI([H, 3 * hd])], { axis: 0 }),
+      ]);
       const [q0, k0, v] = g.opN('Split', [qkv, g.constI([hd, hd, hd])], 3, { axis: 3 });
       const z = attention(c, l, rotary(c, q0), rotary(c, k0), v);
       const attnOut = c.hooks.hook(`${b}.hook_attn_out`, linear(c, z, `${p}.attention.dense`, D, D), flat);

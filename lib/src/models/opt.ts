@@ -10,8 +10,16 @@ export const opt: Architecture = {
     const D = cfg.dModel;
     const H = cfg.nHeads;
     const flat = { kind: 'flat' as const, width: D };
-    const tok = c.hooks.hook('hook_embed', embed(c, 'model.decoder.embed_tokens.weight', cfg.vocabSize, c.inputIds), flat);
-    const pos = c.hooks.hook('hook_pos_embed', embed(c, 'model.decoder.embed_positions.weight', cfg.maxPositions + 2, c.positionIds), flat);
+    const tok = c.hooks.hook(
+      'hook_embed',
+      embed(c, 'model.decoder.embed_tokens.weight', cfg.vocabSize, c.inputIds),
+      flat,
+    );
+    const pos = c.hooks.hook(
+      'hook_pos_embed',
+      embed(c, 'model.decoder.embed_positions.weight', cfg.maxPositions + 2, c.positionIds),
+      flat,
+    );
     let x = g.op('Add', [tok, pos]);
     for (let l = 0; l < cfg.nLayers; l++) {
       const p = `model.decoder.layers.${l}`;
@@ -23,7 +31,10 @@ export const opt: Architecture = {
       const attnOut = c.hooks.hook(`${b}.hook_attn_out`, linear(c, z, `${p}.self_attn.out_proj`, D, D), flat);
       const mid = c.hooks.hook(`${b}.hook_resid_mid`, g.op('Add', [x, attnOut]), flat);
       const m = norm(c, mid, `${p}.final_layer_norm`, `${b}.ln2`);
-      const post = c.hooks.hook(`${b}.mlp.hook_post`, activation(c, linear(c, m, `${p}.fc1`, D, cfg.dMlp)), { kind: 'flat', width: cfg.dMlp });
+      const post = c.hooks.hook(`${b}.mlp.hook_post`, activation(c, linear(c, m, `${p}.fc1`, D, cfg.dMlp)), {
+        kind: 'flat',
+        width: cfg.dMlp,
+      });
       const mlpOut = c.hooks.hook(`${b}.hook_mlp_out`, linear(c, post, `${p}.fc2`, cfg.dMlp, D), flat);
       x = c.hooks.hook(`${b}.hook_resid_post`, g.op('Add', [mid, mlpOut]), flat);
     }

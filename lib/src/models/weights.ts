@@ -17,10 +17,14 @@ export class Checkpoint {
   readonly dataDir: string;
   private readonly where = new Map<string, { file: SafetensorsFile; t: StTensor; location: string }>();
 
-  private constructor(readonly dir: string, files: SafetensorsFile[]) {
+  private constructor(
+    readonly dir: string,
+    files: SafetensorsFile[],
+  ) {
     const real = files.map((f) => fs.realpathSync(f.path));
     const dirs = new Set(real.map((p) => path.dirname(p)));
-    if (dirs.size !== 1) throw new WeightError(`${dir}: weight shards resolve to different folders (${[...dirs].join(', ')})`);
+    if (dirs.size !== 1)
+      throw new WeightError(`${dir}: weight shards resolve to different folders (${[...dirs].join(', ')})`);
     this.dataDir = [...dirs][0];
     files.forEach((file, i) => {
       for (const t of file.tensors.values()) this.where.set(t.name, { file, t, location: path.basename(real[i]) });
@@ -40,9 +44,14 @@ export class Checkpoint {
       }
       const shards = [...new Set(Object.values(map ?? {}))];
       if (!shards.length) throw new WeightError(`${index}: weight_map is empty`);
-      return new Checkpoint(dir, shards.map((s) => readSafetensorsHeader(path.join(dir, s))));
+      return new Checkpoint(
+        dir,
+        shards.map((s) => readSafetensorsHeader(path.join(dir, s))),
+      );
     }
-    const bin = fs.existsSync(path.join(dir, 'pytorch_model.bin')) ? ' (only pytorch_model.bin found: convert it to safetensors)' : '';
+    const bin = fs.existsSync(path.join(dir, 'pytorch_model.bin'))
+      ? ' (only pytorch_model.bin found: convert it to safetensors)'
+      : '';
     throw new WeightError(`${dir}: no model.safetensors or model.safetensors.index.json${bin}`);
   }
 
@@ -78,7 +87,8 @@ export class Checkpoint {
         `${this.dir}: tensor '${name}' has shape [${t.shape}] but the config implies [${expected}]`,
       );
     const type = ONNX_TYPE[t.dtype];
-    if (type === undefined) throw new WeightError(`${this.dir}: tensor '${name}' has dtype ${t.dtype}; weights must be F32, F16 or BF16`);
+    if (type === undefined)
+      throw new WeightError(`${this.dir}: tensor '${name}' has dtype ${t.dtype}; weights must be F32, F16 or BF16`);
     const init = g.initializer({
       name: `w:${name}`,
       dims: t.shape,

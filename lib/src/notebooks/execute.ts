@@ -90,7 +90,14 @@ export function extractError(stderr: string): string {
     // our on_cell_error hook: tslab reports errors on the cell's stderr stream, not in the reply
     try {
       const line = text.slice(hook + CELL_ERROR_MARK.length + 1).split('\n')[0];
-      const e = JSON.parse(line) as { index: number; source: string; stderr: string; ename?: string; evalue?: string; traceback?: string };
+      const e = JSON.parse(line) as {
+        index: number;
+        source: string;
+        stderr: string;
+        ename?: string;
+        evalue?: string;
+        traceback?: string;
+      };
       const msg = [e.ename && e.ename !== 'Error' ? `${e.ename}: ${e.evalue ?? ''}` : e.evalue, e.traceback, e.stderr]
         .map((x) => stripAnsi(x ?? '').trim())
         .filter(Boolean)
@@ -113,7 +120,10 @@ export function extractError(stderr: string): string {
 
 /** One line for a failure: the error's headline (e.g. `Error: boom`, `1:7 - Type ... `, a timeout). */
 export function summarizeError(error: string | undefined): string {
-  const lines = (error ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = (error ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const head =
     lines.find((l) => /^\d+:\d+ - /.test(l)) ??
     lines.find((l) => /^[\w.]*(Error|Exception|TimeoutError)\b:?/.test(l) && !l.startsWith('at ')) ??
@@ -187,13 +197,19 @@ export async function executeNotebook(notebook: string, opts: ExecuteOptions = {
     nbPath,
   ];
   const r = await runProcess(jupyter.command, args, { env: jupyterEnv(repoRoot, opts.env), cwd: path.dirname(nbPath) });
-  if (r.spawnError) return { ok: false, outputPath, seconds: seconds(), error: `${jupyter.label}: ${r.spawnError.message}` };
+  if (r.spawnError)
+    return { ok: false, outputPath, seconds: seconds(), error: `${jupyter.label}: ${r.spawnError.message}` };
   if (r.code !== 0) {
     const how = r.signal ? `killed by ${r.signal}` : `exit ${r.code}`;
     return { ok: false, outputPath, seconds: seconds(), error: `${extractError(r.stderr)}\n(nbconvert ${how})`.trim() };
   }
   if (!fs.existsSync(outputPath)) {
-    return { ok: false, outputPath, seconds: seconds(), error: `nbconvert succeeded but wrote no ${outputPath}\n${r.stderr.trim()}` };
+    return {
+      ok: false,
+      outputPath,
+      seconds: seconds(),
+      error: `nbconvert succeeded but wrote no ${outputPath}\n${r.stderr.trim()}`,
+    };
   }
   return { ok: true, outputPath, seconds: seconds() };
 }
@@ -216,7 +232,10 @@ export function listNotebooks(dir: string): string[] {
 /** Picks notebooks by file name, stem (no .ipynb) or, failing those, name prefix ("01"). */
 export function selectNotebooks(names: string[], only?: string): string[] {
   if (!only) return names;
-  const wanted = only.split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = only
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const picked = new Set<string>();
   for (const w of wanted) {
     const exact = names.filter((n) => n === w || n === `${w}.ipynb`);
@@ -271,7 +290,8 @@ export function notebookOutputText(ipynbPath: string): string {
   for (const cell of nb.cells) {
     for (const o of cell.outputs ?? []) {
       if (o.output_type === 'stream') parts.push(join(o.text));
-      else if (o.output_type === 'error') parts.push(`${o.ename}: ${o.evalue}\n${stripAnsi((o.traceback ?? []).join('\n'))}`);
+      else if (o.output_type === 'error')
+        parts.push(`${o.ename}: ${o.evalue}\n${stripAnsi((o.traceback ?? []).join('\n'))}`);
       else if (o.data?.['text/plain'] !== undefined) parts.push(join(o.data['text/plain']));
     }
   }

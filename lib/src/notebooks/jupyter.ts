@@ -22,7 +22,8 @@ function candidates(): Array<Omit<JupyterCommand, 'version'>> {
   const override = process.env.DIRMAG_JUPYTER;
   if (override) {
     // a `jupyter` executable, or a python that has nbconvert
-    if (/python[0-9.]*$/.test(override)) out.push({ command: override, prefix: ['-m', 'nbconvert'], label: `${override} -m nbconvert` });
+    if (/python[0-9.]*$/.test(override))
+      out.push({ command: override, prefix: ['-m', 'nbconvert'], label: `${override} -m nbconvert` });
     else out.push({ command: override, prefix: ['nbconvert'], label: `${override} nbconvert` });
   }
   out.push({ command: 'jupyter', prefix: ['nbconvert'], label: 'jupyter nbconvert' });

@@ -187,7 +187,8 @@ function writeValueInfo(w: Writer, v: ValueInfo): void {
       tt.int(1, v.elemType);
       if (v.dims)
         tt.message(2, (shape) => {
-          for (const d of v.dims!) shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
+          for (const d of v.dims!)
+            shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
         });
     }),
   );

@@ -69,24 +69,49 @@ export function top(p: MeanStd): number {
 
 /** plotly error_y for the given points (hidden when no point has a std). */
 export function errorY(points: readonly MeanStd[], color: string): Record<string, unknown> {
-  return { type: 'data', array: points.map((p) => p.std ?? 0), visible: points.some((p) => p.std !== undefined), color, thickness: 1.5, width: 4 };
+  return {
+    type: 'data',
+    array: points.map((p) => p.std ?? 0),
+    visible: points.some((p) => p.std !== undefined),
+    color,
+    thickness: 1.5,
+    width: 4,
+  };
 }
 
 /** Sorted δ values present in both modes. */
 export function sharedDeltas(series: ModeSeries): number[] {
   const mag = new Set(series.magnitude.map((p) => p.delta));
-  return series.angular.map((p) => p.delta).filter((d) => mag.has(d)).sort((a, b) => a - b);
+  return series.angular
+    .map((p) => p.delta)
+    .filter((d) => mag.has(d))
+    .sort((a, b) => a - b);
 }
 
 /** Panel letter annotation ("A", "B") at the top-left of a subplot starting at paper x. */
 export function panelLabel(text: string, x: number): Record<string, unknown> {
-  return { text: `<b>${text}</b>`, xref: 'paper', yref: 'paper', x, y: 1.12, xanchor: 'left', yanchor: 'bottom', showarrow: false, font: { size: 16 } };
+  return {
+    text: `<b>${text}</b>`,
+    xref: 'paper',
+    yref: 'paper',
+    x,
+    y: 1.12,
+    xanchor: 'left',
+    yanchor: 'bottom',
+    showarrow: false,
+    font: { size: 16 },
+  };
 }
 
 /** Base layout of a two-panel figure: x/y on the left, x2/y2 on the right. */
 export function twoPanelLayout(width: number, height: number): Record<string, unknown> {
   return {
-    width, height, font: FONT, paper_bgcolor: 'white', plot_bgcolor: 'white', showlegend: true,
+    width,
+    height,
+    font: FONT,
+    paper_bgcolor: 'white',
+    plot_bgcolor: 'white',
+    showlegend: true,
     margin: { l: 60, r: 20, t: 50, b: 60 },
     legend: { orientation: 'h', x: 0, y: -0.2 },
     xaxis: { domain: [0, 0.44], anchor: 'y', showline: true, linecolor: '#444', ticks: 'outside' },

@@ -37,7 +37,10 @@ function tslabDisplay(): NotebookDisplay | undefined {
  * the notebook also reads on GitHub. Outside tslab (display not ready or tslab absent) it is a
  * no-op. Returns the HTML either way. Pass `display` to use a specific tslab display instance.
  */
-export async function displayFigure(fig: PlotlyFigure, options: { display?: NotebookDisplay; png?: boolean } = {}): Promise<string> {
+export async function displayFigure(
+  fig: PlotlyFigure,
+  options: { display?: NotebookDisplay; png?: boolean } = {},
+): Promise<string> {
   const html = figureHtml(fig);
   const display = options.display ?? tslabDisplay();
   if (!display) return html;

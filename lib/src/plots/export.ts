@@ -10,7 +10,10 @@ export interface ExportOptions extends RenderOptions {
 }
 
 /** Exports each figure to `${basePath}.${format}`; returns the written paths. One browser for the whole batch. */
-export async function exportFigures(jobs: readonly { figure: PlotlyFigure; basePath: string }[], options: ExportOptions = {}): Promise<string[]> {
+export async function exportFigures(
+  jobs: readonly { figure: PlotlyFigure; basePath: string }[],
+  options: ExportOptions = {},
+): Promise<string[]> {
   const formats = options.formats ?? ['svg', 'pdf', 'png'];
   const renderer = await FigureRenderer.open();
   const written: string[] = [];

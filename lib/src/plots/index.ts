@@ -1,11 +1,27 @@
 /** Publication figures as plotly specs, static export (SVG/PDF/PNG) and notebook display. */
 export {
-  MODE_COLORS, MODE_LABELS, significanceStars, formatRatio, formatP, modeRatio,
-  type PlotlyFigure, type MeanStd, type DeltaPoint, type ModeSeries, type Mode,
+  MODE_COLORS,
+  MODE_LABELS,
+  significanceStars,
+  formatRatio,
+  formatP,
+  modeRatio,
+  type PlotlyFigure,
+  type MeanStd,
+  type DeltaPoint,
+  type ModeSeries,
+  type Mode,
 } from './common';
 export { figure1, type Figure1Input } from './figure1';
 export { figure2, damageRecovery, type Figure2Input } from './figure2';
 export { figure3, type Figure3Input, type Figure3Model } from './figure3';
-export { chromiumPath, launchChromium, normalisePdfDates, FigureRenderer, type ImageFormat, type RenderOptions } from './render';
+export {
+  chromiumPath,
+  launchChromium,
+  normalisePdfDates,
+  FigureRenderer,
+  type ImageFormat,
+  type RenderOptions,
+} from './render';
 export { exportFigure, exportFigures, type ExportOptions } from './export';
 export { displayFigure, figureHtml, type NotebookDisplay } from './display';

@@ -18,8 +18,14 @@ export interface RenderOptions {
 }
 
 const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 /** The Chromium executable: $CHROMIUM_PATH or Debian's /usr/bin/chromium. */
@@ -31,7 +37,9 @@ export function chromiumPath(): string {
 export async function launchChromium(): Promise<Browser> {
   const executablePath = chromiumPath();
   if (!existsSync(executablePath))
-    throw new Error(`Chromium not found at ${executablePath}: install it with \`apt-get install -y chromium\` or set CHROMIUM_PATH to a Chromium/Chrome executable`);
+    throw new Error(
+      `Chromium not found at ${executablePath}: install it with \`apt-get install -y chromium\` or set CHROMIUM_PATH to a Chromium/Chrome executable`,
+    );
   return chromium.launch({ executablePath, args: CHROMIUM_ARGS });
 }
 
@@ -53,17 +61,23 @@ const PAGE_RENDER = `async ({ data, layout, width, height, scale, formats }) => 
   return out;
 }`;
 
-const PAGE_HTML = '<!DOCTYPE html><html><head><meta charset="utf-8"><style>html,body{margin:0;padding:0;overflow:hidden;background:#fff}</style></head><body><div id="figure"></div></body></html>';
+const PAGE_HTML =
+  '<!DOCTYPE html><html><head><meta charset="utf-8"><style>html,body{margin:0;padding:0;overflow:hidden;background:#fff}</style></head><body><div id="figure"></div></body></html>';
 
 /** Replaces the digits of /CreationDate and /ModDate with a fixed date of the same length (xref offsets stay valid). */
 export function normalisePdfDates(pdf: Buffer): Buffer {
-  const text = pdf.toString('latin1').replace(/(\/(?:CreationDate|ModDate)\s*\(D:)(\d{14})/g, (_m, head: string) => `${head}20000101000000`);
+  const text = pdf
+    .toString('latin1')
+    .replace(/(\/(?:CreationDate|ModDate)\s*\(D:)(\d{14})/g, (_m, head: string) => `${head}20000101000000`);
   return Buffer.from(text, 'latin1');
 }
 
 /** A Chromium page with plotly loaded; render many figures with one session, then close(). */
 export class FigureRenderer {
-  private constructor(private readonly browser: Browser, private readonly page: Page) {}
+  private constructor(
+    private readonly browser: Browser,
+    private readonly page: Page,
+  ) {}
 
   static async open(): Promise<FigureRenderer> {
     const browser = await launchChromium();
@@ -78,17 +92,30 @@ export class FigureRenderer {
     }
   }
 
-  async render(fig: PlotlyFigure, formats: readonly ImageFormat[], options: RenderOptions = {}): Promise<Partial<Record<ImageFormat, Buffer>>> {
+  async render(
+    fig: PlotlyFigure,
+    formats: readonly ImageFormat[],
+    options: RenderOptions = {},
+  ): Promise<Partial<Record<ImageFormat, Buffer>>> {
     const width = options.width ?? (fig.layout.width as number | undefined) ?? 900;
     const height = options.height ?? (fig.layout.height as number | undefined) ?? 450;
     await this.page.setViewportSize({ width, height });
     const args = { data: fig.data, layout: fig.layout, width, height, scale: options.scale ?? 2, formats };
-    const images = (await this.page.evaluate(`(${PAGE_RENDER})(${JSON.stringify(args)})`)) as { svg?: string; png?: string };
+    const images = (await this.page.evaluate(`(${PAGE_RENDER})(${JSON.stringify(args)})`)) as {
+      svg?: string;
+      png?: string;
+    };
     const out: Partial<Record<ImageFormat, Buffer>> = {};
     if (images.svg) out.svg = Buffer.from(decodeURIComponent(images.svg.slice(images.svg.indexOf(',') + 1)), 'utf8');
     if (images.png) out.png = Buffer.from(images.png.slice(images.png.indexOf(',') + 1), 'base64');
     if (formats.includes('pdf')) {
-      const pdf = await this.page.pdf({ width: `${width}px`, height: `${height}px`, printBackground: true, pageRanges: '1', margin: { top: '0', right: '0', bottom: '0', left: '0' } });
+      const pdf = await this.page.pdf({
+        width: `${width}px`,
+        height: `${height}px`,
+        printBackground: true,
+        pageRanges: '1',
+        margin: { top: '0', right: '0', bottom: '0', left: '0' },
+      });
       out.pdf = normalisePdfDates(pdf);
     }
     return out;

@@ -17,10 +17,18 @@ export const mainStep: Step = {
   async run(study, ctx) {
     const out = emptyOutput();
     const checks = await hookCheck(study.model.cfg.dModel);
-    out.tables['cell3_hook_check'] = resultsTable(checks.map((r) => ({ op: r.op, delta: r.delta, mean: r.meanDisp, min: r.minDisp, max: r.maxDisp })), { mean: { digits: 3 }, min: { digits: 3 }, max: { digits: 3 } });
+    out.tables['cell3_hook_check'] = resultsTable(
+      checks.map((r) => ({ op: r.op, delta: r.delta, mean: r.meanDisp, min: r.minDisp, max: r.maxDisp })),
+      { mean: { digits: 3 }, min: { digits: 3 }, max: { digits: 3 } },
+    );
     const { items } = await wikitextItems(study, PUBLISHED.wikitextCap);
     const lens = items.map((i) => i.ids.length);
-    const data = { sentences: items.length, tokensMin: Math.min(...lens), tokensMax: Math.max(...lens), tokensMean: lens.reduce((a, b) => a + b, 0) / lens.length };
+    const data = {
+      sentences: items.length,
+      tokensMin: Math.min(...lens),
+      tokensMax: Math.max(...lens),
+      tokensMean: lens.reduce((a, b) => a + b, 0) / lens.length,
+    };
 
     const settings = await sweepSettings(study);
     const e1 = summarizeE1(await runSweep(study, settings));
@@ -34,7 +42,15 @@ export const mainStep: Step = {
     out.tables['cell6_statistics'] = e1StatsTable(e1);
     out.tables['table2_blimp_sum'] = e2Table(e2);
     out.tables['table2_blimp_mean'] = e2Table(e2mean);
-    out.tables['blimp_baseline_variants'] = resultsTable(variants.map((v) => ({ paradigms: v.paradigms.join(' + '), pooling: v.pooling, acc_sum: v.accSum, acc_mean: v.accMean, correct: `${v.correctSum}/${v.pairs}` })));
+    out.tables['blimp_baseline_variants'] = resultsTable(
+      variants.map((v) => ({
+        paradigms: v.paradigms.join(' + '),
+        pooling: v.pooling,
+        acc_sum: v.accSum,
+        acc_mean: v.accMean,
+        correct: `${v.correctSum}/${v.pairs}`,
+      })),
+    );
     out.tables['robustness'] = robustnessTable(robust);
     out.figures['figure1_dissociation'] = figure1FromResults(e1, e2);
     out.rows.push(...mainReportRows(e1, e2, ctx.comparable, data));
@@ -47,16 +63,25 @@ export const mainStep: Step = {
     );
     const r1 = e1.rows[0];
     out.texts = {
-      'statistics_summary.txt': [
-        `dirmag statistics export (generated from results; original Cell 23)`,
-        `model: ${study.opts.model}; ${e1.nSentences} sentences; ${settings.seeds} seeds; layers ${settings.layers.join(',')}`,
-        `baseline loss ${e1.baseline.toFixed(3)} ± ${e1.baselineStd.toFixed(3)}`,
-        ...e1.rows.map((r) => `δ=${r.publishedDelta}: magnitude ${r.magnitude.mean.toFixed(3)} ± ${r.magnitude.std.toFixed(3)}, angular ${r.angle.mean.toFixed(3)} ± ${r.angle.std.toFixed(3)}, ratio ${r.ratio.toFixed(2)}, paired t(${r.seedTest.df}) = ${r.seedTest.t.toFixed(2)}, p = ${r.seedTest.pTwoSided.toExponential(2)}; sentence-level t(${r.sentence.test.df}) = ${r.sentence.test.t.toFixed(2)}, d_z = ${r.sentence.dz.toFixed(2)}`),
-        e1.regimes ? `regimes: low ${e1.regimes.low.ratio.toFixed(2)}×, high ${e1.regimes.high.ratio.toFixed(2)}×, reduction ${(100 * e1.regimes.reduction).toFixed(0)}%` : '',
-        `BLiMP (${e2.pairs} pairs, summed log-prob): baseline ${e2.baseline.toFixed(1)}%`,
-        ...e2.rows.map((r) => `δ=${r.publishedDelta}: magnitude ${r.magnitude.mean.toFixed(1)}%, angular ${r.angle.mean.toFixed(1)}%, Δ(Mag−Ang) drop ${r.diff.toFixed(1)} pp, t = ${r.seedTest.t.toFixed(2)}, one-sided p = ${r.seedTest.pGreater.toFixed(4)}`),
-        r1 ? `headline: ${r1.ratio.toFixed(1)}× at δ=${r1.publishedDelta}` : '',
-      ].join('\n') + '\n',
+      'statistics_summary.txt':
+        [
+          `dirmag statistics export (generated from results; original Cell 23)`,
+          `model: ${study.opts.model}; ${e1.nSentences} sentences; ${settings.seeds} seeds; layers ${settings.layers.join(',')}`,
+          `baseline loss ${e1.baseline.toFixed(3)} ± ${e1.baselineStd.toFixed(3)}`,
+          ...e1.rows.map(
+            (r) =>
+              `δ=${r.publishedDelta}: magnitude ${r.magnitude.mean.toFixed(3)} ± ${r.magnitude.std.toFixed(3)}, angular ${r.angle.mean.toFixed(3)} ± ${r.angle.std.toFixed(3)}, ratio ${r.ratio.toFixed(2)}, paired t(${r.seedTest.df}) = ${r.seedTest.t.toFixed(2)}, p = ${r.seedTest.pTwoSided.toExponential(2)}; sentence-level t(${r.sentence.test.df}) = ${r.sentence.test.t.toFixed(2)}, d_z = ${r.sentence.dz.toFixed(2)}`,
+          ),
+          e1.regimes
+            ? `regimes: low ${e1.regimes.low.ratio.toFixed(2)}×, high ${e1.regimes.high.ratio.toFixed(2)}×, reduction ${(100 * e1.regimes.reduction).toFixed(0)}%`
+            : '',
+          `BLiMP (${e2.pairs} pairs, summed log-prob): baseline ${e2.baseline.toFixed(1)}%`,
+          ...e2.rows.map(
+            (r) =>
+              `δ=${r.publishedDelta}: magnitude ${r.magnitude.mean.toFixed(1)}%, angular ${r.angle.mean.toFixed(1)}%, Δ(Mag−Ang) drop ${r.diff.toFixed(1)} pp, t = ${r.seedTest.t.toFixed(2)}, one-sided p = ${r.seedTest.pGreater.toFixed(4)}`,
+          ),
+          r1 ? `headline: ${r1.ratio.toFixed(1)}× at δ=${r1.publishedDelta}` : '',
+        ].join('\n') + '\n',
     };
     return out;
   },

@@ -40,7 +40,14 @@ export const mechanismStep: Step = {
     out.figures['figure2_mechanism'] = M.figure2FromResults(r.e4, r.e6, { e5: r.e5 });
     for (const s of [r.e3, r.e4, r.e5, r.e6, r.e7, r.e9, r.e11])
       for (const c of s.compare)
-        out.rows.push(row(`${c.experiment} ${c.quantity}${c.note ? ` (${c.note})` : ''}`, c.published === null ? null : { value: c.published }, { value: c.reproduced }, ctx.comparable));
+        out.rows.push(
+          row(
+            `${c.experiment} ${c.quantity}${c.note ? ` (${c.note})` : ''}`,
+            c.published === null ? null : { value: c.published },
+            { value: c.reproduced },
+            ctx.comparable,
+          ),
+        );
     out.notes.push(`E7: ${r.e7.verdict}`);
     return out;
   },

@@ -6,7 +6,14 @@ import { E1Summary } from '../experiments/e1-stats';
 import { BlimpSummary } from '../experiments/e2-blimp';
 import { ReportRow, row } from './verdict';
 
-export const PUBLISHED_MODEL = { id: 'EleutherAI/pythia-410m', modelType: 'gpt_neox', nLayers: 24, dModel: 1024, nHeads: 16, vocabSize: 50304 };
+export const PUBLISHED_MODEL = {
+  id: 'EleutherAI/pythia-410m',
+  modelType: 'gpt_neox',
+  nLayers: 24,
+  dModel: 1024,
+  nHeads: 16,
+  vocabSize: 50304,
+};
 
 export const PUBLISHED_MAIN = {
   data: { sentences: 281, tokensMin: 10, tokensMax: 64, tokensMean: 42.6 },
@@ -31,32 +38,69 @@ export const PUBLISHED_MAIN = {
   seeds: 5,
 };
 
-export function mainReportRows(e1: E1Summary, e2: BlimpSummary | null, comparable: boolean, data?: { sentences: number; tokensMin: number; tokensMax: number; tokensMean: number }): ReportRow[] {
+export function mainReportRows(
+  e1: E1Summary,
+  e2: BlimpSummary | null,
+  comparable: boolean,
+  data?: { sentences: number; tokensMin: number; tokensMax: number; tokensMean: number },
+): ReportRow[] {
   const P = PUBLISHED_MAIN;
   const n = P.seeds;
   const rows: ReportRow[] = [];
   if (data) {
     rows.push(row('WikiText sentences after filtering', { value: P.data.sentences }, { value: data.sentences }, true));
-    rows.push(row('token length mean (the model\'s tokenizer, ≤ 64; published: Pythia)', { value: P.data.tokensMean }, { value: data.tokensMean }, comparable));
+    rows.push(
+      row(
+        "token length mean (the model's tokenizer, ≤ 64; published: Pythia)",
+        { value: P.data.tokensMean },
+        { value: data.tokensMean },
+        comparable,
+      ),
+    );
   }
-  rows.push(row('baseline loss (mean per-sentence CE)', { value: P.baseline.value }, { value: e1.baseline }, comparable));
+  rows.push(
+    row('baseline loss (mean per-sentence CE)', { value: P.baseline.value }, { value: e1.baseline }, comparable),
+  );
   for (const p of P.e1) {
     const r = e1.rows.find((x) => x.publishedDelta === p.delta);
-    const ours = (m: { mean: number; std: number; perSeed: number[] } | undefined) => (m ? { value: m.mean, std: m.std, n: m.perSeed.length } : null);
-    rows.push(row(`E1 magnitude damage, δ=${p.delta}`, { value: p.mag[0], std: p.mag[1], n }, ours(r?.magnitude), comparable));
-    rows.push(row(`E1 angular damage, δ=${p.delta}`, { value: p.ang[0], std: p.ang[1], n }, ours(r?.angle), comparable));
-    rows.push(row(`E1 ratio angular/magnitude, δ=${p.delta}`, { value: p.ratio }, r ? { value: r.ratio } : null, comparable));
+    const ours = (m: { mean: number; std: number; perSeed: number[] } | undefined) =>
+      m ? { value: m.mean, std: m.std, n: m.perSeed.length } : null;
+    rows.push(
+      row(`E1 magnitude damage, δ=${p.delta}`, { value: p.mag[0], std: p.mag[1], n }, ours(r?.magnitude), comparable),
+    );
+    rows.push(
+      row(`E1 angular damage, δ=${p.delta}`, { value: p.ang[0], std: p.ang[1], n }, ours(r?.angle), comparable),
+    );
+    rows.push(
+      row(`E1 ratio angular/magnitude, δ=${p.delta}`, { value: p.ratio }, r ? { value: r.ratio } : null, comparable),
+    );
   }
   if (e1.regimes) {
     rows.push(row('E1 low-δ regime ratio', { value: P.regimes.lowRatio }, { value: e1.regimes.low.ratio }, comparable));
-    rows.push(row('E1 high-δ regime ratio', { value: P.regimes.highRatio }, { value: e1.regimes.high.ratio }, comparable));
+    rows.push(
+      row('E1 high-δ regime ratio', { value: P.regimes.highRatio }, { value: e1.regimes.high.ratio }, comparable),
+    );
   }
   if (e2) {
     rows.push(row('E2 BLiMP baseline accuracy %', { value: P.blimpBaseline }, { value: e2.baseline }, comparable));
     for (const p of P.e2) {
       const r = e2.rows.find((x) => x.publishedDelta === p.delta);
-      rows.push(row(`E2 magnitude accuracy %, δ=${p.delta}`, { value: p.mag[0], std: p.mag[1], n }, r ? { value: r.magnitude.mean, std: r.magnitude.std, n: r.magnitude.acc.length } : null, comparable));
-      rows.push(row(`E2 angular accuracy %, δ=${p.delta}`, { value: p.ang[0], std: p.ang[1], n }, r ? { value: r.angle.mean, std: r.angle.std, n: r.angle.acc.length } : null, comparable));
+      rows.push(
+        row(
+          `E2 magnitude accuracy %, δ=${p.delta}`,
+          { value: p.mag[0], std: p.mag[1], n },
+          r ? { value: r.magnitude.mean, std: r.magnitude.std, n: r.magnitude.acc.length } : null,
+          comparable,
+        ),
+      );
+      rows.push(
+        row(
+          `E2 angular accuracy %, δ=${p.delta}`,
+          { value: p.ang[0], std: p.ang[1], n },
+          r ? { value: r.angle.mean, std: r.angle.std, n: r.angle.acc.length } : null,
+          comparable,
+        ),
+      );
     }
   }
   return rows;

@@ -29,10 +29,26 @@ export interface StepRun {
 /** Whether this study is the published configuration (same architecture as Pythia-410M, full settings). */
 export function comparability(study: Study): ReproduceContext {
   const c = study.model.cfg;
-  const sameArch = c.modelType === PUBLISHED_MODEL.modelType && c.nLayers === PUBLISHED_MODEL.nLayers && c.dModel === PUBLISHED_MODEL.dModel && c.nHeads === PUBLISHED_MODEL.nHeads && c.vocabSize === PUBLISHED_MODEL.vocabSize;
-  if (study.quick) return { comparable: false, comparability: 'quick mode: scaled settings, not comparable with the published numbers' };
-  if (!sameArch) return { comparable: false, comparability: `different model (${c.modelType}, ${c.nLayers} layers, d=${c.dModel}) from the published ${PUBLISHED_MODEL.id}: numbers are not comparable` };
-  const id = study.opts.model === PUBLISHED_MODEL.id ? 'the published model id' : 'the published architecture (weights not verified by id)';
+  const sameArch =
+    c.modelType === PUBLISHED_MODEL.modelType &&
+    c.nLayers === PUBLISHED_MODEL.nLayers &&
+    c.dModel === PUBLISHED_MODEL.dModel &&
+    c.nHeads === PUBLISHED_MODEL.nHeads &&
+    c.vocabSize === PUBLISHED_MODEL.vocabSize;
+  if (study.quick)
+    return {
+      comparable: false,
+      comparability: 'quick mode: scaled settings, not comparable with the published numbers',
+    };
+  if (!sameArch)
+    return {
+      comparable: false,
+      comparability: `different model (${c.modelType}, ${c.nLayers} layers, d=${c.dModel}) from the published ${PUBLISHED_MODEL.id}: numbers are not comparable`,
+    };
+  const id =
+    study.opts.model === PUBLISHED_MODEL.id
+      ? 'the published model id'
+      : 'the published architecture (weights not verified by id)';
   return { comparable: true, comparability: `${id}, published settings: verdicts compare with the original's numbers` };
 }
 
@@ -59,14 +75,18 @@ export async function reproduce(study: Study, opts: ReproduceOptions): Promise<{
       for (const [name, text] of Object.entries(output.texts ?? {})) fs.writeFileSync(path.join(tdir, name), text);
       if (!opts.noFigures && Object.keys(output.figures).length) {
         fs.mkdirSync(fdir, { recursive: true });
-        await exportFigures(Object.entries(output.figures).map(([name, figure]) => ({ figure, basePath: path.join(fdir, name) })), { formats: ['svg', 'pdf', 'png'] });
+        await exportFigures(
+          Object.entries(output.figures).map(([name, figure]) => ({ figure, basePath: path.join(fdir, name) })),
+          { formats: ['svg', 'pdf', 'png'] },
+        );
       }
     } catch (e) {
       runs.push({ step: step.name, seconds: (performance.now() - t0) / 1000, error: (e as Error).message });
     }
   }
   const report = renderReport(study, ctx, runs, { tdir, fdir });
-  const reportPath = opts.reportPath ?? path.join(repoRoot() ?? process.cwd(), study.quick ? `REPORT-${folder}.md` : 'REPORT.md');
+  const reportPath =
+    opts.reportPath ?? path.join(repoRoot() ?? process.cwd(), study.quick ? `REPORT-${folder}.md` : 'REPORT.md');
   fs.writeFileSync(reportPath, report);
   return { runs, report };
 }
@@ -76,11 +96,19 @@ function rowsTable(rows: ReportRow[]): string {
   return [
     '| quantity | published | reproduced | verdict |',
     '| :-- | --: | --: | :-- |',
-    ...rows.map((r) => `| ${esc(r.quantity)} | ${fmt(r.published)} | ${fmt(r.reproduced)}${r.reproduced?.n ? ` (n=${r.reproduced.n})` : ''} | ${esc(r.verdict)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${esc(r.quantity)} | ${fmt(r.published)} | ${fmt(r.reproduced)}${r.reproduced?.n ? ` (n=${r.reproduced.n})` : ''} | ${esc(r.verdict)} |`,
+    ),
   ].join('\n');
 }
 
-export function renderReport(study: Study, ctx: ReproduceContext, runs: StepRun[], where: { tdir: string; fdir: string }): string {
+export function renderReport(
+  study: Study,
+  ctx: ReproduceContext,
+  runs: StepRun[],
+  where: { tdir: string; fdir: string },
+): string {
   const env = study.environment();
   const rel = (p: string) => path.relative(repoRoot() ?? process.cwd(), p) || '.';
   const lines = [
@@ -102,7 +130,10 @@ export function renderReport(study: Study, ctx: ReproduceContext, runs: StepRun[
     '',
     '| step | seconds | status |',
     '| :-- | --: | :-- |',
-    ...runs.map((r) => `| ${r.step} | ${r.seconds.toFixed(1)} | ${r.error ? `failed: ${r.error.replace(/\|/g, '\\|')}` : 'ok (resumed records are not re-timed)'} |`),
+    ...runs.map(
+      (r) =>
+        `| ${r.step} | ${r.seconds.toFixed(1)} | ${r.error ? `failed: ${r.error.replace(/\|/g, '\\|')}` : 'ok (resumed records are not re-timed)'} |`,
+    ),
   ];
   for (const r of runs) {
     if (!r.output) continue;

@@ -55,13 +55,19 @@ export function verdict(published: Published | null, reproduced: Reproduced | nu
   return `${rel <= 0.05 ? 'close' : 'differs'} (relative difference ${(100 * rel).toFixed(1)}%, no uncertainty published)`;
 }
 
-export function row(quantity: string, published: Published | null, reproduced: Reproduced | null, comparable: boolean): ReportRow {
+export function row(
+  quantity: string,
+  published: Published | null,
+  reproduced: Reproduced | null,
+  comparable: boolean,
+): ReportRow {
   return { quantity, published, reproduced, verdict: verdict(published, reproduced, comparable) };
 }
 
 export function fmt(x: { value: number; std?: number } | null, digits = 3): string {
   if (!x || !Number.isFinite(x.value)) return '—';
   if (x.std === undefined && Number.isInteger(x.value)) return String(x.value);
-  if (x.value !== 0 && Math.abs(x.value) < 10 ** -digits) return x.std === undefined ? x.value.toExponential(2) : `${x.value.toExponential(2)} ± ${x.std.toExponential(2)}`;
+  if (x.value !== 0 && Math.abs(x.value) < 10 ** -digits)
+    return x.std === undefined ? x.value.toExponential(2) : `${x.value.toExponential(2)} ± ${x.std.toExponential(2)}`;
   return x.std === undefined ? x.value.toFixed(digits) : `${x.value.toFixed(digits)} ± ${x.std.toFixed(digits)}`;
 }

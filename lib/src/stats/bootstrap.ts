@@ -43,7 +43,11 @@ export interface BootstrapCI {
  * pass the pairs (e.g. `[a_i, b_i]` tuples) and a stat that reads both members. Bounds are the
  * (1−level)/2 and (1+level)/2 quantiles of the `reps` resampled statistics.
  */
-export function bootstrapCI<T>(data: readonly T[], stat: (sample: readonly T[]) => number, options: BootstrapOptions = {}): BootstrapCI {
+export function bootstrapCI<T>(
+  data: readonly T[],
+  stat: (sample: readonly T[]) => number,
+  options: BootstrapOptions = {},
+): BootstrapCI {
   const { reps = 10000, level = 0.95, seed = 0 } = options;
   if (data.length === 0) throw new RangeError('bootstrapCI needs at least one item');
   if (!(level > 0 && level < 1)) throw new RangeError(`level must lie in (0, 1), got ${level}`);

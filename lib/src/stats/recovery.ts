@@ -20,7 +20,9 @@ export interface RecoverySpread {
 
 function checkLengths({ baseline, unrepaired, repaired }: LossTriple): void {
   if (baseline.length !== unrepaired.length || unrepaired.length !== repaired.length)
-    throw new RangeError(`recovery: B, U, R lengths differ (${baseline.length}, ${unrepaired.length}, ${repaired.length})`);
+    throw new RangeError(
+      `recovery: B, U, R lengths differ (${baseline.length}, ${unrepaired.length}, ${repaired.length})`,
+    );
 }
 
 function spread(perSeed: number[]): RecoverySpread {
@@ -35,7 +37,7 @@ export function recoverySeed(losses: LossTriple, options: { epsilon?: number } =
   checkLengths(losses);
   const epsilon = options.epsilon ?? 1e-8;
   const { baseline: B, unrepaired: U, repaired: R } = losses;
-  return spread(B.map((b, s) => (100 * ((U[s] - b) - (R[s] - b))) / ((U[s] - b) + epsilon)));
+  return spread(B.map((b, s) => (100 * (U[s] - b - (R[s] - b))) / (U[s] - b + epsilon)));
 }
 
 /** R-pooled-baseline (E10, E11): rec_s = 100·(U_s − R_s)/((U_s − B̄) + 1e-8), B̄ = mean_s B_s. */
@@ -43,7 +45,7 @@ export function recoveryPooledBaseline(losses: LossTriple): RecoverySpread {
   checkLengths(losses);
   const bBar = mean(losses.baseline);
   const { unrepaired: U, repaired: R } = losses;
-  return spread(U.map((u, s) => (100 * (u - R[s])) / ((u - bBar) + 1e-8)));
+  return spread(U.map((u, s) => (100 * (u - R[s])) / (u - bBar + 1e-8)));
 }
 
 /** R-of-means (E9): 100·(mean U − mean R)/(mean U − mean B); one number, no spread. */

@@ -36,7 +36,13 @@ function regime(rows: readonly SeedDamages[], deltas: readonly number[]): Regime
   const magnitude = chosen.flatMap((r) => [...r.magnitude]);
   const meanAngular = mean(angular);
   const meanMagnitude = mean(magnitude);
-  return { deltas: [...deltas], meanAngular, meanMagnitude, ratio: meanAngular / (meanMagnitude + 1e-8), test: ttestInd(angular, magnitude) };
+  return {
+    deltas: [...deltas],
+    meanAngular,
+    meanMagnitude,
+    ratio: meanAngular / (meanMagnitude + 1e-8),
+    test: ttestInd(angular, magnitude),
+  };
 }
 
 /**
@@ -44,7 +50,11 @@ function regime(rows: readonly SeedDamages[], deltas: readonly number[]): Regime
  * and {10,15,20}) and compares angular vs magnitude with an independent t-test. Note the caveat of
  * EXPERIMENTS.md: this treats different δ as replicates.
  */
-export function twoRegime(rows: readonly SeedDamages[], low: readonly number[], high: readonly number[]): TwoRegimeResult {
+export function twoRegime(
+  rows: readonly SeedDamages[],
+  low: readonly number[],
+  high: readonly number[],
+): TwoRegimeResult {
   const lowSummary = regime(rows, low);
   const highSummary = regime(rows, high);
   return { low: lowSummary, high: highSummary, reduction: 1 - highSummary.ratio / lowSummary.ratio };

@@ -25,7 +25,9 @@ export class Progress {
     const pct = this.total ? Math.floor((100 * this.done) / this.total) : 100;
     const width = 24;
     const bar = '#'.repeat(Math.round((width * pct) / 100)).padEnd(width, '.');
-    this.write(`${this.label} [${bar}] ${this.done}/${this.total} ${pct}% ${fmt(sec)} elapsed${this.done < this.total ? `, eta ${fmt(eta)}` : ''}${note ? ` ${note}` : ''}`);
+    this.write(
+      `${this.label} [${bar}] ${this.done}/${this.total} ${pct}% ${fmt(sec)} elapsed${this.done < this.total ? `, eta ${fmt(eta)}` : ''}${note ? ` ${note}` : ''}`,
+    );
   }
 }
 

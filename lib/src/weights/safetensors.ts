@@ -64,10 +64,13 @@ export function readSafetensorsHeader(path: string): SafetensorsFile {
       const [begin, end] = t.data_offsets ?? [];
       if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end < begin)
         throw bad(`tensor '${name}' has invalid data_offsets ${JSON.stringify(t.data_offsets)}`);
-      if (end > dataLen) throw bad(`tensor '${name}' data [${begin}, ${end}) is out of range (data section is ${dataLen} bytes)`);
+      if (end > dataLen)
+        throw bad(`tensor '${name}' data [${begin}, ${end}) is out of range (data section is ${dataLen} bytes)`);
       const elems = t.shape.reduce((a, b) => a * b, 1);
       if (elems * DTYPE_BYTES[dtype] !== end - begin)
-        throw bad(`tensor '${name}' shape [${t.shape}] × ${dtype} needs ${elems * DTYPE_BYTES[dtype]} bytes but has ${end - begin}`);
+        throw bad(
+          `tensor '${name}' shape [${t.shape}] × ${dtype} needs ${elems * DTYPE_BYTES[dtype]} bytes but has ${end - begin}`,
+        );
       tensors.set(name, { name, dtype, shape: t.shape, offset: dataStart + begin, length: end - begin });
     }
     const sorted = [...tensors.values()].sort((a, b) => a.offset - b.offset);
@@ -106,14 +109,31 @@ export function readTensor(file: SafetensorsFile, name: string): { shape: number
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     switch (t.dtype) {
-      case 'F32': out[i] = buf.readFloatLE(4 * i); break;
-      case 'F64': out[i] = buf.readDoubleLE(8 * i); break;
-      case 'F16': out[i] = f16ToF32(buf.readUInt16LE(2 * i)); break;
-      case 'BF16': out[i] = new Float32Array(new Uint32Array([buf.readUInt16LE(2 * i) << 16]).buffer)[0]; break;
-      case 'I64': out[i] = Number(buf.readBigInt64LE(8 * i)); break;
-      case 'I32': out[i] = buf.readInt32LE(4 * i); break;
-      case 'I8': out[i] = buf.readInt8(i); break;
-      case 'U8': case 'BOOL': out[i] = buf.readUInt8(i); break;
+      case 'F32':
+        out[i] = buf.readFloatLE(4 * i);
+        break;
+      case 'F64':
+        out[i] = buf.readDoubleLE(8 * i);
+        break;
+      case 'F16':
+        out[i] = f16ToF32(buf.readUInt16LE(2 * i));
+        break;
+      case 'BF16':
+        out[i] = new Float32Array(new Uint32Array([buf.readUInt16LE(2 * i) << 16]).buffer)[0];
+        break;
+      case 'I64':
+        out[i] = Number(buf.readBigInt64LE(8 * i));
+        break;
+      case 'I32':
+        out[i] = buf.readInt32LE(4 * i);
+        break;
+      case 'I8':
+        out[i] = buf.readInt8(i);
+        break;
+      case 'U8':
+      case 'BOOL':
+        out[i] = buf.readUInt8(i);
+        break;
     }
   }
   return { shape: t.shape, data: out };

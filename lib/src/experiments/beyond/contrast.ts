@@ -18,7 +18,11 @@ import { TwoSetStats, twoSetStats } from './geometry';
 /** Non-empty, trimmed lines of a prompt file; lines starting with # are comments. */
 export function loadPrompts(file: string): string[] {
   if (!fs.existsSync(file)) throw new Error(`${file}: no such prompt file`);
-  const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   if (!lines.length) throw new Error(`${file}: no prompts (one prompt per line)`);
   return lines;
 }
@@ -40,14 +44,20 @@ export interface ContrastSettings {
   hooks: ContrastHook[];
 }
 
-export function contrastSettings(study: Study, opts: Partial<ContrastSettings> = {}): ContrastSettings & { skipped: string[] } {
+export function contrastSettings(
+  study: Study,
+  opts: Partial<ContrastSettings> = {},
+): ContrastSettings & { skipped: string[] } {
   const def = defaultContrastFiles();
-  const fileA = opts.fileA ?? def.a, fileB = opts.fileB ?? def.b;
+  const fileA = opts.fileA ?? def.a,
+    fileB = opts.fileB ?? def.b;
   const want = opts.hooks ?? ['resid_pre', 'resid_mid'];
   const skipped: string[] = [];
   const hooks = want.filter((h) => {
     if (h === 'resid_mid' && study.model.cfg.parallelResidual) {
-      skipped.push('resid_mid: this model uses a parallel residual (attention and MLP both read the block input), so there is no residual state between them');
+      skipped.push(
+        'resid_mid: this model uses a parallel residual (attention and MLP both read the block input), so there is no residual state between them',
+      );
       return false;
     }
     return true;
@@ -87,7 +97,10 @@ function hookNamesFor(hook: ContrastHook, nLayers: number): string[] {
 
 /** Last-token vectors of every item at each hook: [hook][item]. */
 export async function lastTokenActivations(study: Study, items: Item[], hooks: string[]): Promise<Float32Array[][]> {
-  const res = await study.model.run({ outputs: [], hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'capture' as const }])) }, items);
+  const res = await study.model.run(
+    { outputs: [], hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'capture' as const }])) },
+    items,
+  );
   return hooks.map((h) =>
     res.items.map((it) => {
       const t = it.captures[h];
@@ -110,20 +123,35 @@ export function contrastLayers(actsA: Float32Array[][], actsB: Float32Array[][],
 const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 16);
 
 export async function runContrast(study: Study, s: ContrastSettings): Promise<ContrastRecord[]> {
-  const A = loadPrompts(s.fileA), B = loadPrompts(s.fileB);
-  const enc = (ps: string[], base: number): Item[] => ps.map((p, i) => ({ id: base + i, ids: study.tokenizer.encode(p, { maxLength: PUBLISHED.maxLength }) }));
-  const itemsA = enc(A, 0), itemsB = enc(B, 100000);
+  const A = loadPrompts(s.fileA),
+    B = loadPrompts(s.fileB);
+  const enc = (ps: string[], base: number): Item[] =>
+    ps.map((p, i) => ({ id: base + i, ids: study.tokenizer.encode(p, { maxLength: PUBLISHED.maxLength }) }));
+  const itemsA = enc(A, 0),
+    itemsB = enc(B, 100000);
   const n = study.model.cfg.nLayers;
   const common = {
-    experiment: s.experiment, fileA: path.basename(s.fileA), fileB: path.basename(s.fileB), shaA: sha(s.fileA), shaB: sha(s.fileB),
-    nA: A.length, nB: B.length, labelA: s.labelA, labelB: s.labelB, parallelResidual: study.model.cfg.parallelResidual, env: study.environment(),
+    experiment: s.experiment,
+    fileA: path.basename(s.fileA),
+    fileB: path.basename(s.fileB),
+    shaA: sha(s.fileA),
+    shaB: sha(s.fileB),
+    nA: A.length,
+    nB: B.length,
+    labelA: s.labelA,
+    labelB: s.labelB,
+    parallelResidual: study.model.cfg.parallelResidual,
+    env: study.environment(),
   };
   const conds: Condition<ContrastRecord>[] = s.hooks.map((hook) => ({
     key: hook,
     run: async () => {
       const t0 = performance.now();
       const names = hookNamesFor(hook, n);
-      const [a, b] = [await lastTokenActivations(study, itemsA, names), await lastTokenActivations(study, itemsB, names)];
+      const [a, b] = [
+        await lastTokenActivations(study, itemsA, names),
+        await lastTokenActivations(study, itemsB, names),
+      ];
       return { key: hook, hook, layers: contrastLayers(a, b, names), seconds: (performance.now() - t0) / 1000 };
     },
   }));
@@ -144,5 +172,12 @@ export function summarizeContrast(records: ContrastRecord[]): ContrastSummary {
   const r0 = records[0];
   const byHook: ContrastSummary['byHook'] = {};
   for (const r of records) byHook[r.hook] = r.layers;
-  return { labelA: r0.labelA as string, labelB: r0.labelB as string, nA: r0.nA as number, nB: r0.nB as number, parallelResidual: !!r0.parallelResidual, byHook };
+  return {
+    labelA: r0.labelA as string,
+    labelB: r0.labelB as string,
+    nA: r0.nA as number,
+    nB: r0.nB as number,
+    parallelResidual: !!r0.parallelResidual,
+    byHook,
+  };
 }

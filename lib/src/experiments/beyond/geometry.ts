@@ -20,7 +20,9 @@ export function rowNorm(x: Float32Array, row: number, width: number): number {
 
 /** Cosine of row `row` of a and b (1 when both rows are zero, 0 when exactly one is). */
 export function rowCosine(a: Float32Array, b: Float32Array, row: number, width: number): number {
-  let ab = 0, aa = 0, bb = 0;
+  let ab = 0,
+    aa = 0,
+    bb = 0;
   for (let j = row * width; j < (row + 1) * width; j++) {
     ab += a[j] * b[j];
     aa += a[j] * a[j];
@@ -40,7 +42,8 @@ export function rowDistance(a: Float32Array, b: Float32Array, row: number, width
 
 /** Fraction of a row's energy in its mean component: D·μ² / ‖x‖² (what LayerNorm removes and RMSNorm keeps). */
 export function meanEnergyFraction(x: Float32Array, row: number, width: number): number {
-  let s = 0, ss = 0;
+  let s = 0,
+    ss = 0;
   for (let j = row * width; j < (row + 1) * width; j++) {
     s += x[j];
     ss += x[j] * x[j];
@@ -109,7 +112,8 @@ export interface SwitchCount {
 export function countSwitches(clean: Tensor, pert: Tensor): SwitchCount {
   const [H, T] = clean.dims;
   if (pert.dims.join() !== clean.dims.join()) throw new RangeError(`countSwitches: ${clean.dims} vs ${pert.dims}`);
-  const a = patternArgmax(clean), b = patternArgmax(pert);
+  const a = patternArgmax(clean),
+    b = patternArgmax(pert);
   const switches = new Array<number>(H).fill(0);
   const tv = new Array<number>(H).fill(0);
   for (let h = 0; h < H; h++)
@@ -167,16 +171,26 @@ export function twoSetStats(A: Float32Array[], B: Float32Array[]): TwoSetStats {
     for (let j = 0; j < x.length; j++) s += x[j] * x[j];
     return Math.sqrt(s);
   };
-  const mA = meanOf(A), mB = meanOf(B), all = [...A, ...B], mAll = meanOf(all);
-  let ab = 0, d2 = 0;
+  const mA = meanOf(A),
+    mB = meanOf(B),
+    all = [...A, ...B],
+    mAll = meanOf(all);
+  let ab = 0,
+    d2 = 0;
   for (let j = 0; j < D; j++) {
     ab += mA[j] * mB[j];
     d2 += (mA[j] - mB[j]) ** 2;
   }
-  const nmA = norm(mA), nmB = norm(mB);
+  const nmA = norm(mA),
+    nmB = norm(mB);
   const cosMeans = nmA === 0 && nmB === 0 ? 1 : nmA === 0 || nmB === 0 ? 0 : ab / (nmA * nmB);
-  const v = varOf(all, mAll), vA = varOf(A, mA), vB = varOf(B, mB);
-  let varMean = 0, varMax = -Infinity, varArgmax = 0, within = 0;
+  const v = varOf(all, mAll),
+    vA = varOf(A, mA),
+    vB = varOf(B, mB);
+  let varMean = 0,
+    varMax = -Infinity,
+    varArgmax = 0,
+    within = 0;
   for (let j = 0; j < D; j++) {
     varMean += v[j] / D;
     within += (vA[j] + vB[j]) / 2 / D;

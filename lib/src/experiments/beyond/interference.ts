@@ -21,7 +21,11 @@ export type InterferenceTarget = 'resid_pre' | 'ln1_out' | 'q' | 'k' | 'v';
 export const INTERFERENCE_TARGETS: readonly InterferenceTarget[] = ['resid_pre', 'ln1_out', 'q', 'k', 'v'];
 
 export function targetHook(target: InterferenceTarget, layer: number): string {
-  return target === 'resid_pre' ? `blocks.${layer}.hook_resid_pre` : target === 'ln1_out' ? `blocks.${layer}.ln1.hook_normalized` : `blocks.${layer}.attn.hook_${target}`;
+  return target === 'resid_pre'
+    ? `blocks.${layer}.hook_resid_pre`
+    : target === 'ln1_out'
+      ? `blocks.${layer}.ln1.hook_normalized`
+      : `blocks.${layer}.attn.hook_${target}`;
 }
 
 /** Whether the perturbation passes through the pre-attention norm before it reaches q/k/v. */
@@ -41,14 +45,20 @@ export interface InterferenceSettings {
   wikitextFile?: string;
 }
 
-export function interferenceSettings(study: Study, opts: Partial<InterferenceSettings> & { quick?: boolean } = {}): InterferenceSettings {
+export function interferenceSettings(
+  study: Study,
+  opts: Partial<InterferenceSettings> & { quick?: boolean } = {},
+): InterferenceSettings {
   const quick = opts.quick ?? study.quick;
   const layers = opts.layers ?? Array.from({ length: study.model.cfg.nLayers }, (_, i) => i);
   checkLayers(study, layers);
   const eps = opts.eps ?? (quick ? [0, 0.05, 0.1] : [0, 0.01, 0.02, 0.05, 0.1]);
-  for (const e of eps) if (!(e >= 0 && e < 1)) throw new Error(`ε = ${e}: need 0 ≤ ε < 1 (factors 1 ± ε stay positive)`);
+  for (const e of eps)
+    if (!(e >= 0 && e < 1)) throw new Error(`ε = ${e}: need 0 ≤ ε < 1 (factors 1 ± ε stay positive)`);
   const targets = opts.targets ?? [...INTERFERENCE_TARGETS];
-  for (const t of targets) if (!INTERFERENCE_TARGETS.includes(t)) throw new Error(`unknown target '${t}' (${INTERFERENCE_TARGETS.join(', ')})`);
+  for (const t of targets)
+    if (!INTERFERENCE_TARGETS.includes(t))
+      throw new Error(`unknown target '${t}' (${INTERFERENCE_TARGETS.join(', ')})`);
   return {
     experiment: opts.experiment ?? 'B2-interference',
     layers,
@@ -92,7 +102,9 @@ export async function runInterference(study: Study, s: InterferenceSettings): Pr
   const { items, source } = await wikitextItems(study, s.sentences, s.wikitextFile);
   if (!items.length) throw new Error('the sentence set is empty');
   const n = study.model.cfg.nLayers;
-  const allPatterns = Object.fromEntries(Array.from({ length: n }, (_, l) => [patternHook(l), { kind: 'capture' as const }]));
+  const allPatterns = Object.fromEntries(
+    Array.from({ length: n }, (_, l) => [patternHook(l), { kind: 'capture' as const }]),
+  );
   let cleanPatterns: Tensor[][] | undefined; // [layer][item]
   const patterns = async () => {
     if (!cleanPatterns) {
@@ -108,33 +120,71 @@ export async function runInterference(study: Study, s: InterferenceSettings): Pr
       targetCache.clear(); // conditions run layer by layer: keep one layer's tensors
       const hooks = Object.fromEntries(s.targets.map((t) => [targetHook(t, layer), { kind: 'capture' as const }]));
       const res = await study.model.run({ outputs: [], hooks }, items);
-      for (const t of s.targets) targetCache.set(targetHook(t, layer), res.items.map((it) => it.captures[targetHook(t, layer)]));
+      for (const t of s.targets)
+        targetCache.set(
+          targetHook(t, layer),
+          res.items.map((it) => it.captures[targetHook(t, layer)]),
+        );
     }
     return targetCache.get(h)!;
   };
-  const common = { experiment: s.experiment, settings: { layers: s.layers, targets: s.targets, eps: s.eps, seeds: s.seeds, seed: s.seed }, sentences: items.length, dataSource: source, env: study.environment() };
+  const common = {
+    experiment: s.experiment,
+    settings: { layers: s.layers, targets: s.targets, eps: s.eps, seeds: s.seeds, seed: s.seed },
+    sentences: items.length,
+    dataSource: source,
+    env: study.environment(),
+  };
   const conds: Condition<InterferenceRecord>[] = [];
   for (const layer of s.layers)
     for (const target of s.targets)
       for (const eps of s.eps)
         for (let si = 0; si < s.seeds; si++)
-          conds.push({ key: interferenceKey(target, eps, si, layer), run: async () => interferenceRecord(study, s, items, await patterns(), await cleanTarget(target, layer), target, eps, si, layer) });
+          conds.push({
+            key: interferenceKey(target, eps, si, layer),
+            run: async () =>
+              interferenceRecord(
+                study,
+                s,
+                items,
+                await patterns(),
+                await cleanTarget(target, layer),
+                target,
+                eps,
+                si,
+                layer,
+              ),
+          });
   return runConditions(study, s.experiment, conds, common);
 }
 
-async function interferenceRecord(study: Study, s: InterferenceSettings, items: Item[], clean: Tensor[][], cleanT: Tensor[], target: InterferenceTarget, eps: number, seedIndex: number, layer: number): Promise<InterferenceRecord> {
+async function interferenceRecord(
+  study: Study,
+  s: InterferenceSettings,
+  items: Item[],
+  clean: Tensor[][],
+  cleanT: Tensor[],
+  target: InterferenceTarget,
+  eps: number,
+  seedIndex: number,
+  layer: number,
+): Promise<InterferenceRecord> {
   const t0 = performance.now();
   const n = study.model.cfg.nLayers;
   const hook = targetHook(target, layer);
-  const patches = cleanT.map((t, i) => scaleRows(t, interferenceFactors(t, eps, [s.experiment, target, eps, s.seed + seedIndex, items[i].id, layer])));
+  const patches = cleanT.map((t, i) =>
+    scaleRows(t, interferenceFactors(t, eps, [s.experiment, target, eps, s.seed + seedIndex, items[i].id, layer])),
+  );
   const hooks: Record<string, { kind: 'capture' } | { kind: 'patch' }> = { [hook]: { kind: 'patch' } };
   for (let l = layer; l < n; l++) hooks[patternHook(l)] = { kind: 'capture' };
   const res = await study.model.run({ outputs: [], hooks }, items, { patches: { [hook]: patches } });
-  const switches: number[][] = [], tv: number[][] = [];
+  const switches: number[][] = [],
+    tv: number[][] = [];
   let totalRows = 0;
   for (let l = layer; l < n; l++) {
     const H = clean[l][0].dims[0];
-    const sw = new Array<number>(H).fill(0), d = new Array<number>(H).fill(0);
+    const sw = new Array<number>(H).fill(0),
+      d = new Array<number>(H).fill(0);
     let rowsL = 0;
     res.items.forEach((it, i) => {
       const c = countSwitches(clean[l][i], it.captures[patternHook(l)]);
@@ -148,7 +198,17 @@ async function interferenceRecord(study: Study, s: InterferenceSettings, items: 
     switches.push(sw.map((x) => (rowsL ? x / rowsL : 0)));
     tv.push(d.map((x) => (rowsL ? x / rowsL : 0)));
   }
-  return { key: interferenceKey(target, eps, seedIndex, layer), target, eps, seedIndex, layer, rows: totalRows, switches, tv, seconds: (performance.now() - t0) / 1000 };
+  return {
+    key: interferenceKey(target, eps, seedIndex, layer),
+    target,
+    eps,
+    seedIndex,
+    layer,
+    rows: totalRows,
+    switches,
+    tv,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
 export interface InterferenceCurve {
@@ -204,6 +264,10 @@ export function summarizeInterference(records: InterferenceRecord[]): Interferen
   return { layers, eps, targets, rows: records[0].rows, curves, heads };
 }
 
-export function curveAt(s: InterferenceSummary, target: InterferenceTarget, eps: number): InterferenceCurve | undefined {
+export function curveAt(
+  s: InterferenceSummary,
+  target: InterferenceTarget,
+  eps: number,
+): InterferenceCurve | undefined {
   return s.curves.find((c) => c.target === target && c.eps === eps);
 }

@@ -12,7 +12,19 @@ import { Study } from '../study';
 import { SEED } from '../settings';
 import { checkLayers, runConditions, wikitextItems, Condition } from '../runs';
 import { streamId } from '../../engine/rng';
-import { maxOf, mean, meanEnergyFraction, median, minOf, rngFor, rowCosine, rowDistance, rowNorm, scaleRows, shiftRows } from './geometry';
+import {
+  maxOf,
+  mean,
+  meanEnergyFraction,
+  median,
+  minOf,
+  rngFor,
+  rowCosine,
+  rowDistance,
+  rowNorm,
+  scaleRows,
+  shiftRows,
+} from './geometry';
 
 export type NormViewOp = 'magnitude' | 'angle_exact';
 export type NormControl = 'rescale' | 'flip' | 'meanShift';
@@ -30,12 +42,16 @@ export interface NormViewSettings {
   wikitextFile?: string;
 }
 
-export function normViewSettings(study: Study, opts: Partial<NormViewSettings> & { quick?: boolean } = {}): NormViewSettings {
+export function normViewSettings(
+  study: Study,
+  opts: Partial<NormViewSettings> & { quick?: boolean } = {},
+): NormViewSettings {
   const quick = opts.quick ?? study.quick;
   const layers = opts.layers ?? Array.from({ length: study.model.cfg.nLayers }, (_, i) => i);
   checkLayers(study, layers);
   const kappas = opts.kappas ?? [0.1, 0.5, 0.9];
-  for (const k of kappas) if (!(k > 0 && k < 1)) throw new Error(`κ = ${k}: need 0 < κ < 1 (δ = κ·min‖h‖ keeps magnitude factors positive)`);
+  for (const k of kappas)
+    if (!(k > 0 && k < 1)) throw new Error(`κ = ${k}: need 0 < κ < 1 (δ = κ·min‖h‖ keeps magnitude factors positive)`);
   return {
     experiment: opts.experiment ?? 'B1-norm-view',
     layers,
@@ -109,7 +125,13 @@ const normed = (l: number) => `blocks.${l}.ln1.hook_normalized`;
 const CAP = { kind: 'capture' as const };
 
 async function cleanCaptures(study: Study, items: Item[], layers: number[]): Promise<Record<string, Tensor>[]> {
-  const hooks = Object.fromEntries(layers.flatMap((l) => [[pre(l), CAP], [scaleHook(l), CAP], [normed(l), CAP]]));
+  const hooks = Object.fromEntries(
+    layers.flatMap((l) => [
+      [pre(l), CAP],
+      [scaleHook(l), CAP],
+      [normed(l), CAP],
+    ]),
+  );
   const res = await study.model.run({ outputs: [], hooks }, items);
   return res.items.map((it) => it.captures);
 }
@@ -127,23 +149,35 @@ export async function runNormView(study: Study, s: NormViewSettings): Promise<No
   }
   const cfg = study.model.cfg;
   const common = {
-    experiment: s.experiment, settings: { layers: s.layers, kappas: s.kappas, ops: s.ops, controls: s.controls, seed: s.seed }, sentences: items.length, dataSource: source,
-    norm: cfg.norm, parallelResidual: cfg.parallelResidual, env: study.environment(),
+    experiment: s.experiment,
+    settings: { layers: s.layers, kappas: s.kappas, ops: s.ops, controls: s.controls, seed: s.seed },
+    sentences: items.length,
+    dataSource: source,
+    norm: cfg.norm,
+    parallelResidual: cfg.parallelResidual,
+    env: study.environment(),
   };
   const conds: Condition<NormViewRecord>[] = [{ key: 'clean', run: async () => cleanRecord(s, clean, D) }];
   for (const op of s.ops)
     for (const kappa of s.kappas)
       conds.push({ key: `${op}|k${kappa}`, run: () => perturbRecord(study, s, items, clean, minNorm, op, kappa) });
-  for (const control of s.controls) conds.push({ key: `control|${control}`, run: () => controlRecord(study, s, items, clean, control) });
+  for (const control of s.controls)
+    conds.push({ key: `control|${control}`, run: () => controlRecord(study, s, items, clean, control) });
   return runConditions(study, s.experiment, conds, common);
 }
 
 function cleanRecord(s: NormViewSettings, clean: Record<string, Tensor>[], D: number): NormViewRecord {
   const t0 = performance.now();
   const layers = s.layers.map((l): CleanLayer => {
-    const norms: number[] = [], scales: number[] = [], ratio: number[] = [], energy: number[] = [], nn: number[] = [];
+    const norms: number[] = [],
+      scales: number[] = [],
+      ratio: number[] = [],
+      energy: number[] = [],
+      nn: number[] = [];
     for (const c of clean) {
-      const x = c[pre(l)], sc = c[scaleHook(l)], n = c[normed(l)];
+      const x = c[pre(l)],
+        sc = c[scaleHook(l)],
+        n = c[normed(l)];
       for (let r = 0; r < x.dims[0]; r++) {
         const h = rowNorm(x.data, r, D);
         norms.push(h);
@@ -154,14 +188,29 @@ function cleanRecord(s: NormViewSettings, clean: Record<string, Tensor>[], D: nu
       }
     }
     return {
-      layer: l, normMean: mean(norms), normMedian: median(norms), normMin: minOf(norms), normMax: maxOf(norms),
-      scaleMean: mean(scales), normOverScale: mean(ratio), meanEnergy: mean(energy), normalizedNorm: mean(nn),
+      layer: l,
+      normMean: mean(norms),
+      normMedian: median(norms),
+      normMin: minOf(norms),
+      normMax: maxOf(norms),
+      scaleMean: mean(scales),
+      normOverScale: mean(ratio),
+      meanEnergy: mean(energy),
+      normalizedNorm: mean(nn),
     };
   });
   return { key: 'clean', kind: 'clean', layers, seconds: (performance.now() - t0) / 1000 };
 }
 
-async function perturbRecord(study: Study, s: NormViewSettings, items: Item[], clean: Record<string, Tensor>[], minNorm: Map<number, number>, op: NormViewOp, kappa: number): Promise<NormViewRecord> {
+async function perturbRecord(
+  study: Study,
+  s: NormViewSettings,
+  items: Item[],
+  clean: Record<string, Tensor>[],
+  minNorm: Map<number, number>,
+  op: NormViewOp,
+  kappa: number,
+): Promise<NormViewRecord> {
   const t0 = performance.now();
   const D = study.model.cfg.dModel;
   const layers: PerturbLayer[] = [];
@@ -172,12 +221,23 @@ async function perturbRecord(study: Study, s: NormViewSettings, items: Item[], c
       items,
       { delta, seed: s.seed, stream: streamId(s.experiment, op, kappa, l) },
     );
-    const inRel: number[] = [], outRel: number[] = [], cosIn: number[] = [], cosOut: number[] = [], ncIn: number[] = [], ncOut: number[] = [], surv: number[] = [];
+    const inRel: number[] = [],
+      outRel: number[] = [],
+      cosIn: number[] = [],
+      cosOut: number[] = [],
+      ncIn: number[] = [],
+      ncOut: number[] = [],
+      surv: number[] = [];
     res.items.forEach((it, i) => {
-      const h = clean[i][pre(l)].data, h2 = it.captures[pre(l)].data, n = clean[i][normed(l)].data, n2 = it.captures[normed(l)].data;
+      const h = clean[i][pre(l)].data,
+        h2 = it.captures[pre(l)].data,
+        n = clean[i][normed(l)].data,
+        n2 = it.captures[normed(l)].data;
       for (let r = 0; r < clean[i][pre(l)].dims[0]; r++) {
-        const hn = rowNorm(h, r, D), nn = rowNorm(n, r, D);
-        const a = rowDistance(h, h2, r, D) / hn, b = rowDistance(n, n2, r, D) / nn;
+        const hn = rowNorm(h, r, D),
+          nn = rowNorm(n, r, D);
+        const a = rowDistance(h, h2, r, D) / hn,
+          b = rowDistance(n, n2, r, D) / nn;
         inRel.push(a);
         outRel.push(b);
         surv.push(a > 0 ? b / a : 0);
@@ -188,8 +248,16 @@ async function perturbRecord(study: Study, s: NormViewSettings, items: Item[], c
       }
     });
     layers.push({
-      layer: l, delta, inRel: mean(inRel), outRel: mean(outRel), cosIn: mean(cosIn), cosOut: mean(cosOut), cosOutMin: minOf(cosOut),
-      normChangeIn: mean(ncIn), normChangeOut: mean(ncOut), survival: mean(surv),
+      layer: l,
+      delta,
+      inRel: mean(inRel),
+      outRel: mean(outRel),
+      cosIn: mean(cosIn),
+      cosOut: mean(cosOut),
+      cosOutMin: minOf(cosOut),
+      normChangeIn: mean(ncIn),
+      normChangeOut: mean(ncOut),
+      survival: mean(surv),
     });
   }
   return { key: `${op}|k${kappa}`, kind: 'perturb', op, kappa, layers, seconds: (performance.now() - t0) / 1000 };
@@ -201,15 +269,23 @@ export function controlInput(x: Tensor, control: NormControl, key: (string | num
   if (control === 'flip') return scaleRows(x, new Float32Array(T).fill(-1));
   if (control === 'rescale') {
     const u = rngFor(...key);
-    return scaleRows(x, Float32Array.from({ length: T }, () => Math.exp((2 * u() - 1) * Math.LN2)));
+    return scaleRows(
+      x,
+      Float32Array.from({ length: T }, () => Math.exp((2 * u() - 1) * Math.LN2)),
+    );
   }
-  return shiftRows(x, Float32Array.from({ length: T }, (_, r) => (0.5 * rowNorm(x.data, r, D)) / Math.sqrt(D)));
+  return shiftRows(
+    x,
+    Float32Array.from({ length: T }, (_, r) => (0.5 * rowNorm(x.data, r, D)) / Math.sqrt(D)),
+  );
 }
 
 /** Compares ln1.hook_normalized of a clean and a modified pass, token by token. */
 export function compareNormalized(cleanN: Tensor[], pertN: Tensor[]): Omit<ControlLayer, 'layer'> {
   const D = cleanN[0].dims[1];
-  const cos: number[] = [], rel: number[] = [], nn: number[] = [];
+  const cos: number[] = [],
+    rel: number[] = [],
+    nn: number[] = [];
   const sums: Float32Array[] = [];
   cleanN.forEach((c, i) => {
     const p = pertN[i];
@@ -229,16 +305,40 @@ export function compareNormalized(cleanN: Tensor[], pertN: Tensor[]): Omit<Contr
     for (let j = 0; j < D; j++) d += (v[j] - mSum[j]) ** 2;
     spread = Math.max(spread, Math.sqrt(d));
   }
-  return { cosOutMin: minOf(cos), cosOutMean: mean(cos), cosOutMax: maxOf(cos), relChangeOutMax: maxOf(rel), sumSpread: spread / mean(nn) };
+  return {
+    cosOutMin: minOf(cos),
+    cosOutMean: mean(cos),
+    cosOutMax: maxOf(cos),
+    relChangeOutMax: maxOf(rel),
+    sumSpread: spread / mean(nn),
+  };
 }
 
-async function controlRecord(study: Study, s: NormViewSettings, items: Item[], clean: Record<string, Tensor>[], control: NormControl): Promise<NormViewRecord> {
+async function controlRecord(
+  study: Study,
+  s: NormViewSettings,
+  items: Item[],
+  clean: Record<string, Tensor>[],
+  control: NormControl,
+): Promise<NormViewRecord> {
   const t0 = performance.now();
   const layers: ControlLayer[] = [];
   for (const l of s.layers) {
-    const patches = clean.map((c, i) => controlInput(c[pre(l)], control, [s.experiment, control, s.seed, items[i].id, l]));
-    const res = await study.model.run({ outputs: [], hooks: { [pre(l)]: { kind: 'patch' }, [normed(l)]: CAP } }, items, { patches: { [pre(l)]: patches } });
-    layers.push({ layer: l, ...compareNormalized(clean.map((c) => c[normed(l)]), res.items.map((it) => it.captures[normed(l)])) });
+    const patches = clean.map((c, i) =>
+      controlInput(c[pre(l)], control, [s.experiment, control, s.seed, items[i].id, l]),
+    );
+    const res = await study.model.run(
+      { outputs: [], hooks: { [pre(l)]: { kind: 'patch' }, [normed(l)]: CAP } },
+      items,
+      { patches: { [pre(l)]: patches } },
+    );
+    layers.push({
+      layer: l,
+      ...compareNormalized(
+        clean.map((c) => c[normed(l)]),
+        res.items.map((it) => it.captures[normed(l)]),
+      ),
+    });
   }
   return { key: `control|${control}`, kind: 'control', control, layers, seconds: (performance.now() - t0) / 1000 };
 }
@@ -259,7 +359,8 @@ export function summarizeNormView(records: NormViewRecord[], model = ''): NormVi
   const clean = records.find((r) => r.kind === 'clean');
   if (!clean) throw new Error('no clean record');
   const perturb: NormViewSummary['perturb'] = {};
-  for (const r of records.filter((x) => x.kind === 'perturb')) (perturb[r.op!] ??= {})[String(r.kappa)] = r.layers as PerturbLayer[];
+  for (const r of records.filter((x) => x.kind === 'perturb'))
+    (perturb[r.op!] ??= {})[String(r.kappa)] = r.layers as PerturbLayer[];
   const controls: NormViewSummary['controls'] = {};
   for (const r of records.filter((x) => x.kind === 'control')) controls[r.control!] = r.layers as ControlLayer[];
   return {
@@ -267,7 +368,7 @@ export function summarizeNormView(records: NormViewRecord[], model = ''): NormVi
     norm: clean.norm as 'layernorm' | 'rmsnorm',
     parallelResidual: !!clean.parallelResidual,
     sentences: clean.sentences as number,
-    kappas: ((clean.settings as { kappas?: number[] } | undefined)?.kappas) ?? [],
+    kappas: (clean.settings as { kappas?: number[] } | undefined)?.kappas ?? [],
     clean: clean.layers as CleanLayer[],
     perturb,
     controls,

@@ -8,7 +8,8 @@ import type { ContrastSummary } from './contrast';
 import { curveAt } from './interference';
 import { mean } from './geometry';
 
-const f = (x: number, d = 3) => (!Number.isFinite(x) ? String(x) : x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential(1) : x.toPrecision(d));
+const f = (x: number, d = 3) =>
+  !Number.isFinite(x) ? String(x) : x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential(1) : x.toPrecision(d);
 const pct = (x: number, d = 1) => `${(100 * x).toFixed(d)}%`;
 const normName = (n: string) => (n === 'layernorm' ? 'LayerNorm' : 'RMSNorm');
 
@@ -18,13 +19,17 @@ function argmaxBy<T>(xs: readonly T[], key: (x: T) => number): T {
 
 export function describeNormView(s: NormViewSummary): string {
   const nm = normName(s.norm);
-  const first = s.clean[0], last = s.clean[s.clean.length - 1];
+  const first = s.clean[0],
+    last = s.clean[s.clean.length - 1];
   const kmax = String(Math.max(...s.kappas));
   const mag = s.perturb.magnitude?.[kmax] ?? [];
   const ang = s.perturb.angle_exact?.[kmax] ?? [];
-  const survM = mean(mag.map((r) => r.survival)), survA = mean(ang.map((r) => r.survival));
+  const survM = mean(mag.map((r) => r.survival)),
+    survA = mean(ang.map((r) => r.survival));
   const maxSurvM = mag.length ? argmaxBy(mag, (r) => r.survival) : undefined;
-  const resc = s.controls.rescale, flip = s.controls.flip, shift = s.controls.meanShift;
+  const resc = s.controls.rescale,
+    flip = s.controls.flip,
+    shift = s.controls.meanShift;
   const worstCos = (rows?: { cosOutMin: number }[]) => (rows ? Math.min(...rows.map((r) => r.cosOutMin)) : NaN);
   const meanEnergy = mean(s.clean.map((c) => c.meanEnergy));
   const lines = [
@@ -37,10 +42,16 @@ export function describeNormView(s: NormViewSummary): string {
     `**Result.** Residual norms go from ${f(first.normMean)} (layer ${first.layer}) to ${f(last.normMean)} (layer ${last.layer}) on average, while ln1's output norm (γ and β included) lies between ${f(Math.min(...s.clean.map((c) => c.normalizedNorm)))} and ${f(Math.max(...s.clean.map((c) => c.normalizedNorm)))} across layers. ` +
       (mag.length && ang.length
         ? `At κ = ${kmax}, ${pct(survM)} of a magnitude perturbation's relative size survives ln1 (largest at layer ${maxSurvM!.layer}: ${pct(maxSurvM!.survival)}), against ${pct(survA)} of an angular one — ` +
-          (survA > survM ? `the norm passes direction changes ${f(survA / Math.max(survM, 1e-12), 2)}× more than magnitude changes.` : `here magnitude survives at least as much as direction.`)
+          (survA > survM
+            ? `the norm passes direction changes ${f(survA / Math.max(survM, 1e-12), 2)}× more than magnitude changes.`
+            : `here magnitude survives at least as much as direction.`)
         : '') +
-      (resc ? ` A positive per-token rescaling leaves the output direction unchanged (worst cosine ${f(worstCos(resc), 10)}, largest relative change ${f(Math.max(...resc.map((r) => r.relChangeOutMax)), 2)}, from ε).` : '') +
-      (flip ? ` A sign flip gives worst/best cosine ${f(worstCos(flip), 4)}/${f(Math.max(...flip.map((r) => r.cosOutMax)), 4)}; n + n′ is the same vector for every token up to ${f(Math.max(...flip.map((r) => r.sumSpread)), 2)} (relative), i.e. n′ = 2β − n${s.norm === 'rmsnorm' ? ' with β = 0: the output flips sign exactly' : ''}.` : '') +
+      (resc
+        ? ` A positive per-token rescaling leaves the output direction unchanged (worst cosine ${f(worstCos(resc), 10)}, largest relative change ${f(Math.max(...resc.map((r) => r.relChangeOutMax)), 2)}, from ε).`
+        : '') +
+      (flip
+        ? ` A sign flip gives worst/best cosine ${f(worstCos(flip), 4)}/${f(Math.max(...flip.map((r) => r.cosOutMax)), 4)}; n + n′ is the same vector for every token up to ${f(Math.max(...flip.map((r) => r.sumSpread)), 2)} (relative), i.e. n′ = 2β − n${s.norm === 'rmsnorm' ? ' with β = 0: the output flips sign exactly' : ''}.`
+        : '') +
       (shift
         ? ` Adding a constant to every feature ${worstCos(shift) > 1 - 1e-6 ? `is invisible to ${nm} (worst cosine ${f(worstCos(shift), 10)})` : `changes ${nm}'s output (mean cosine ${f(mean(shift.map((r) => r.cosOutMean)), 4)}, worst ${f(worstCos(shift), 4)})`}; the clean residual keeps ${pct(meanEnergy, 2)} of its energy in the mean component on average.`
         : ''),
@@ -54,7 +65,12 @@ export function describeNormView(s: NormViewSummary): string {
 export function normViewRows(s: NormViewSummary): Record<string, number | string>[] {
   const out: Record<string, number | string>[] = [];
   for (const c of s.clean) {
-    const row: Record<string, number | string> = { layer: c.layer, norm: c.normMean, scale: c.scaleMean, meanEnergy: c.meanEnergy };
+    const row: Record<string, number | string> = {
+      layer: c.layer,
+      norm: c.normMean,
+      scale: c.scaleMean,
+      meanEnergy: c.meanEnergy,
+    };
     for (const [op, byK] of Object.entries(s.perturb))
       for (const [k, rows] of Object.entries(byK)) {
         const r = rows.find((x: PerturbLayer) => x.layer === c.layer);
@@ -87,8 +103,18 @@ export function describeInterference(s: InterferenceSummary, model: string): str
     const c = at(t);
     return c ? `${t}: ${pct(c.local)} local (max ${pct(c.localMax)}), ${pct(c.downstream)} downstream` : '';
   };
-  const rp = at('resid_pre'), k = at('k'), q = at('q'), v = at('v'), ln = at('ln1_out');
-  const cmp = rp && k ? (rp.local < k.local ? `Through the pre-attention norm (resid_pre) the local effect is ${rp.local === 0 ? 'nil (no row switched)' : `${pct(rp.local, 3)}, ${f(k.local / rp.local, 2)}× smaller`} against ${pct(k.local)} for keys perturbed after the norm; ` : `Through the norm (resid_pre, ${pct(rp.local)}) the local effect is not smaller than after it (keys, ${pct(k.local)}); `) + `downstream, resid_pre reaches ${pct(rp.downstream)} because the residual stream keeps the rescaled tokens.` : '';
+  const rp = at('resid_pre'),
+    k = at('k'),
+    q = at('q'),
+    v = at('v'),
+    ln = at('ln1_out');
+  const cmp =
+    rp && k
+      ? (rp.local < k.local
+          ? `Through the pre-attention norm (resid_pre) the local effect is ${rp.local === 0 ? 'nil (no row switched)' : `${pct(rp.local, 3)}, ${f(k.local / rp.local, 2)}× smaller`} against ${pct(k.local)} for keys perturbed after the norm; `
+          : `Through the norm (resid_pre, ${pct(rp.local)}) the local effect is not smaller than after it (keys, ${pct(k.local)}); `) +
+        `downstream, resid_pre reaches ${pct(rp.downstream)} because the residual stream keeps the rescaled tokens.`
+      : '';
   return [
     `### B2 · Norm interference — ${model}`,
     '',
@@ -98,7 +124,9 @@ export function describeInterference(s: InterferenceSummary, model: string): str
     '',
     `**Result.** At ε = ${pct(emax, 0)}: ${present.map(line).join('; ')}. ` +
       `With ε = 0 the largest switch rate is ${pct(maxZero, 2)}. ` +
-      (q ? `Scaling a query row by a positive factor scales that row's scores, so q switches ${pct(q.local, 2)} locally — only its downstream effect (${pct(q.downstream)}) is real. ` : '') +
+      (q
+        ? `Scaling a query row by a positive factor scales that row's scores, so q switches ${pct(q.local, 2)} locally — only its downstream effect (${pct(q.downstream)}) is real. `
+        : '') +
       (v ? `Values do not enter the local pattern (${pct(v.local, 2)} local). ` : '') +
       (ln ? `Rescaling ln1's output per token (${pct(ln.local)} local) moves q, k and v together. ` : '') +
       cmp +
@@ -129,7 +157,9 @@ export function describeContrast(s: ContrastSummary, model: string, skipped: str
     `**Result.** At layer 0 (the last token's embedding alone) the set means have cosine ${f(pre[0].cosMeans, 4)}. After the first block they are least aligned at layer ${minCos.layer} (cosine ${f(minCos.cosMeans, 4)}) and most aligned at layer ${argmaxBy(inner, (r) => r.cosMeans).layer} (${f(Math.max(...inner.map((r) => r.cosMeans)), 4)}); the final residual has ${f(pre[pre.length - 1].cosMeans, 4)}. The mean difference is largest relative to the norm at layer ${maxRel.layer} (${f(maxRel.relMeanDiff, 3)} of ‖h‖). ` +
       `The mean norm grows ${f(growth, 3)}× from layer 0 to the end, fastest into layer ${maxGrowth.layer} (×${f(maxGrowth.growth, 3)}). ` +
       `The variance is most concentrated at layer ${varTop.layer}: its largest feature (${varTop.varArgmax}) has ${f(varTop.varMax / varTop.varMean, 3)}× the mean feature variance. ` +
-      (mid ? `At resid_mid the cosine of the means ranges ${f(Math.min(...mid.map((r) => r.cosMeans)), 4)}–${f(Math.max(...mid.map((r) => r.cosMeans)), 4)}.` : ''),
+      (mid
+        ? `At resid_mid the cosine of the means ranges ${f(Math.min(...mid.map((r) => r.cosMeans)), 4)}–${f(Math.max(...mid.map((r) => r.cosMeans)), 4)}.`
+        : ''),
     '',
     `**Limits.** ${skipped.length ? skipped.join('; ') + '. ' : ''}${s.nA} and ${s.nB} prompts, last token only, no held-out split: the mean difference includes sampling noise of order √(var/n). The sets differ in more than the contrast (length, final punctuation token), and a cosine of means near 1 can hide a large difference when the shared mean dominates.`,
   ].join('\n');

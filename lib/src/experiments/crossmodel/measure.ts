@@ -20,17 +20,30 @@ export interface SyntheticLlama {
 }
 
 /** Writes a random Llama checkpoint (config.json + model.safetensors) and returns its folder and parameter count. */
-export function writeSyntheticLlama(dir: string, s: SyntheticLlama, dtype: WriteDtype): { dir: string; params: number } {
+export function writeSyntheticLlama(
+  dir: string,
+  s: SyntheticLlama,
+  dtype: WriteDtype,
+): { dir: string; params: number } {
   fs.mkdirSync(dir, { recursive: true });
   const hd = s.dModel / s.nHeads;
-  const shapes: [string, number[]][] = [['model.embed_tokens.weight', [s.vocabSize, s.dModel]], ['lm_head.weight', [s.vocabSize, s.dModel]], ['model.norm.weight', [s.dModel]]];
+  const shapes: [string, number[]][] = [
+    ['model.embed_tokens.weight', [s.vocabSize, s.dModel]],
+    ['lm_head.weight', [s.vocabSize, s.dModel]],
+    ['model.norm.weight', [s.dModel]],
+  ];
   for (let l = 0; l < s.nLayers; l++) {
     const p = `model.layers.${l}`;
     shapes.push(
-      [`${p}.input_layernorm.weight`, [s.dModel]], [`${p}.post_attention_layernorm.weight`, [s.dModel]],
-      [`${p}.self_attn.q_proj.weight`, [s.dModel, s.dModel]], [`${p}.self_attn.k_proj.weight`, [s.nKvHeads * hd, s.dModel]],
-      [`${p}.self_attn.v_proj.weight`, [s.nKvHeads * hd, s.dModel]], [`${p}.self_attn.o_proj.weight`, [s.dModel, s.dModel]],
-      [`${p}.mlp.gate_proj.weight`, [s.dMlp, s.dModel]], [`${p}.mlp.up_proj.weight`, [s.dMlp, s.dModel]], [`${p}.mlp.down_proj.weight`, [s.dModel, s.dMlp]],
+      [`${p}.input_layernorm.weight`, [s.dModel]],
+      [`${p}.post_attention_layernorm.weight`, [s.dModel]],
+      [`${p}.self_attn.q_proj.weight`, [s.dModel, s.dModel]],
+      [`${p}.self_attn.k_proj.weight`, [s.nKvHeads * hd, s.dModel]],
+      [`${p}.self_attn.v_proj.weight`, [s.nKvHeads * hd, s.dModel]],
+      [`${p}.self_attn.o_proj.weight`, [s.dModel, s.dModel]],
+      [`${p}.mlp.gate_proj.weight`, [s.dMlp, s.dModel]],
+      [`${p}.mlp.up_proj.weight`, [s.dMlp, s.dModel]],
+      [`${p}.mlp.down_proj.weight`, [s.dModel, s.dMlp]],
     );
   }
   let params = 0;
@@ -49,8 +62,18 @@ export function writeSyntheticLlama(dir: string, s: SyntheticLlama, dtype: Write
   fs.writeFileSync(
     path.join(dir, 'config.json'),
     JSON.stringify({
-      model_type: 'llama', hidden_size: s.dModel, num_hidden_layers: s.nLayers, num_attention_heads: s.nHeads, num_key_value_heads: s.nKvHeads,
-      intermediate_size: s.dMlp, vocab_size: s.vocabSize, max_position_embeddings: 512, rms_norm_eps: 1e-5, hidden_act: 'silu', tie_word_embeddings: false, torch_dtype: torchDtype,
+      model_type: 'llama',
+      hidden_size: s.dModel,
+      num_hidden_layers: s.nLayers,
+      num_attention_heads: s.nHeads,
+      num_key_value_heads: s.nKvHeads,
+      intermediate_size: s.dMlp,
+      vocab_size: s.vocabSize,
+      max_position_embeddings: 512,
+      rms_norm_eps: 1e-5,
+      hidden_act: 'silu',
+      tie_word_embeddings: false,
+      torch_dtype: torchDtype,
     }),
   );
   return { dir, params };
@@ -80,12 +103,19 @@ const rss = () => {
  * Loads `dir`, creates sessions for four plans a sweep uses (clean, capture, magnitude, legacy
  * angle) on the CPU provider and reports RSS growth. Run with `node --expose-gc` for steadier numbers.
  */
-export async function measureOrtMemory(dir: string, params: number, opts: { batch?: number; len?: number } = {}): Promise<OrtMemoryMeasurement> {
+export async function measureOrtMemory(
+  dir: string,
+  params: number,
+  opts: { batch?: number; len?: number } = {},
+): Promise<OrtMemoryMeasurement> {
   const model = await Model.fromDir(dir, { threads: Math.max(1, os.availableParallelism()) });
   const L = opts.len ?? 64;
   const B = opts.batch ?? 1;
   const tiny = [{ id: 0, ids: Array.from({ length: 8 }, (_, i) => 3 + i) }];
-  const batch = Array.from({ length: B }, (_, b) => ({ id: b, ids: Array.from({ length: L }, (_, i) => 3 + ((i * 7 + b) % 200)) }));
+  const batch = Array.from({ length: B }, (_, b) => ({
+    id: b,
+    ids: Array.from({ length: L }, (_, i) => 3 + ((i * 7 + b) % 200)),
+  }));
   const layers = [1];
   const plans: Plan[] = [
     { outputs: ['logprobs'] },
@@ -108,5 +138,14 @@ export async function measureOrtMemory(dir: string, params: number, opts: { batc
   }
   await model.release();
   const dtype = model.cfg.dtype;
-  return { params, dtype, firstSession: r1 - r0, perExtraSession: extra, activations: r2 - r1, batchTokens: B * L, weightFactor: (r1 - r0) / (4 * params), sessions: plans.length };
+  return {
+    params,
+    dtype,
+    firstSession: r1 - r0,
+    perExtraSession: extra,
+    activations: r2 - r1,
+    batchTokens: B * L,
+    weightFactor: (r1 - r0) / (4 * params),
+    sessions: plans.length,
+  };
 }

@@ -70,12 +70,25 @@ export function estimateMemory(a: ArchFacts, o: MemoryOptions = {}): MemoryEstim
   const sessionBytes = weightBytes * (MEMORY_FACTORS.weight[dtype] ?? 1.2);
   const sessions = o.sessions ?? 1;
   const N = o.batchTokens ?? 4096;
-  const activationBytes = 4 * N * (MEMORY_FACTORS.logitsPerVocab * a.vocabSize + MEMORY_FACTORS.perD * a.dModel + MEMORY_FACTORS.perF * a.dMlp);
+  const activationBytes =
+    4 *
+    N *
+    (MEMORY_FACTORS.logitsPerVocab * a.vocabSize + MEMORY_FACTORS.perD * a.dModel + MEMORY_FACTORS.perF * a.dMlp);
   const captureBytes = 4 * N * (o.captureFloatsPerToken ?? 0);
   const fixedBytes = MEMORY_FACTORS.fixed[provider];
   const peakBytes = sessions * sessionBytes + activationBytes + captureBytes + fixedBytes;
   return {
-    provider, params, checkpointDtype: dtype, weightBytes, sessionBytes, sessions, batchTokens: N, activationBytes, captureBytes, fixedBytes, peakBytes,
+    provider,
+    params,
+    checkpointDtype: dtype,
+    weightBytes,
+    sessionBytes,
+    sessions,
+    batchTokens: N,
+    activationBytes,
+    captureBytes,
+    fixedBytes,
+    peakBytes,
     lines: [
       `parameters ${(params / 1e9).toFixed(3)} B → float32 weights ${gib(weightBytes)}`,
       `per session ${gib(sessionBytes)} (${dtype} checkpoint × ${MEMORY_FACTORS.weight[dtype] ?? 1.2}) × ${sessions} session(s)`,
@@ -95,7 +108,10 @@ export interface Available {
  * Memory available to a run: CPU → os.freemem() (MemAvailable on Linux); CUDA → the user-given
  * `--gpu-memory` (GiB) if any, else `nvidia-smi --query-gpu=memory.free` of GPU 0 if present, else unknown.
  */
-export function availableMemory(provider: Provider, o: { gpuMemoryGiB?: number; nvidiaSmi?: () => string | null } = {}): Available {
+export function availableMemory(
+  provider: Provider,
+  o: { gpuMemoryGiB?: number; nvidiaSmi?: () => string | null } = {},
+): Available {
   if (provider === 'cpu') return { bytes: os.freemem(), source: 'os.freemem()' };
   if (o.gpuMemoryGiB !== undefined) return { bytes: o.gpuMemoryGiB * GiB, source: '--gpu-memory' };
   const smi = (o.nvidiaSmi ?? queryNvidiaSmi)();
@@ -108,7 +124,11 @@ export function availableMemory(provider: Provider, o: { gpuMemoryGiB?: number; 
 
 function queryNvidiaSmi(): string | null {
   try {
-    return execFileSync('nvidia-smi', ['--query-gpu=memory.free', '--format=csv,noheader,nounits'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
+    return execFileSync('nvidia-smi', ['--query-gpu=memory.free', '--format=csv,noheader,nounits'], {
+      encoding: 'utf8',
+      timeout: 5000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
   } catch {
     return null;
   }
@@ -129,7 +149,10 @@ export interface MemoryPlan {
  * Decides whether `wantSessions` concurrent sessions fit; falls back to fewer (the runner then
  * releases sessions between plans) and refuses when not even one fits. `available` may be injected.
  */
-export function planMemory(a: ArchFacts, o: MemoryOptions & { available?: Available; gpuMemoryGiB?: number; label?: string } = {}): MemoryPlan {
+export function planMemory(
+  a: ArchFacts,
+  o: MemoryOptions & { available?: Available; gpuMemoryGiB?: number; label?: string } = {},
+): MemoryPlan {
   const provider = o.provider ?? 'cpu';
   const want = o.sessions ?? 4;
   const available = o.available ?? availableMemory(provider, { gpuMemoryGiB: o.gpuMemoryGiB });
@@ -137,7 +160,13 @@ export function planMemory(a: ArchFacts, o: MemoryOptions & { available?: Availa
   const one = estimateMemory(a, { ...o, sessions: 1 });
   if (available.bytes === null) {
     const est = estimateMemory(a, { ...o, sessions: want });
-    return { estimate: est, available, maxSessions: want, ok: true, message: `${label} on ${provider}: needs ≈ ${gib(one.peakBytes)} (1 session) to ${gib(est.peakBytes)} (${want}); available memory ${available.source} — not checked` };
+    return {
+      estimate: est,
+      available,
+      maxSessions: want,
+      ok: true,
+      message: `${label} on ${provider}: needs ≈ ${gib(one.peakBytes)} (1 session) to ${gib(est.peakBytes)} (${want}); available memory ${available.source} — not checked`,
+    };
   }
   const free = available.bytes - (one.peakBytes - one.sessionBytes);
   const maxSessions = Math.max(0, Math.min(want, Math.floor(free / one.sessionBytes)));
@@ -154,4 +183,3 @@ export function requireMemory(plan: MemoryPlan): MemoryPlan {
   if (!plan.ok) throw new MemoryPlanError(plan.message);
   return plan;
 }
-

@@ -40,16 +40,20 @@ function rowNorms(t: { dims: number[]; data: Float32Array }): number[] {
 /** Clean hook_resid_post norms per layer: first token vs the rest. */
 export async function normProfile(study: Study, items: Item[]): Promise<NormProfileRow[]> {
   const nL = study.model.cfg.nLayers;
-  const hooks = Object.fromEntries(Array.from({ length: nL }, (_, l) => [`blocks.${l}.hook_resid_post`, { kind: 'capture' as const }]));
+  const hooks = Object.fromEntries(
+    Array.from({ length: nL }, (_, l) => [`blocks.${l}.hook_resid_post`, { kind: 'capture' as const }]),
+  );
   const res = await study.model.run({ outputs: [], hooks }, items);
   return Array.from({ length: nL }, (_, l) => {
-    const first: number[] = [], rest: number[] = [];
+    const first: number[] = [],
+      rest: number[] = [];
     for (const it of res.items) {
       const n = rowNorms(it.captures[`blocks.${l}.hook_resid_post`]);
       first.push(n[0]);
       rest.push(...n.slice(1));
     }
-    const f = meanOf(first), r = meanOf(rest);
+    const f = meanOf(first),
+      r = meanOf(rest);
     return { layer: l, first: f, rest: r, ratio: f / r, restMax: Math.max(...rest) };
   });
 }
@@ -68,14 +72,25 @@ export interface BudgetRow {
 }
 
 /** How each operator spends its displacement budget across tokens at the perturbed layers (one pass). */
-export async function budgetSpend(study: Study, items: Item[], layers: number[], delta: number, modes: Mode[], o: { seed?: number; legacyIters?: number } = {}): Promise<{ rows: BudgetRow[]; skipped: string[] }> {
+export async function budgetSpend(
+  study: Study,
+  items: Item[],
+  layers: number[],
+  delta: number,
+  modes: Mode[],
+  o: { seed?: number; legacyIters?: number } = {},
+): Promise<{ rows: BudgetRow[]; skipped: string[] }> {
   const rows: BudgetRow[] = [];
   const skipped: string[] = [];
   const tokens = items.reduce((a, it) => a + it.ids.length, 0);
   for (const mode of modes) {
     let res: import('../../engine/types').RunResult;
     try {
-      res = await study.model.run(perturbPlan(mode, layers, {}, 'length', o.legacyIters), items, { seed: o.seed ?? SEED, stream: conditionStream('budget', delta, mode), delta });
+      res = await study.model.run(perturbPlan(mode, layers, {}, 'length', o.legacyIters), items, {
+        seed: o.seed ?? SEED,
+        stream: conditionStream('budget', delta, mode),
+        delta,
+      });
     } catch (e) {
       if (e instanceof RunError && /exact angle/.test(e.message)) {
         skipped.push(`${modeName(mode)} δ=${delta.toPrecision(3)}: ${e.message.split(';')[0]}`);
@@ -84,14 +99,24 @@ export async function budgetSpend(study: Study, items: Item[], layers: number[],
       throw e;
     }
     layers.forEach((layer, li) => {
-      let first = 0, rest = 0, nRest = 0;
+      let first = 0,
+        rest = 0,
+        nRest = 0;
       for (const it of res.items) {
         const d = it.perturbation![li].disp;
         first += d[0];
         for (let t = 1; t < d.length; t++) rest += d[t];
         nRest += d.length - 1;
       }
-      rows.push({ mode: modeName(mode), delta, layer, dispFirst: first / res.items.length, dispRest: rest / Math.max(1, nRest), firstShare: first / (first + rest), evenShare: items.length / tokens });
+      rows.push({
+        mode: modeName(mode),
+        delta,
+        layer,
+        dispFirst: first / res.items.length,
+        dispRest: rest / Math.max(1, nRest),
+        firstShare: first / (first + rest),
+        evenShare: items.length / tokens,
+      });
     });
   }
   return { rows, skipped };
@@ -140,10 +165,18 @@ export interface ReversalResult {
  * sentences, layers, seeds and δ; per-layer norm profiles; and the δ budget split at δ = the cell's
  * middle δ. Records go to <store>-reversal.jsonl and <store>-norms.jsonl (resumable).
  */
-export async function runReversal(study: Study, o: { entry?: string; quick?: boolean; wikitextFile?: string } = {}): Promise<ReversalResult> {
+export async function runReversal(
+  study: Study,
+  o: { entry?: string; quick?: boolean; wikitextFile?: string } = {},
+): Promise<ReversalResult> {
   const entry = registryEntry(o.entry ?? 'E12');
   const quick = o.quick ?? study.quick;
-  const s = await crossModelSweepSettings(study, entry, { quick, modes: REVERSAL_MODES, store: `${entry.loss.store}-reversal`, wikitextFile: o.wikitextFile });
+  const s = await crossModelSweepSettings(study, entry, {
+    quick,
+    modes: REVERSAL_MODES,
+    store: `${entry.loss.store}-reversal`,
+    wikitextFile: o.wikitextFile,
+  });
   const { items, source } = await sentenceItems(study, entry.loss.sentences, s.sentences, o.wikitextFile);
   const records = await runSweep(study, s, { input: { items, source }, unreachable: 'skip' });
   const rows: ReversalRow[] = [];
@@ -151,37 +184,114 @@ export async function runReversal(study: Study, o: { entry?: string; quick?: boo
     const sum = summarizeE1(records, modeName(m));
     for (const [di, pd] of s.publishedDeltas.entries()) {
       const r = sum.rows.find((x) => x.publishedDelta === pd);
-      const base = { matching: m.op === 'angle_exact' ? ('exact' as const) : ('legacy' as const), noise: m.noise, delta: pd };
+      const base = {
+        matching: m.op === 'angle_exact' ? ('exact' as const) : ('legacy' as const),
+        noise: m.noise,
+        delta: pd,
+      };
       if (!r) {
-        const sk = records.find((x) => x.kind === ('skipped' as string) && x.mode === modeName(m) && x.publishedDelta === pd);
-        rows.push({ ...base, angular: NaN, magnitude: NaN, ratio: NaN, pSeeds: NaN, pSentences: NaN, reversed: false, skipped: String(sk?.reason ?? `not run (δ=${s.deltas[di]})`) });
+        const sk = records.find(
+          (x) => x.kind === ('skipped' as string) && x.mode === modeName(m) && x.publishedDelta === pd,
+        );
+        rows.push({
+          ...base,
+          angular: NaN,
+          magnitude: NaN,
+          ratio: NaN,
+          pSeeds: NaN,
+          pSentences: NaN,
+          reversed: false,
+          skipped: String(sk?.reason ?? `not run (δ=${s.deltas[di]})`),
+        });
         continue;
       }
-      rows.push({ ...base, angular: r.angle.mean, magnitude: r.magnitude.mean, ratio: r.ratio, pSeeds: r.seedTest.pGreater, pSentences: r.sentence.test.pTwoSided, reversed: r.angle.mean < r.magnitude.mean });
+      rows.push({
+        ...base,
+        angular: r.angle.mean,
+        magnitude: r.magnitude.mean,
+        ratio: r.ratio,
+        pSeeds: r.seedTest.pGreater,
+        pSentences: r.sentence.test.pTwoSided,
+        reversed: r.angle.mean < r.magnitude.mean,
+      });
     }
   }
   // norm profiles and the budget split, stored so that the summary can read them without the model
   const mid = s.deltas[Math.floor(s.deltas.length / 2)];
-  type NormRec = { key: string; kind: string; profile?: NormProfileRow[]; budget?: BudgetRow[]; skipped?: string[]; seconds: number };
+  type NormRec = {
+    key: string;
+    kind: string;
+    profile?: NormProfileRow[];
+    budget?: BudgetRow[];
+    skipped?: string[];
+    seconds: number;
+  };
   const normConds: Condition<NormRec>[] = [
-    { key: 'profile', run: async () => { const t0 = performance.now(); return { key: 'profile', kind: 'profile', profile: await normProfile(study, items), seconds: (performance.now() - t0) / 1000 }; } },
+    {
+      key: 'profile',
+      run: async () => {
+        const t0 = performance.now();
+        return {
+          key: 'profile',
+          kind: 'profile',
+          profile: await normProfile(study, items),
+          seconds: (performance.now() - t0) / 1000,
+        };
+      },
+    },
     {
       key: `budget|d${s.publishedDeltas[Math.floor(s.deltas.length / 2)]}`,
       run: async () => {
         const t0 = performance.now();
-        const b = await budgetSpend(study, items, s.layers, mid, [REVERSAL_MODES[0], REVERSAL_MODES[1], REVERSAL_MODES[3]], { legacyIters: entry.legacyIters });
-        return { key: `budget|d${s.publishedDeltas[Math.floor(s.deltas.length / 2)]}`, kind: 'budget', budget: b.rows, skipped: b.skipped, seconds: (performance.now() - t0) / 1000 };
+        const b = await budgetSpend(
+          study,
+          items,
+          s.layers,
+          mid,
+          [REVERSAL_MODES[0], REVERSAL_MODES[1], REVERSAL_MODES[3]],
+          { legacyIters: entry.legacyIters },
+        );
+        return {
+          key: `budget|d${s.publishedDeltas[Math.floor(s.deltas.length / 2)]}`,
+          kind: 'budget',
+          budget: b.rows,
+          skipped: b.skipped,
+          seconds: (performance.now() - t0) / 1000,
+        };
       },
     },
   ];
-  const normRecs = await runConditions(study, `${entry.loss.store}-norms`, normConds, { experiment: `${entry.loss.store}-norms`, layers: s.layers, sentences: items.length, dataSource: source, scale: s.scale.note, delta: mid, env: study.environment() });
+  const normRecs = await runConditions(study, `${entry.loss.store}-norms`, normConds, {
+    experiment: `${entry.loss.store}-norms`,
+    layers: s.layers,
+    sentences: items.length,
+    dataSource: source,
+    scale: s.scale.note,
+    delta: mid,
+    env: study.environment(),
+  });
   const prof = normRecs.find((r) => r.kind === 'profile')!;
   const bud = normRecs.find((r) => r.kind === 'budget')!;
-  return { entry, layers: s.layers, deltas: s.deltas, records, rows, profile: prof.profile!, budget: bud.budget!, budgetSkipped: bud.skipped ?? [], bos: study.tokenizer.bos, scale: s.scale.note };
+  return {
+    entry,
+    layers: s.layers,
+    deltas: s.deltas,
+    records,
+    rows,
+    profile: prof.profile!,
+    budget: bud.budget!,
+    budgetSkipped: bud.skipped ?? [],
+    bos: study.tokenizer.bos,
+    scale: s.scale.note,
+  };
 }
 
 /** Clean norm profile of any model on a cell's sentences (no records): for the per-model notebooks. */
-export async function cellNormProfile(study: Study, name: string, o: { quick?: boolean; wikitextFile?: string } = {}): Promise<{ layers: number[]; profile: NormProfileRow[]; minNorm: number }> {
+export async function cellNormProfile(
+  study: Study,
+  name: string,
+  o: { quick?: boolean; wikitextFile?: string } = {},
+): Promise<{ layers: number[]; profile: NormProfileRow[]; minNorm: number }> {
   const entry = registryEntry(name);
   const n = (o.quick ?? study.quick) ? Math.min(entry.loss.sentences.n, 12) : entry.loss.sentences.n;
   const { items } = await sentenceItems(study, entry.loss.sentences, n, o.wikitextFile);

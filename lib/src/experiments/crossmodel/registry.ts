@@ -81,56 +81,228 @@ const PYTHIA_TOK = 'no BOS (GPT-NeoX tokenizer adds nothing)';
 
 export const CROSSMODEL_REGISTRY: readonly CrossModelEntry[] = Object.freeze([
   {
-    key: 'pythia-410m', label: 'Pythia-410M', hfId: 'EleutherAI/pythia-410m', cell: 'idx 5 (E1)', runner: null,
-    arch: { modelType: 'gpt_neox', nLayers: 24, dModel: 1024, nHeads: 16, nKvHeads: 16, dMlp: 4096, vocabSize: 50304, maxPositions: 2048, norm: 'layernorm', parallelResidual: true, tiedEmbeddings: false },
-    originalDtype: 'float32', checkpointDtype: 'float16', layers: [8, 9, 10, 11, 12, 13, 14, 15], bos: null, legacyIters: 20,
-    loss: { store: 'E1', deltas: [1, 2, 5, 10, 15, 20], seeds: 5, seedOffset: 0, sentences: { source: 'wikitext', n: 281 } },
-    tinyCase: 'gpt_neox_parallel', notes: [PYTHIA_TOK, 'reference row: its loss sweep is E1 (`dirmag sweep`), read from results/<model>/E1.jsonl'],
+    key: 'pythia-410m',
+    label: 'Pythia-410M',
+    hfId: 'EleutherAI/pythia-410m',
+    cell: 'idx 5 (E1)',
+    runner: null,
+    arch: {
+      modelType: 'gpt_neox',
+      nLayers: 24,
+      dModel: 1024,
+      nHeads: 16,
+      nKvHeads: 16,
+      dMlp: 4096,
+      vocabSize: 50304,
+      maxPositions: 2048,
+      norm: 'layernorm',
+      parallelResidual: true,
+      tiedEmbeddings: false,
+    },
+    originalDtype: 'float32',
+    checkpointDtype: 'float16',
+    layers: [8, 9, 10, 11, 12, 13, 14, 15],
+    bos: null,
+    legacyIters: 20,
+    loss: {
+      store: 'E1',
+      deltas: [1, 2, 5, 10, 15, 20],
+      seeds: 5,
+      seedOffset: 0,
+      sentences: { source: 'wikitext', n: 281 },
+    },
+    tinyCase: 'gpt_neox_parallel',
+    notes: [PYTHIA_TOK, 'reference row: its loss sweep is E1 (`dirmag sweep`), read from results/<model>/E1.jsonl'],
   },
   {
-    key: 'pythia-1.4b', label: 'Pythia-1.4B', hfId: 'EleutherAI/pythia-1.4b', cell: 'idx 16 (E8)', runner: 'E8',
-    arch: { modelType: 'gpt_neox', nLayers: 24, dModel: 2048, nHeads: 16, nKvHeads: 16, dMlp: 8192, vocabSize: 50304, maxPositions: 2048, norm: 'layernorm', parallelResidual: true, tiedEmbeddings: false },
-    originalDtype: 'float32', checkpointDtype: 'float16', layers: [8, 9, 10, 11, 12, 13, 14, 15], bos: null, legacyIters: 20,
+    key: 'pythia-1.4b',
+    label: 'Pythia-1.4B',
+    hfId: 'EleutherAI/pythia-1.4b',
+    cell: 'idx 16 (E8)',
+    runner: 'E8',
+    arch: {
+      modelType: 'gpt_neox',
+      nLayers: 24,
+      dModel: 2048,
+      nHeads: 16,
+      nKvHeads: 16,
+      dMlp: 8192,
+      vocabSize: 50304,
+      maxPositions: 2048,
+      norm: 'layernorm',
+      parallelResidual: true,
+      tiedEmbeddings: false,
+    },
+    originalDtype: 'float32',
+    checkpointDtype: 'float16',
+    layers: [8, 9, 10, 11, 12, 13, 14, 15],
+    bos: null,
+    legacyIters: 20,
     loss: { store: 'E8', deltas: [2, 5, 10], seeds: 3, seedOffset: 700, sentences: { source: 'wikitext', n: 100 } },
     entropy: { store: 'E8-entropy', delta: 5, seeds: 3, seedOffset: 800, sentences: { source: 'wikitext', n: 50 } },
-    tinyCase: 'gpt_neox_parallel_fp16', notes: [PYTHIA_TOK, 'the hub checkpoint is float16; like the original (torch_dtype=float32) it is computed in float32'],
+    tinyCase: 'gpt_neox_parallel_fp16',
+    notes: [
+      PYTHIA_TOK,
+      'the hub checkpoint is float16; like the original (torch_dtype=float32) it is computed in float32',
+    ],
   },
   {
-    key: 'opt-1.3b', label: 'OPT-1.3B', hfId: 'facebook/opt-1.3b', cell: 'idx 23 (E10)', runner: 'E10',
-    arch: { modelType: 'opt', nLayers: 24, dModel: 2048, nHeads: 32, nKvHeads: 32, dMlp: 8192, vocabSize: 50272, maxPositions: 2048, norm: 'layernorm', parallelResidual: false, tiedEmbeddings: true },
-    originalDtype: 'float32', checkpointDtype: 'float16', layers: [8, 9, 10, 11, 12, 13, 14, 15], bos: '</s>', legacyIters: 20,
+    key: 'opt-1.3b',
+    label: 'OPT-1.3B',
+    hfId: 'facebook/opt-1.3b',
+    cell: 'idx 23 (E10)',
+    runner: 'E10',
+    arch: {
+      modelType: 'opt',
+      nLayers: 24,
+      dModel: 2048,
+      nHeads: 32,
+      nKvHeads: 32,
+      dMlp: 8192,
+      vocabSize: 50272,
+      maxPositions: 2048,
+      norm: 'layernorm',
+      parallelResidual: false,
+      tiedEmbeddings: true,
+    },
+    originalDtype: 'float32',
+    checkpointDtype: 'float16',
+    layers: [8, 9, 10, 11, 12, 13, 14, 15],
+    bos: '</s>',
+    legacyIters: 20,
     loss: { store: 'E10', deltas: [2, 5, 10], seeds: 3, seedOffset: 1000, sentences: { source: 'wikitext', n: 100 } },
     repair: { store: 'E10-repair', delta: 5, seeds: 3, seedOffset: 1100, sentences: { source: 'wikitext', n: 50 } },
-    tinyCase: 'opt', notes: ['BOS </s> prepended; truncation to 64 includes it, so the first word is predicted (baselines not comparable with Pythia)'],
+    tinyCase: 'opt',
+    notes: [
+      'BOS </s> prepended; truncation to 64 includes it, so the first word is predicted (baselines not comparable with Pythia)',
+    ],
   },
   {
-    key: 'tinyllama-1.1b-chat', label: 'TinyLlama-1.1B-Chat', hfId: 'TinyLlama/TinyLlama-1.1B-Chat-v1.0', cell: 'idx 26 (E12)', runner: 'E12',
-    arch: { modelType: 'llama', nLayers: 22, dModel: 2048, nHeads: 32, nKvHeads: 4, dMlp: 5632, vocabSize: 32000, maxPositions: 2048, norm: 'rmsnorm', parallelResidual: false, tiedEmbeddings: false },
-    originalDtype: 'float16', checkpointDtype: 'bfloat16', layers: [4, 5, 6, 7], bos: '<s>', legacyIters: 15,
+    key: 'tinyllama-1.1b-chat',
+    label: 'TinyLlama-1.1B-Chat',
+    hfId: 'TinyLlama/TinyLlama-1.1B-Chat-v1.0',
+    cell: 'idx 26 (E12)',
+    runner: 'E12',
+    arch: {
+      modelType: 'llama',
+      nLayers: 22,
+      dModel: 2048,
+      nHeads: 32,
+      nKvHeads: 4,
+      dMlp: 5632,
+      vocabSize: 32000,
+      maxPositions: 2048,
+      norm: 'rmsnorm',
+      parallelResidual: false,
+      tiedEmbeddings: false,
+    },
+    originalDtype: 'float16',
+    checkpointDtype: 'bfloat16',
+    layers: [4, 5, 6, 7],
+    bos: '<s>',
+    legacyIters: 15,
     loss: { store: 'E12', deltas: [1, 2, 5], seeds: 3, seedOffset: 0, sentences: { source: 'e12', n: 50 } },
     tinyCase: 'llama_bf16',
-    notes: ['the original computed in fp16 (fp16 noise, fp32 perturbation arithmetic); we compute everything in float32', '10 hand-written sentences ×5 copies (copies share legacy noise)'],
+    notes: [
+      'the original computed in fp16 (fp16 noise, fp32 perturbation arithmetic); we compute everything in float32',
+      '10 hand-written sentences ×5 copies (copies share legacy noise)',
+    ],
   },
   {
-    key: 'opt-iml-1.3b', label: 'OPT-IML-1.3B', hfId: 'facebook/opt-iml-1.3b', cell: 'idx 27 (E13)', runner: 'E13',
-    arch: { modelType: 'opt', nLayers: 24, dModel: 2048, nHeads: 32, nKvHeads: 32, dMlp: 8192, vocabSize: 50272, maxPositions: 2048, norm: 'layernorm', parallelResidual: false, tiedEmbeddings: true },
-    originalDtype: 'float16', checkpointDtype: 'float16', layers: [4, 5, 6, 7], bos: '</s>', legacyIters: 15,
-    loss: { store: 'E13', deltas: [1, 2, 5], seeds: 3, seedOffset: 0, sentences: { source: 'wikitext', n: 40, note: 'E13\'s 8 hand-written sentences are not quoted in EXPERIMENTS.md: the first 40 WikiText sentences are used instead (40 unique, not 8×5)' } },
-    tinyCase: 'opt', notes: ['the original computed in fp16; we compute in float32', 'sentences replaced by WikiText (originals not quoted)', 'layers 4–7 as the original (its comment wrongly claims "same layers as OPT-1.3B", which used 8–15)'],
+    key: 'opt-iml-1.3b',
+    label: 'OPT-IML-1.3B',
+    hfId: 'facebook/opt-iml-1.3b',
+    cell: 'idx 27 (E13)',
+    runner: 'E13',
+    arch: {
+      modelType: 'opt',
+      nLayers: 24,
+      dModel: 2048,
+      nHeads: 32,
+      nKvHeads: 32,
+      dMlp: 8192,
+      vocabSize: 50272,
+      maxPositions: 2048,
+      norm: 'layernorm',
+      parallelResidual: false,
+      tiedEmbeddings: true,
+    },
+    originalDtype: 'float16',
+    checkpointDtype: 'float16',
+    layers: [4, 5, 6, 7],
+    bos: '</s>',
+    legacyIters: 15,
+    loss: {
+      store: 'E13',
+      deltas: [1, 2, 5],
+      seeds: 3,
+      seedOffset: 0,
+      sentences: {
+        source: 'wikitext',
+        n: 40,
+        note: "E13's 8 hand-written sentences are not quoted in EXPERIMENTS.md: the first 40 WikiText sentences are used instead (40 unique, not 8×5)",
+      },
+    },
+    tinyCase: 'opt',
+    notes: [
+      'the original computed in fp16; we compute in float32',
+      'sentences replaced by WikiText (originals not quoted)',
+      'layers 4–7 as the original (its comment wrongly claims "same layers as OPT-1.3B", which used 8–15)',
+    ],
   },
   {
-    key: 'zephyr-7b-beta', label: 'Zephyr-7B-β', hfId: 'HuggingFaceH4/zephyr-7b-beta', cell: 'idx 29 (Zephyr)', runner: 'Zephyr',
-    arch: { modelType: 'mistral', nLayers: 32, dModel: 4096, nHeads: 32, nKvHeads: 8, dMlp: 14336, vocabSize: 32000, maxPositions: 32768, norm: 'rmsnorm', parallelResidual: false, tiedEmbeddings: false },
-    originalDtype: 'float16', checkpointDtype: 'bfloat16', layers: [4, 5, 6, 7], bos: '<s>', legacyIters: 12,
-    loss: { store: 'Zephyr', deltas: [1, 2, 5], seeds: 3, seedOffset: 0, sentences: { source: 'wikitext', n: 30, note: 'Zephyr\'s 8 hand-written sentences are not quoted in EXPERIMENTS.md: the first 30 WikiText sentences are used instead' } },
+    key: 'zephyr-7b-beta',
+    label: 'Zephyr-7B-β',
+    hfId: 'HuggingFaceH4/zephyr-7b-beta',
+    cell: 'idx 29 (Zephyr)',
+    runner: 'Zephyr',
+    arch: {
+      modelType: 'mistral',
+      nLayers: 32,
+      dModel: 4096,
+      nHeads: 32,
+      nKvHeads: 8,
+      dMlp: 14336,
+      vocabSize: 32000,
+      maxPositions: 32768,
+      norm: 'rmsnorm',
+      parallelResidual: false,
+      tiedEmbeddings: false,
+    },
+    originalDtype: 'float16',
+    checkpointDtype: 'bfloat16',
+    layers: [4, 5, 6, 7],
+    bos: '<s>',
+    legacyIters: 12,
+    loss: {
+      store: 'Zephyr',
+      deltas: [1, 2, 5],
+      seeds: 3,
+      seedOffset: 0,
+      sentences: {
+        source: 'wikitext',
+        n: 30,
+        note: "Zephyr's 8 hand-written sentences are not quoted in EXPERIMENTS.md: the first 30 WikiText sentences are used instead",
+      },
+    },
     tinyCase: 'llama_gqa',
-    notes: ['never finished in the original (no published numbers)', 'the original computed in fp16; we compute in float32 (29 GB of weights: see the memory plan)', 'sentences replaced by WikiText (originals not quoted)', 'Mistral = Llama blocks + sliding-window attention (window 4096 > 64 tokens: inactive here); CI uses the llama_gqa fixture'],
+    notes: [
+      'never finished in the original (no published numbers)',
+      'the original computed in fp16; we compute in float32 (29 GB of weights: see the memory plan)',
+      'sentences replaced by WikiText (originals not quoted)',
+      'Mistral = Llama blocks + sliding-window attention (window 4096 > 64 tokens: inactive here); CI uses the llama_gqa fixture',
+    ],
   },
 ] as CrossModelEntry[]);
 
 export function registryEntry(nameOrRunner: string): CrossModelEntry {
-  const e = CROSSMODEL_REGISTRY.find((x) => x.key === nameOrRunner || x.runner === nameOrRunner || x.hfId === nameOrRunner);
-  if (!e) throw new Error(`unknown cross-model experiment '${nameOrRunner}' (known: ${CROSSMODEL_REGISTRY.map((x) => `${x.runner ?? '-'}/${x.key}`).join(', ')})`);
+  const e = CROSSMODEL_REGISTRY.find(
+    (x) => x.key === nameOrRunner || x.runner === nameOrRunner || x.hfId === nameOrRunner,
+  );
+  if (!e)
+    throw new Error(
+      `unknown cross-model experiment '${nameOrRunner}' (known: ${CROSSMODEL_REGISTRY.map((x) => `${x.runner ?? '-'}/${x.key}`).join(', ')})`,
+    );
   return e;
 }
 
@@ -173,7 +345,10 @@ export function checkBos(entry: CrossModelEntry, tok: Tokenizer): BosCheck {
 
 /** Parameter count of an architecture (embeddings, blocks, final norm, unembedding unless tied). */
 export function paramCount(a: ArchFacts): number {
-  const D = a.dModel, F = a.dMlp, V = a.vocabSize, L = a.nLayers;
+  const D = a.dModel,
+    F = a.dMlp,
+    V = a.vocabSize,
+    L = a.nLayers;
   const hd = D / a.nHeads;
   const kv = a.nKvHeads * hd;
   const unembed = a.tiedEmbeddings ? 0 : V * D;
@@ -184,16 +359,48 @@ export function paramCount(a: ArchFacts): number {
     case 'mistral':
       return V * D + unembed + D + L * (2 * D + 2 * D * D + 2 * D * kv + 3 * D * F);
     case 'opt':
-      return V * D + unembed + (a.maxPositions + 2) * D + 2 * D + L * (4 * D + 4 * (D * D + D) + (D * F + F) + (F * D + D));
+      return (
+        V * D + unembed + (a.maxPositions + 2) * D + 2 * D + L * (4 * D + 4 * (D * D + D) + (D * F + F) + (F * D + D))
+      );
     case 'gpt2':
-      return V * D + unembed + a.maxPositions * D + 2 * D + L * (4 * D + (3 * D * D + 3 * D) + (D * D + D) + (D * F + F) + (F * D + D));
+      return (
+        V * D +
+        unembed +
+        a.maxPositions * D +
+        2 * D +
+        L * (4 * D + (3 * D * D + 3 * D) + (D * D + D) + (D * F + F) + (F * D + D))
+      );
   }
 }
 
 /** The facts of a loaded model's config in registry form. */
 export function archFactsOf(cfg: ModelConfig): ArchFacts {
-  const { modelType, nLayers, dModel, nHeads, nKvHeads, dMlp, vocabSize, maxPositions, norm, parallelResidual, tiedEmbeddings } = cfg;
-  return { modelType, nLayers, dModel, nHeads, nKvHeads, dMlp, vocabSize, maxPositions, norm, parallelResidual, tiedEmbeddings };
+  const {
+    modelType,
+    nLayers,
+    dModel,
+    nHeads,
+    nKvHeads,
+    dMlp,
+    vocabSize,
+    maxPositions,
+    norm,
+    parallelResidual,
+    tiedEmbeddings,
+  } = cfg;
+  return {
+    modelType,
+    nLayers,
+    dModel,
+    nHeads,
+    nKvHeads,
+    dMlp,
+    vocabSize,
+    maxPositions,
+    norm,
+    parallelResidual,
+    tiedEmbeddings,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -213,54 +420,132 @@ export interface PublishedLossRow {
 export interface PublishedCrossModel {
   baseline: number | null;
   loss: PublishedLossRow[];
-  entropy?: { base: number; deltaAngle: { mean: number; std: number }; deltaMagnitude: { mean: number; std: number }; t: number; pOneSided: number };
+  entropy?: {
+    base: number;
+    deltaAngle: { mean: number; std: number };
+    deltaMagnitude: { mean: number; std: number };
+    t: number;
+    pOneSided: number;
+  };
   /** attention-repair recovery %, angle vs magnitude (mean ± std over seeds) */
-  repair?: { angular: { mean: number; std: number | null }; magnitude: { mean: number; std: number | null }; source: string; t?: number; pOneSided?: number };
+  repair?: {
+    angular: { mean: number; std: number | null };
+    magnitude: { mean: number; std: number | null };
+    source: string;
+    t?: number;
+    pOneSided?: number;
+  };
   verdict: string;
 }
 
-const row = (delta: number, a: number, as: number | null, m: number, ms: number | null, ratio: number | null, p: number | null, perSeed?: PublishedLossRow['perSeed']): PublishedLossRow => ({
-  delta, angular: { mean: a, std: as }, magnitude: { mean: m, std: ms }, ratio, pOneSided: p, ...(perSeed ? { perSeed } : {}),
+const row = (
+  delta: number,
+  a: number,
+  as: number | null,
+  m: number,
+  ms: number | null,
+  ratio: number | null,
+  p: number | null,
+  perSeed?: PublishedLossRow['perSeed'],
+): PublishedLossRow => ({
+  delta,
+  angular: { mean: a, std: as },
+  magnitude: { mean: m, std: ms },
+  ratio,
+  pOneSided: p,
+  ...(perSeed ? { perSeed } : {}),
 });
 
 export const PUBLISHED_CROSSMODEL: Readonly<Record<string, PublishedCrossModel>> = Object.freeze({
   'pythia-410m': {
     baseline: 4.107,
     loss: [
-      row(1, 0.368, 0.011, 0.009, 0.002, 42.87, null), row(2, 0.983, 0.026, 0.042, 0.002, 23.21, null), row(5, 3.757, 0.06, 0.7, 0.028, 5.37, null),
-      row(10, 7.061, 0.044, 3.262, 0.033, 2.16, null), row(15, 7.718, 0.05, 4.6, 0.045, 1.68, null), row(20, 7.75, 0.087, 5.433, 0.033, 1.43, null),
+      row(1, 0.368, 0.011, 0.009, 0.002, 42.87, null),
+      row(2, 0.983, 0.026, 0.042, 0.002, 23.21, null),
+      row(5, 3.757, 0.06, 0.7, 0.028, 5.37, null),
+      row(10, 7.061, 0.044, 3.262, 0.033, 2.16, null),
+      row(15, 7.718, 0.05, 4.6, 0.045, 1.68, null),
+      row(20, 7.75, 0.087, 5.433, 0.033, 1.43, null),
     ],
-    entropy: { base: 1.0312, deltaAngle: { mean: 0.1287, std: 0.0081 }, deltaMagnitude: { mean: 0.0251, std: 0.0012 }, t: 25.38, pOneSided: 7.2e-6 },
-    repair: { angular: { mean: 28.4, std: 0.6 }, magnitude: { mean: 15.2, std: 5.5 }, source: 'E4 (R-seed, 100 sentences, 5 seeds)', t: 4.927, pOneSided: 0.003945 },
+    entropy: {
+      base: 1.0312,
+      deltaAngle: { mean: 0.1287, std: 0.0081 },
+      deltaMagnitude: { mean: 0.0251, std: 0.0012 },
+      t: 25.38,
+      pOneSided: 7.2e-6,
+    },
+    repair: {
+      angular: { mean: 28.4, std: 0.6 },
+      magnitude: { mean: 15.2, std: 5.5 },
+      source: 'E4 (R-seed, 100 sentences, 5 seeds)',
+      t: 4.927,
+      pOneSided: 0.003945,
+    },
     verdict: 'angular dominates loss at every δ (p two-sided < 1e-6, seeds)',
   },
   'pythia-1.4b': {
     baseline: 3.899,
-    loss: [row(2, 0.251, 0.008, 0.004, 0.0, 56.81, 0.0003), row(5, 0.971, 0.015, 0.04, 0.006, 24.41, 0.0001), row(10, 3.41, 0.071, 0.572, 0.019, 5.96, 0.0001)],
-    entropy: { base: 1.0325, deltaAngle: { mean: -0.0228, std: 0.0091 }, deltaMagnitude: { mean: 0.0058, std: 0.0012 }, t: -4.331, pOneSided: 0.975 },
-    repair: { angular: { mean: 23.8, std: null }, magnitude: { mean: 2.0, std: null }, source: 'E9 attention patch (R-of-means, 50 sentences, 3 seeds; no spread computed)' },
+    loss: [
+      row(2, 0.251, 0.008, 0.004, 0.0, 56.81, 0.0003),
+      row(5, 0.971, 0.015, 0.04, 0.006, 24.41, 0.0001),
+      row(10, 3.41, 0.071, 0.572, 0.019, 5.96, 0.0001),
+    ],
+    entropy: {
+      base: 1.0325,
+      deltaAngle: { mean: -0.0228, std: 0.0091 },
+      deltaMagnitude: { mean: 0.0058, std: 0.0012 },
+      t: -4.331,
+      pOneSided: 0.975,
+    },
+    repair: {
+      angular: { mean: 23.8, std: null },
+      magnitude: { mean: 2.0, std: null },
+      source: 'E9 attention patch (R-of-means, 50 sentences, 3 seeds; no spread computed)',
+    },
     verdict: 'loss asymmetry replicates; entropy reversed ("PARTIAL REPLICATION")',
   },
   'opt-1.3b': {
     baseline: 4.18,
-    loss: [row(2, 0.577, 0.007, 0.018, 0.001, 32.7, 1e-4), row(5, 3.893, 0.041, 0.204, 0.011, 19.1, 1e-4), row(10, 5.773, 0.012, 2.36, 0.041, 2.4, 0.0001)],
-    repair: { angular: { mean: 27.0, std: 0.1 }, magnitude: { mean: 34.4, std: 8.0 }, source: 'E10 test 2 (R-pooled-baseline, 50 sentences, 3 seeds)', t: -1.3, pOneSided: 0.838 },
+    loss: [
+      row(2, 0.577, 0.007, 0.018, 0.001, 32.7, 1e-4),
+      row(5, 3.893, 0.041, 0.204, 0.011, 19.1, 1e-4),
+      row(10, 5.773, 0.012, 2.36, 0.041, 2.4, 0.0001),
+    ],
+    repair: {
+      angular: { mean: 27.0, std: 0.1 },
+      magnitude: { mean: 34.4, std: 8.0 },
+      source: 'E10 test 2 (R-pooled-baseline, 50 sentences, 3 seeds)',
+      t: -1.3,
+      pOneSided: 0.838,
+    },
     verdict: 'loss asymmetry replicates; attention mediation does not (p = 0.84)',
   },
   'tinyllama-1.1b-chat': {
     baseline: 4.019,
     loss: [
       row(1, 0.119, 0.064, 0.645, 0.071, 0.2, 0.996, { angular: [0.196, 0.04, 0.121], magnitude: [0.734, 0.64, 0.56] }),
-      row(2, 0.808, 0.082, 3.823, 0.09, 0.2, 0.9995, { angular: [0.692, 0.872, 0.86], magnitude: [3.866, 3.905, 3.698] }),
-      row(5, 5.76, 0.24, 4.956, 0.221, 1.2, 0.0107, { angular: [5.519, 6.088, 5.673], magnitude: [4.644, 5.122, 5.103] }),
+      row(2, 0.808, 0.082, 3.823, 0.09, 0.2, 0.9995, {
+        angular: [0.692, 0.872, 0.86],
+        magnitude: [3.866, 3.905, 3.698],
+      }),
+      row(5, 5.76, 0.24, 4.956, 0.221, 1.2, 0.0107, {
+        angular: [5.519, 6.088, 5.673],
+        magnitude: [4.644, 5.122, 5.103],
+      }),
     ],
     verdict: 'reversal: magnitude damage larger at δ ≤ 2',
   },
   'opt-iml-1.3b': {
     baseline: 4.858,
     loss: [
-      row(1, 0.049, null, -0.003, null, null, null, { angular: [0.093, 0.006, 0.05], magnitude: [-0.005, 0.0, -0.005] }),
-      row(2, 0.303, null, 0.006, null, null, null, { angular: [0.414, 0.137, 0.357], magnitude: [0.011, 0.004, 0.005] }),
+      row(1, 0.049, null, -0.003, null, null, null, {
+        angular: [0.093, 0.006, 0.05],
+        magnitude: [-0.005, 0.0, -0.005],
+      }),
+      row(2, 0.303, null, 0.006, null, null, null, {
+        angular: [0.414, 0.137, 0.357],
+        magnitude: [0.011, 0.004, 0.005],
+      }),
       row(5, 0.874, null, 0.106, null, null, null, { angular: [0.84, 1.317, 0.463], magnitude: [0.098, 0.106, 0.113] }),
     ],
     verdict: 'angular larger at 3/3 δ (no test was run)',

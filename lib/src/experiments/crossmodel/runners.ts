@@ -13,7 +13,16 @@ import { Mode, PUBLISHED, PUBLISHED_SCALE, Scale, quickScale } from '../settings
 import { cleanNorms, wikitextItems } from '../runs';
 import { E1_MODES, SweepRecord, SweepSettings, runSweep } from '../e1-sweep';
 import { E1Summary, summarizeE1 } from '../e1-stats';
-import { E3Record, MechanismSettings, MeanStd, RepairRecord, pairedSeeds, runE3, runE4, summarizeE3 } from '../mechanism';
+import {
+  E3Record,
+  MechanismSettings,
+  MeanStd,
+  RepairRecord,
+  pairedSeeds,
+  runE3,
+  runE4,
+  summarizeE3,
+} from '../mechanism';
 import { BosCheck, CrossModelEntry, SentenceSet, archFactsOf, checkBos, registryEntry, scaledLayers } from './registry';
 import { Available, MemoryPlan, planMemory, requireMemory } from './memory';
 
@@ -65,7 +74,12 @@ export function layersFor(entry: CrossModelEntry, study: Study): number[] {
 }
 
 /** Items of a sentence set, tokenised with the model's tokenizer (BOS from the tokenizer), truncated to 64. */
-export async function sentenceItems(study: Study, set: SentenceSet, n: number, wikitextFile?: string): Promise<{ items: Item[]; source: string }> {
+export async function sentenceItems(
+  study: Study,
+  set: SentenceSet,
+  n: number,
+  wikitextFile?: string,
+): Promise<{ items: Item[]; source: string }> {
   if (set.source === 'wikitext') return wikitextItems(study, n, wikitextFile);
   const items = e12Sentences()
     .slice(0, n)
@@ -73,14 +87,24 @@ export async function sentenceItems(study: Study, set: SentenceSet, n: number, w
   return { items, source: 'E12 hand-written sentences ×8 (lib/src/data/sentences.ts)' };
 }
 
-async function scaleFor(study: Study, items: Item[], layers: number[], deltas: number[], quick: boolean): Promise<Scale> {
+async function scaleFor(
+  study: Study,
+  items: Item[],
+  layers: number[],
+  deltas: number[],
+  quick: boolean,
+): Promise<Scale> {
   if (!quick) return PUBLISHED_SCALE;
   const norms = await cleanNorms(study, items, layers);
   return quickScale(norms.min, Math.max(...deltas));
 }
 
 /** The loss-sweep settings of a cell (published, or quick on small checkpoints). */
-export async function crossModelSweepSettings(study: Study, entry: CrossModelEntry, o: { quick?: boolean; modes?: Mode[]; wikitextFile?: string; store?: string } = {}): Promise<SweepSettings> {
+export async function crossModelSweepSettings(
+  study: Study,
+  entry: CrossModelEntry,
+  o: { quick?: boolean; modes?: Mode[]; wikitextFile?: string; store?: string } = {},
+): Promise<SweepSettings> {
   const quick = o.quick ?? study.quick;
   const layers = layersFor(entry, study);
   const n = quick ? Math.min(entry.loss.sentences.n, CROSSMODEL_QUICK.lossSentences) : entry.loss.sentences.n;
@@ -106,7 +130,11 @@ export async function crossModelSweepSettings(study: Study, entry: CrossModelEnt
  * conditions that no rotation can reach are stored as 'skipped' with the reason (the reversal
  * investigation runs them at every published δ) instead of failing the sweep.
  */
-export async function runCrossModelLoss(study: Study, entry: CrossModelEntry, s: SweepSettings): Promise<SweepRecord[]> {
+export async function runCrossModelLoss(
+  study: Study,
+  entry: CrossModelEntry,
+  s: SweepSettings,
+): Promise<SweepRecord[]> {
   const input = await sentenceItems(study, entry.loss.sentences, s.sentences, s.wikitextFile);
   return runSweep(study, s, { input, unreachable: 'skip' });
 }
@@ -120,10 +148,16 @@ export async function runCrossModelLoss(study: Study, entry: CrossModelEntry, s:
  * cell's layers, bisection iterations and the scale of its loss sweep. Quick mode caps sentences and
  * seeds at CROSSMODEL_QUICK.
  */
-export function crossModelSectionSettings(study: Study, entry: CrossModelEntry, section: 'entropy' | 'repair', o: { quick: boolean; scale: Scale; wikitextFile?: string }): MechanismSettings {
+export function crossModelSectionSettings(
+  study: Study,
+  entry: CrossModelEntry,
+  section: 'entropy' | 'repair',
+  o: { quick: boolean; scale: Scale; wikitextFile?: string },
+): MechanismSettings {
   const spec = entry[section];
   if (!spec) throw new Error(`${entry.label} has no ${section} section`);
-  if (spec.sentences.source !== 'wikitext') throw new Error(`${spec.store}: E3/E4's procedure reads WikiText sentences, not '${spec.sentences.source}'`);
+  if (spec.sentences.source !== 'wikitext')
+    throw new Error(`${spec.store}: E3/E4's procedure reads WikiText sentences, not '${spec.sentences.source}'`);
   return {
     experiment: spec.store,
     layers: layersFor(entry, study),
@@ -139,19 +173,29 @@ export function crossModelSectionSettings(study: Study, entry: CrossModelEntry, 
 }
 
 /** E8 test 2: E3's attention entropy (mean row entropy over all layers) under the cell's settings. */
-export function runCrossModelEntropy(study: Study, entry: CrossModelEntry, o: { quick: boolean; scale: Scale; wikitextFile?: string }): Promise<E3Record[]> {
+export function runCrossModelEntropy(
+  study: Study,
+  entry: CrossModelEntry,
+  o: { quick: boolean; scale: Scale; wikitextFile?: string },
+): Promise<E3Record[]> {
   return runE3(study, crossModelSectionSettings(study, entry, 'entropy', o));
 }
 
 /** E10 test 2: E4's per-sentence attention repair (clean hook_attn_out patched at the perturbed layers) under the cell's settings. */
-export function runCrossModelRepair(study: Study, entry: CrossModelEntry, o: { quick: boolean; scale: Scale; wikitextFile?: string }): Promise<RepairRecord[]> {
+export function runCrossModelRepair(
+  study: Study,
+  entry: CrossModelEntry,
+  o: { quick: boolean; scale: Scale; wikitextFile?: string },
+): Promise<RepairRecord[]> {
   return runE4(study, crossModelSectionSettings(study, entry, 'repair', o));
 }
 
 /** Seeds with both an angle and a magnitude record (the summaries need two for a t-test). */
 export function pairedSeedCount(records: { kind: string; mode?: string; seedIndex?: number }[]): number {
-  const seeds = (m: string) => new Set(records.filter((r) => r.kind === 'condition' && r.mode === m).map((r) => r.seedIndex));
-  const a = seeds('angle'), m = seeds('magnitude');
+  const seeds = (m: string) =>
+    new Set(records.filter((r) => r.kind === 'condition' && r.mode === m).map((r) => r.seedIndex));
+  const a = seeds('angle'),
+    m = seeds('magnitude');
   return [...a].filter((i) => m.has(i)).length;
 }
 
@@ -176,7 +220,12 @@ export function summarizeEntropy(records: E3Record[]): EntropySummary {
     ratio: e.ratio,
     t: e.test.t,
     pOneSided: e.test.pGreater,
-    perLayer: e.layers.map((l) => ({ layer: l.layer, perturbed: l.perturbed, angle: l.dAngle, magnitude: l.dMagnitude })),
+    perLayer: e.layers.map((l) => ({
+      layer: l.layer,
+      perturbed: l.perturbed,
+      angle: l.dAngle,
+      magnitude: l.dMagnitude,
+    })),
   };
 }
 
@@ -206,11 +255,13 @@ export function summarizeRepair(records: RepairRecord[]): RepairSummary {
   const B = mean(base.losses!);
   const [A, M] = pairedSeeds(records, 'angle', 'magnitude');
   const side = (rs: RepairRecord[]): RepairSide => {
-    const U = rs.map((r) => mean(r.unrepaired!)), R = rs.map((r) => mean(r.repaired!.attn));
+    const U = rs.map((r) => mean(r.unrepaired!)),
+      R = rs.map((r) => mean(r.repaired!.attn));
     const rec = recoveryPooledBaseline({ baseline: U.map(() => B), unrepaired: U, repaired: R });
     return { unrepaired: U, repaired: R, recovery: rec.perSeed, mean: rec.mean, std: rec.std };
   };
-  const angular = side(A), magnitude = side(M);
+  const angular = side(A),
+    magnitude = side(M);
   const t = angular.recovery.length > 1 ? ttestPaired(angular.recovery, magnitude.recovery) : null;
   return { baseline: B, angular, magnitude, t: t?.t ?? NaN, pOneSided: t?.pGreater ?? NaN };
 }
@@ -218,7 +269,11 @@ export function summarizeRepair(records: RepairRecord[]): RepairSummary {
 // ---------------------------------------------------------------------------------------------
 
 /** Memory check for a cell on this study's model and provider (4 plan sessions wanted). */
-export function crossModelMemory(study: Study, entry: CrossModelEntry, o: CrossModelRunOptions['memory'] = {}): MemoryPlan {
+export function crossModelMemory(
+  study: Study,
+  entry: CrossModelEntry,
+  o: CrossModelRunOptions['memory'] = {},
+): MemoryPlan {
   return planMemory(archFactsOf(study.model.cfg), {
     provider: study.model.provider,
     checkpointDtype: study.model.cfg.dtype,
@@ -234,9 +289,16 @@ export function crossModelMemory(study: Study, entry: CrossModelEntry, o: CrossM
  * `study`: memory check, BOS check, loss sweep and the cell's extra section. Resumable: finished
  * conditions are read back from results/<model>/<store>.jsonl.
  */
-export async function runCrossModel(name: string, study: Study, opts: CrossModelRunOptions = {}): Promise<CrossModelResult> {
+export async function runCrossModel(
+  name: string,
+  study: Study,
+  opts: CrossModelRunOptions = {},
+): Promise<CrossModelResult> {
   const entry = registryEntry(name);
-  if (!entry.runner) throw new Error(`${entry.label}'s loss sweep is E1: run it with \`dirmag sweep\` (notebook 04); the cross-model summary reads its results`);
+  if (!entry.runner)
+    throw new Error(
+      `${entry.label}'s loss sweep is E1: run it with \`dirmag sweep\` (notebook 04); the cross-model summary reads its results`,
+    );
   const quick = opts.quick ?? study.quick;
   const sections = opts.sections ?? ['loss', 'entropy', 'repair'];
   let memory: MemoryPlan | null = null;
@@ -255,19 +317,46 @@ export async function runCrossModel(name: string, study: Study, opts: CrossModel
     const settings = await crossModelSweepSettings(study, entry, { quick, wikitextFile: opts.wikitextFile });
     const cfg = study.model.cfg;
     const info: ModelInfo = {
-      key: entry.key, entry: entry.key, hfId: entry.hfId, modelType: cfg.modelType, norm: cfg.norm, parallelResidual: cfg.parallelResidual,
-      checkpointDtype: cfg.dtype, originalDtype: entry.originalDtype, computeDtype: 'float32', nLayers: cfg.nLayers, dModel: cfg.dModel,
-      layers: settings.layers, bos, scale: settings.scale.note, memory: memory?.message ?? 'not checked',
+      key: entry.key,
+      entry: entry.key,
+      hfId: entry.hfId,
+      modelType: cfg.modelType,
+      norm: cfg.norm,
+      parallelResidual: cfg.parallelResidual,
+      checkpointDtype: cfg.dtype,
+      originalDtype: entry.originalDtype,
+      computeDtype: 'float32',
+      nLayers: cfg.nLayers,
+      dModel: cfg.dModel,
+      layers: settings.layers,
+      bos,
+      scale: settings.scale.note,
+      memory: memory?.message ?? 'not checked',
     };
     const infoStore = study.store('crossmodel-info');
     if (!infoStore.has(entry.key)) infoStore.append(info);
     const loss = sections.includes('loss') ? await runCrossModelLoss(study, entry, settings) : [];
-    const result: CrossModelResult = { entry, info, memory, loss, lossSummary: loss.length ? summarizeE1(loss) : (null as unknown as E1Summary) };
-    if (entry.entropy && sections.includes('entropy')) result.entropy = await runCrossModelEntropy(study, entry, { quick, scale: settings.scale, wikitextFile: opts.wikitextFile });
-    if (entry.repair && sections.includes('repair')) result.repair = await runCrossModelRepair(study, entry, { quick, scale: settings.scale, wikitextFile: opts.wikitextFile });
+    const result: CrossModelResult = {
+      entry,
+      info,
+      memory,
+      loss,
+      lossSummary: loss.length ? summarizeE1(loss) : (null as unknown as E1Summary),
+    };
+    if (entry.entropy && sections.includes('entropy'))
+      result.entropy = await runCrossModelEntropy(study, entry, {
+        quick,
+        scale: settings.scale,
+        wikitextFile: opts.wikitextFile,
+      });
+    if (entry.repair && sections.includes('repair'))
+      result.repair = await runCrossModelRepair(study, entry, {
+        quick,
+        scale: settings.scale,
+        wikitextFile: opts.wikitextFile,
+      });
     return result;
   } finally {
     undo();
   }
 }
-

@@ -27,7 +27,11 @@ export interface CrossModelInput {
   /** E10-repair records (E4's format) */
   repair?: RepairRecord[];
   /** repair recovery measured elsewhere (e.g. mechanism E4/E9 results), with its source */
-  repairOverride?: { angular: { mean: number; std?: number }; magnitude: { mean: number; std?: number }; source: string };
+  repairOverride?: {
+    angular: { mean: number; std?: number };
+    magnitude: { mean: number; std?: number };
+    source: string;
+  };
 }
 
 export interface CrossModelRow {
@@ -56,19 +60,25 @@ export interface CrossModelRow {
   factsFrom: 'results' | 'registry';
 }
 
-const range = (ls: number[]) => (ls.length > 1 && ls.every((l, i) => i === 0 || l === ls[i - 1] + 1) ? `${ls[0]}–${ls[ls.length - 1]}` : ls.join(','));
+const range = (ls: number[]) =>
+  ls.length > 1 && ls.every((l, i) => i === 0 || l === ls[i - 1] + 1) ? `${ls[0]}–${ls[ls.length - 1]}` : ls.join(',');
 
 export function crossModelSummary(inputs: CrossModelInput[]): CrossModelRow[] {
   const rows: CrossModelRow[] = [];
   for (const inp of inputs) {
     if (!inp.loss.some((r) => r.kind === 'baseline')) continue;
     const e1 = summarizeE1(inp.loss);
-    const facts = inp.info ?? { norm: inp.entry.arch.norm, parallelResidual: inp.entry.arch.parallelResidual, checkpointDtype: inp.entry.checkpointDtype, layers: inp.entry.layers };
+    const facts = inp.info ?? {
+      norm: inp.entry.arch.norm,
+      parallelResidual: inp.entry.arch.parallelResidual,
+      checkpointDtype: inp.entry.checkpointDtype,
+      layers: inp.entry.layers,
+    };
     // the entropy test needs two seeds (an interrupted run with one shows '—')
     const ent = inp.entropy?.length && pairedSeedCount(inp.entropy) > 1 ? summarizeEntropy(inp.entropy) : null;
     const rep = inp.repair?.length && pairedSeedCount(inp.repair) > 0 ? summarizeRepair(inp.repair) : null;
-    const repA = rep ? rep.angular.mean : inp.repairOverride?.angular.mean ?? null;
-    const repM = rep ? rep.magnitude.mean : inp.repairOverride?.magnitude.mean ?? null;
+    const repA = rep ? rep.angular.mean : (inp.repairOverride?.angular.mean ?? null);
+    const repM = rep ? rep.magnitude.mean : (inp.repairOverride?.magnitude.mean ?? null);
     const pub = PUBLISHED_CROSSMODEL[inp.entry.key];
     for (const r of e1.rows)
       rows.push({
@@ -151,14 +161,22 @@ export function figure3FromResults(inputs: CrossModelInput[], deltas: number[] =
     if (!inp.loss.some((r) => r.kind === 'baseline')) continue;
     const e1 = summarizeE1(inp.loss);
     if (!deltas.every((d) => e1.rows.some((r) => r.publishedDelta === d))) continue;
-    const pts = (k: 'angle' | 'magnitude') => e1.rows.map((r) => ({ delta: r.publishedDelta, mean: r[k].mean, std: r[k].std }));
+    const pts = (k: 'angle' | 'magnitude') =>
+      e1.rows.map((r) => ({ delta: r.publishedDelta, mean: r[k].mean, std: r[k].std }));
     const rep = inp.repair?.length && pairedSeedCount(inp.repair) > 0 ? summarizeRepair(inp.repair) : null;
     const recovery = rep
-      ? { angular: { mean: rep.angular.mean, std: rep.angular.std }, magnitude: { mean: rep.magnitude.mean, std: rep.magnitude.std } }
+      ? {
+          angular: { mean: rep.angular.mean, std: rep.angular.std },
+          magnitude: { mean: rep.magnitude.mean, std: rep.magnitude.std },
+        }
       : inp.repairOverride
         ? { angular: inp.repairOverride.angular, magnitude: inp.repairOverride.magnitude }
         : undefined;
-    models.push({ name: inp.entry.label, damage: { angular: pts('angle'), magnitude: pts('magnitude') }, ...(recovery ? { recovery } : {}) });
+    models.push({
+      name: inp.entry.label,
+      damage: { angular: pts('angle'), magnitude: pts('magnitude') },
+      ...(recovery ? { recovery } : {}),
+    });
   }
   if (!models.length) throw new Error(`figure 3: no model has loss results at δ = ${deltas.join(', ')}`);
   return figure3({ models, ratioDeltas: deltas });
@@ -177,7 +195,10 @@ function readRecords<T>(file: string): T[] {
  * Reads every registry model's result files that exist under `root`. `folders` maps registry keys
  * to results folder names (default: the published model's, with -quick in quick mode).
  */
-export function loadCrossModelInputs(o: { root?: string; quick?: boolean; folders?: Record<string, string> } = {}): { inputs: CrossModelInput[]; missing: string[] } {
+export function loadCrossModelInputs(o: { root?: string; quick?: boolean; folders?: Record<string, string> } = {}): {
+  inputs: CrossModelInput[];
+  missing: string[];
+} {
   const root = o.root ?? resultsDir();
   const inputs: CrossModelInput[] = [];
   const missing: string[] = [];
@@ -222,9 +243,16 @@ export function publishedComparisonTable(key: string, e1: import('../e1-stats').
       };
     }),
     {
-      delta: { label: 'δ' }, delta_run: { label: 'δ as run', digits: 3 }, angular: { label: 'angular damage' }, magnitude: { label: 'magnitude damage' },
-      ratio: { label: 'ratio', digits: 2 }, p: { label: 'p one-sided (seeds)' }, p_sent: { label: 'p two-sided (sentences)' },
-      pub_angular: { label: 'published angular' }, pub_magnitude: { label: 'published magnitude' }, pub_ratio: { label: 'published ratio' },
+      delta: { label: 'δ' },
+      delta_run: { label: 'δ as run', digits: 3 },
+      angular: { label: 'angular damage' },
+      magnitude: { label: 'magnitude damage' },
+      ratio: { label: 'ratio', digits: 2 },
+      p: { label: 'p one-sided (seeds)' },
+      p_sent: { label: 'p two-sided (sentences)' },
+      pub_angular: { label: 'published angular' },
+      pub_magnitude: { label: 'published magnitude' },
+      pub_ratio: { label: 'published ratio' },
     },
   );
 }

@@ -70,11 +70,17 @@ export interface MechanismOptions {
  * (`sweepSettings(study, {quick}).scale`, measured on the clean norms of the same layers), sentences
  * capped at QUICK.sentences and QUICK.seeds seeds.
  */
-export async function mechanismSettings(study: Study, experiment: MechExperiment, opts: MechanismOptions = {}): Promise<MechanismSettings> {
+export async function mechanismSettings(
+  study: Study,
+  experiment: MechExperiment,
+  opts: MechanismOptions = {},
+): Promise<MechanismSettings> {
   const quick = opts.quick ?? study.quick;
   const layers = opts.layers ?? middleLayers(study.model.cfg.nLayers);
   checkLayers(study, layers);
-  const scale = opts.scale ?? (quick ? (await sweepSettings(study, { quick, layers, wikitextFile: opts.wikitextFile })).scale : PUBLISHED_SCALE);
+  const scale =
+    opts.scale ??
+    (quick ? (await sweepSettings(study, { quick, layers, wikitextFile: opts.wikitextFile })).scale : PUBLISHED_SCALE);
   const pub = MECH_PUBLISHED[experiment];
   return {
     experiment,
@@ -92,7 +98,13 @@ export async function mechanismSettings(study: Study, experiment: MechExperiment
 }
 
 /** The settings every record of an experiment carries (the resume fingerprint; seeds excluded so they can be extended). */
-export function commonFields(study: Study, s: MechanismSettings, items: Item[], source: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function commonFields(
+  study: Study,
+  s: MechanismSettings,
+  items: Item[],
+  source: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     experiment: s.experiment,
     layers: s.layers,
@@ -174,7 +186,8 @@ export interface PatchSet {
 
 export const attnHooks = (layers: number[]): string[] => layers.map((l) => `blocks.${l}.hook_attn_out`);
 export const mlpHooks = (layers: number[]): string[] => layers.map((l) => `blocks.${l}.hook_mlp_out`);
-export const lnHooks = (layers: number[]): string[] => layers.flatMap((l) => [`blocks.${l}.ln1.hook_normalized`, `blocks.${l}.ln2.hook_normalized`]);
+export const lnHooks = (layers: number[]): string[] =>
+  layers.flatMap((l) => [`blocks.${l}.ln1.hook_normalized`, `blocks.${l}.ln2.hook_normalized`]);
 
 export interface RepairRun {
   /** per sentence: loss with the perturbation and no patch (pass 0) */
@@ -195,7 +208,16 @@ export interface RepairRun {
 export async function repairPasses(
   study: Study,
   items: Item[],
-  o: { mode: Mode; layers: number[]; delta: number; seed: number; stream: number; sets: PatchSet[]; legacyIters: number; chunk?: number },
+  o: {
+    mode: Mode;
+    layers: number[];
+    delta: number;
+    seed: number;
+    stream: number;
+    sets: PatchSet[];
+    legacyIters: number;
+    chunk?: number;
+  },
 ): Promise<RepairRun> {
   const t0 = performance.now();
   const allHooks = [...new Set(o.sets.flatMap((p) => p.hooks))];
@@ -204,7 +226,10 @@ export async function repairPasses(
   const size = chunkSize(allHooks.length * maxT * D, o.chunk);
   const unrepaired: number[] = [];
   const repaired: Record<string, number[]> = Object.fromEntries(o.sets.map((p) => [p.name, [] as number[]]));
-  const capturePlan: Plan = { outputs: [], hooks: Object.fromEntries(allHooks.map((h) => [h, { kind: 'capture' as const }])) };
+  const capturePlan: Plan = {
+    outputs: [],
+    hooks: Object.fromEntries(allHooks.map((h) => [h, { kind: 'capture' as const }])),
+  };
   const plain = perturbPlan(o.mode, o.layers, {}, 'item', o.legacyIters);
   for (const part of chunks(items, size)) {
     const clean = allHooks.length ? await study.model.run(capturePlan, part) : null;
@@ -212,9 +237,21 @@ export async function repairPasses(
     unrepaired.push(...lossesOf(u));
     for (let j = 0; j < o.sets.length; j++) {
       const set = o.sets[j];
-      const plan = perturbPlan(o.mode, o.layers, { hooks: Object.fromEntries(set.hooks.map((h) => [h, { kind: 'patch' as const }])) }, 'item', o.legacyIters);
+      const plan = perturbPlan(
+        o.mode,
+        o.layers,
+        { hooks: Object.fromEntries(set.hooks.map((h) => [h, { kind: 'patch' as const }])) },
+        'item',
+        o.legacyIters,
+      );
       const patches = Object.fromEntries(set.hooks.map((h) => [h, clean!.items.map((it) => it.captures[h])]));
-      const r = await study.model.run(plan, part, { seed: o.seed, stream: o.stream, delta: o.delta, pass: j + 1, patches });
+      const r = await study.model.run(plan, part, {
+        seed: o.seed,
+        stream: o.stream,
+        delta: o.delta,
+        pass: j + 1,
+        patches,
+      });
       repaired[set.name].push(...lossesOf(r));
     }
   }
@@ -250,7 +287,13 @@ export interface SentenceTest {
 export function sentencePaired(a: number[], b: number[], seed = 1): SentenceTest {
   const pairs = a.map((x, i) => [x, b[i]] as [number, number]);
   const ci = bootstrapCI(pairs, (p) => mean(p.map(([x, y]) => x - y)), { seed, reps: 4000 });
-  return { n: a.length, test: ttestPaired(a, b), dz: cohenDz(a, b), meanDiff: mean(a) - mean(b), ci: [ci.lower, ci.upper] };
+  return {
+    n: a.length,
+    test: ttestPaired(a, b),
+    dz: cohenDz(a, b),
+    meanDiff: mean(a) - mean(b),
+    ci: [ci.lower, ci.upper],
+  };
 }
 
 /** Per-sentence mean over seeds of `get(record)[i]`. */
@@ -263,10 +306,16 @@ export function seedAveraged<R>(records: R[], get: (r: R) => number[]): number[]
  * Recovery over sentences as a ratio of means, 100·Σ(U_i − R_i)/Σ(U_i − B_i) (the standard
  * "fraction of the damage removed"), with a sentence bootstrap CI.
  */
-export function sentenceRecovery(B: number[], U: number[], R: number[], seed = 5): { estimate: number; ci: [number, number] } {
+export function sentenceRecovery(
+  B: number[],
+  U: number[],
+  R: number[],
+  seed = 5,
+): { estimate: number; ci: [number, number] } {
   const rows = B.map((b, i) => [b, U[i], R[i]] as [number, number, number]);
   const stat = (p: readonly [number, number, number][]) => {
-    let num = 0, den = 0;
+    let num = 0,
+      den = 0;
     for (const [b, u, r] of p) {
       num += u - r;
       den += u - b;

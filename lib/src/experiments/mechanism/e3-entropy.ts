@@ -12,8 +12,25 @@ import { Study } from '../study';
 import { modeName } from '../settings';
 import { Condition, conditionStream, perturbPlan, runConditions } from '../runs';
 import {
-  CompareRow, MECH_MODES, MechRecordBase, MechanismOptions, MechanismSettings, MeanStd, ModeName, SentenceTest, chunkSize, chunks, commonFields,
-  mechanismItems, mechanismSettings, meanStd, patternEntropy, patternHooks, seedAveraged, seedOf, sentencePaired,
+  CompareRow,
+  MECH_MODES,
+  MechRecordBase,
+  MechanismOptions,
+  MechanismSettings,
+  MeanStd,
+  ModeName,
+  SentenceTest,
+  chunkSize,
+  chunks,
+  commonFields,
+  mechanismItems,
+  mechanismSettings,
+  meanStd,
+  patternEntropy,
+  patternHooks,
+  seedAveraged,
+  seedOf,
+  sentencePaired,
 } from './common';
 import { PUBLISHED_MECHANISM } from './published';
 
@@ -33,30 +50,59 @@ export function e3Settings(study: Study, opts: MechanismOptions = {}): Promise<M
 }
 
 /** Entropy per sentence and layer for one pass (chunked: patterns are [H,T,T] per layer per item). */
-async function entropyPass(study: Study, s: MechanismSettings, items: Item[], mode: ModeName | null, seed = 0): Promise<{ sentence: number[]; byLayer: number[][]; seconds: number }> {
+async function entropyPass(
+  study: Study,
+  s: MechanismSettings,
+  items: Item[],
+  mode: ModeName | null,
+  seed = 0,
+): Promise<{ sentence: number[]; byLayer: number[][]; seconds: number }> {
   const t0 = performance.now();
   const L = study.model.cfg.nLayers;
   const all = Array.from({ length: L }, (_, l) => l);
   const hooks = patternHooks(all);
-  const plan = mode ? perturbPlan(MECH_MODES[mode], s.layers, { hooks, outputs: [] }, 'length', s.legacyIters) : { hooks, outputs: [] };
+  const plan = mode
+    ? perturbPlan(MECH_MODES[mode], s.layers, { hooks, outputs: [] }, 'length', s.legacyIters)
+    : { hooks, outputs: [] };
   const maxT = Math.max(...items.map((it) => it.ids.length));
   const size = chunkSize(L * study.model.cfg.nHeads * maxT * maxT, s.chunk);
   const byLayer: number[][] = [];
   for (const part of chunks(items, size)) {
-    const res = await study.model.run(plan, part, mode ? { seed, stream: conditionStream(s.experiment, s.publishedDelta, MECH_MODES[mode]), delta: s.delta } : {});
-    for (const it of res.items) byLayer.push(all.map((l) => patternEntropy(it.captures[`blocks.${l}.attn.hook_pattern`]).layer));
+    const res = await study.model.run(
+      plan,
+      part,
+      mode ? { seed, stream: conditionStream(s.experiment, s.publishedDelta, MECH_MODES[mode]), delta: s.delta } : {},
+    );
+    for (const it of res.items)
+      byLayer.push(all.map((l) => patternEntropy(it.captures[`blocks.${l}.attn.hook_pattern`]).layer));
   }
   return { sentence: byLayer.map((ls) => mean(ls)), byLayer, seconds: (performance.now() - t0) / 1000 };
 }
 
 export async function runE3(study: Study, s: MechanismSettings): Promise<E3Record[]> {
   const { items, source } = await mechanismItems(study, s);
-  const conds: Condition<E3Record>[] = [{ key: 'baseline', run: async () => ({ key: 'baseline', kind: 'baseline', ...(await entropyPass(study, s, items, null)) }) }];
+  const conds: Condition<E3Record>[] = [
+    {
+      key: 'baseline',
+      run: async () => ({ key: 'baseline', kind: 'baseline', ...(await entropyPass(study, s, items, null)) }),
+    },
+  ];
   for (let si = 0; si < s.seeds; si++)
     for (const mode of ['angle', 'magnitude'] as const) {
       const key = `s${si}|${mode}`;
       const seed = seedOf(s, si);
-      conds.push({ key, run: async () => ({ key, kind: 'condition', seed, seedIndex: si, mode, op: modeName(MECH_MODES[mode]), ...(await entropyPass(study, s, items, mode, seed)) }) });
+      conds.push({
+        key,
+        run: async () => ({
+          key,
+          kind: 'condition',
+          seed,
+          seedIndex: si,
+          mode,
+          op: modeName(MECH_MODES[mode]),
+          ...(await entropyPass(study, s, items, mode, seed)),
+        }),
+      });
     }
   return runConditions(study, s.experiment, conds, commonFields(study, s, items, source));
 }
@@ -96,21 +142,26 @@ export interface E3Summary {
 export function summarizeE3(records: E3Record[], perturbedLayers?: number[]): E3Summary {
   const base = records.find((r) => r.kind === 'baseline');
   if (!base) throw new Error('E3: no baseline record; run E3 first');
-  const pick = (m: ModeName) => records.filter((r) => r.kind === 'condition' && r.mode === m).sort((a, b) => a.seedIndex! - b.seedIndex!);
-  const ang = pick('angle'), mag = pick('magnitude');
+  const pick = (m: ModeName) =>
+    records.filter((r) => r.kind === 'condition' && r.mode === m).sort((a, b) => a.seedIndex! - b.seedIndex!);
+  const ang = pick('angle'),
+    mag = pick('magnitude');
   const n = Math.min(ang.length, mag.length);
   if (!n) throw new Error('E3: no perturbed records');
-  const A = ang.slice(0, n), M = mag.slice(0, n);
+  const A = ang.slice(0, n),
+    M = mag.slice(0, n);
   const B = mean(base.sentence);
   const seedVal = (rs: E3Record[]) => rs.map((r) => mean(r.sentence));
-  const dA = seedVal(A).map((x) => x - B), dM = seedVal(M).map((x) => x - B);
+  const dA = seedVal(A).map((x) => x - B),
+    dM = seedVal(M).map((x) => x - B);
   const pl = perturbedLayers ?? base.layers;
   const nL = base.byLayer[0].length;
   const layerMean = (rs: E3Record[], l: number) => mean(rs.map((r) => mean(r.byLayer.map((ls) => ls[l]))));
   const P = PUBLISHED_MECHANISM.E3;
   const layers: E3LayerRow[] = Array.from({ length: nL }, (_, l) => {
     const b = mean(base.byLayer.map((ls) => ls[l]));
-    const da = layerMean(A, l) - b, dm = layerMean(M, l) - b;
+    const da = layerMean(A, l) - b,
+      dm = layerMean(M, l) - b;
     return {
       layer: l,
       perturbed: Array.isArray(pl) ? pl.includes(l) : false,
@@ -123,7 +174,8 @@ export function summarizeE3(records: E3Record[], perturbedLayers?: number[]): E3
   });
   const sa = seedAveraged(A, (r) => r.sentence).map((x, i) => x - base.sentence[i]);
   const sm = seedAveraged(M, (r) => r.sentence).map((x, i) => x - base.sentence[i]);
-  const dAngle = meanStd(dA), dMagnitude = meanStd(dM);
+  const dAngle = meanStd(dA),
+    dMagnitude = meanStd(dM);
   const test = ttestPaired(dA, dM);
   const ratio = dAngle.mean / dMagnitude.mean;
   const dOriginal = cohenDPooledPopulation(dA, dM);
@@ -148,7 +200,7 @@ export function summarizeE3(records: E3Record[], perturbedLayers?: number[]): E3
       { experiment: 'E3', quantity: 'ratio ΔH_ang/ΔH_mag', published: P.ratio, reproduced: ratio },
       { experiment: 'E3', quantity: 't (paired, seeds)', published: P.t, reproduced: test.t },
       { experiment: 'E3', quantity: 'p one-sided (Δ_ang > Δ_mag)', published: P.pOneSided, reproduced: test.pGreater },
-      { experiment: 'E3', quantity: "d (idx 10, pooled population)", published: P.d, reproduced: dOriginal },
+      { experiment: 'E3', quantity: 'd (idx 10, pooled population)', published: P.d, reproduced: dOriginal },
     ],
   };
 }

@@ -5,14 +5,41 @@
  * cleared its cache per sentence → noiseKey ['item'], one stream per seed). Magnitude: different
  * signs for U and R (signKey includes 'pass': U is pass 0, R pass 1).
  */
-import { mean, ttestPaired, type TTestResult, recoveryPerSentence, recoverySeed, type RecoverySpread, bootstrapCI } from '../../stats';
+import {
+  mean,
+  ttestPaired,
+  type TTestResult,
+  recoveryPerSentence,
+  recoverySeed,
+  type RecoverySpread,
+  bootstrapCI,
+} from '../../stats';
 import { Item } from '../../engine/types';
 import { Study } from '../study';
 import { modeName } from '../settings';
 import { Condition, runConditions } from '../runs';
 import {
-  CompareRow, MECH_MODES, MechRecordBase, MechanismOptions, MechanismSettings, MeanStd, ModeName, PatchSet, SentenceTest, attnHooks, commonFields, lossesOf,
-  mechanismItems, mechanismSettings, meanStd, repairPasses, repairStream, seedAveraged, seedOf, sentencePaired, sentenceRecovery,
+  CompareRow,
+  MECH_MODES,
+  MechRecordBase,
+  MechanismOptions,
+  MechanismSettings,
+  MeanStd,
+  ModeName,
+  PatchSet,
+  SentenceTest,
+  attnHooks,
+  commonFields,
+  lossesOf,
+  mechanismItems,
+  mechanismSettings,
+  meanStd,
+  repairPasses,
+  repairStream,
+  seedAveraged,
+  seedOf,
+  sentencePaired,
+  sentenceRecovery,
 } from './common';
 import { PUBLISHED_MECHANISM } from './published';
 
@@ -38,12 +65,39 @@ export async function baselineLosses(study: Study, items: Item[]): Promise<Repai
 }
 
 /** One (seed, mode) repair condition for any list of patch sets (E4, E5, E6, E9, E11 share it). */
-export async function repairRecord(study: Study, s: MechanismSettings, items: Item[], key: string, seedIndex: number, mode: ModeName, sets: (PatchSet & { layers: number[] })[], extra: Record<string, unknown> = {}): Promise<RepairRecord> {
+export async function repairRecord(
+  study: Study,
+  s: MechanismSettings,
+  items: Item[],
+  key: string,
+  seedIndex: number,
+  mode: ModeName,
+  sets: (PatchSet & { layers: number[] })[],
+  extra: Record<string, unknown> = {},
+): Promise<RepairRecord> {
   const seed = seedOf(s, seedIndex);
-  const r = await repairPasses(study, items, { mode: MECH_MODES[mode], layers: s.layers, delta: s.delta, seed, stream: repairStream(s.experiment, s.publishedDelta, mode), sets, legacyIters: s.legacyIters, chunk: s.chunk });
+  const r = await repairPasses(study, items, {
+    mode: MECH_MODES[mode],
+    layers: s.layers,
+    delta: s.delta,
+    seed,
+    stream: repairStream(s.experiment, s.publishedDelta, mode),
+    sets,
+    legacyIters: s.legacyIters,
+    chunk: s.chunk,
+  });
   return {
-    key, kind: 'condition', seed, seedIndex, mode, op: modeName(MECH_MODES[mode]),
-    unrepaired: r.unrepaired, repaired: r.repaired, patched: Object.fromEntries(sets.map((p) => [p.name, p.layers])), seconds: r.seconds, ...extra,
+    key,
+    kind: 'condition',
+    seed,
+    seedIndex,
+    mode,
+    op: modeName(MECH_MODES[mode]),
+    unrepaired: r.unrepaired,
+    repaired: r.repaired,
+    patched: Object.fromEntries(sets.map((p) => [p.name, p.layers])),
+    seconds: r.seconds,
+    ...extra,
   };
 }
 
@@ -82,7 +136,13 @@ export interface ModeRepair {
 }
 
 /** Seed- and sentence-level summary of one mode and one patch set of repair records. */
-export function modeRepair(base: RepairRecord, recs: RepairRecord[], mode: ModeName, set: string, epsilon = 1e-8): ModeRepair {
+export function modeRepair(
+  base: RepairRecord,
+  recs: RepairRecord[],
+  mode: ModeName,
+  set: string,
+  epsilon = 1e-8,
+): ModeRepair {
   const B0 = mean(base.losses!);
   const U = recs.map((r) => mean(r.unrepaired!));
   const R = recs.map((r) => mean(r.repaired![set]));
@@ -106,8 +166,15 @@ export function modeRepair(base: RepairRecord, recs: RepairRecord[], mode: ModeN
     recoverySeed: recoverySeed({ baseline: Bs, unrepaired: U, repaired: R }, { epsilon }),
     recoverySentences: sentenceRecovery(Bi, Ui, Ri),
     recoveryPerSentenceMean: perSentence,
-    test: ttestPaired(U.map((u) => u - B0), R.map((r) => r - B0)),
-    sentence: sentencePaired(Ui.map((u, i) => u - Bi[i]), Ri.map((r, i) => r - Bi[i]), 11),
+    test: ttestPaired(
+      U.map((u) => u - B0),
+      R.map((r) => r - B0),
+    ),
+    sentence: sentencePaired(
+      Ui.map((u, i) => u - Bi[i]),
+      Ri.map((r, i) => r - Bi[i]),
+      11,
+    ),
   };
 }
 
@@ -117,22 +184,44 @@ export function modeRepair(base: RepairRecord, recs: RepairRecord[], mode: ModeN
  * the paired t over sentences treats D̄ as fixed, the bootstrap CI of the difference resamples
  * sentences and recomputes both ratios.
  */
-export function sentenceRecoveryDiff(Bi: number[], a: { U: number[]; R: number[] }, b: { U: number[]; R: number[] }, seed = 12): SentenceTest {
+export function sentenceRecoveryDiff(
+  Bi: number[],
+  a: { U: number[]; R: number[] },
+  b: { U: number[]; R: number[] },
+  seed = 12,
+): SentenceTest {
   const n = Bi.length;
   const dBar = (x: { U: number[] }) => mean(x.U.map((u, i) => u - Bi[i]));
   const ga = a.U.map((u, i) => (100 * (u - a.R[i])) / dBar(a));
   const gb = b.U.map((u, i) => (100 * (u - b.R[i])) / dBar(b));
   const rec = (idx: readonly number[], x: { U: number[]; R: number[] }) => {
-    let num = 0, den = 0;
+    let num = 0,
+      den = 0;
     for (const i of idx) {
       num += x.U[i] - x.R[i];
       den += x.U[i] - Bi[i];
     }
     return (100 * num) / den;
   };
-  const ci = bootstrapCI(Array.from({ length: n }, (_, i) => i), (idx) => rec(idx, a) - rec(idx, b), { seed, reps: 4000 });
+  const ci = bootstrapCI(
+    Array.from({ length: n }, (_, i) => i),
+    (idx) => rec(idx, a) - rec(idx, b),
+    { seed, reps: 4000 },
+  );
   const base = sentencePaired(ga, gb, seed);
-  return { ...base, meanDiff: rec(Array.from({ length: n }, (_, i) => i), a) - rec(Array.from({ length: n }, (_, i) => i), b), ci: [ci.lower, ci.upper] };
+  return {
+    ...base,
+    meanDiff:
+      rec(
+        Array.from({ length: n }, (_, i) => i),
+        a,
+      ) -
+      rec(
+        Array.from({ length: n }, (_, i) => i),
+        b,
+      ),
+    ci: [ci.lower, ci.upper],
+  };
 }
 
 export interface E4Summary {
@@ -149,8 +238,10 @@ export interface E4Summary {
 }
 
 export function pairedSeeds(records: RepairRecord[], a: ModeName, b: ModeName): [RepairRecord[], RepairRecord[]] {
-  const pick = (m: ModeName) => records.filter((r) => r.kind === 'condition' && r.mode === m).sort((x, y) => x.seedIndex! - y.seedIndex!);
-  const A = pick(a), B = pick(b);
+  const pick = (m: ModeName) =>
+    records.filter((r) => r.kind === 'condition' && r.mode === m).sort((x, y) => x.seedIndex! - y.seedIndex!);
+  const A = pick(a),
+    B = pick(b);
   const idx = A.map((r) => r.seedIndex!).filter((i) => B.some((r) => r.seedIndex === i));
   return [A.filter((r) => idx.includes(r.seedIndex!)), B.filter((r) => idx.includes(r.seedIndex!))];
 }
@@ -163,7 +254,10 @@ export function summarizeE4(records: RepairRecord[]): E4Summary {
   const angle = modeRepair(base, A, 'angle', 'attn');
   const magnitude = modeRepair(base, M, 'magnitude', 'attn');
   const Bi = base.losses!;
-  const side = (rs: RepairRecord[]) => ({ U: seedAveraged(rs, (r) => r.unrepaired!), R: seedAveraged(rs, (r) => r.repaired!.attn) });
+  const side = (rs: RepairRecord[]) => ({
+    U: seedAveraged(rs, (r) => r.unrepaired!),
+    R: seedAveraged(rs, (r) => r.repaired!.attn),
+  });
   const test3 = ttestPaired(angle.recoverySeed.perSeed, magnitude.recoverySeed.perSeed);
   const P = PUBLISHED_MECHANISM.E4;
   return {
@@ -177,18 +271,64 @@ export function summarizeE4(records: RepairRecord[]): E4Summary {
     compare: [
       { experiment: 'E4', quantity: 'baseline loss', published: P.baseline, reproduced: mean(Bi) },
       { experiment: 'E4', quantity: 'angle damage U−B', published: P.angle.damage, reproduced: angle.damage.mean },
-      { experiment: 'E4', quantity: 'angle repaired damage R−B', published: P.angle.repairedDamage, reproduced: angle.repairedDamage.mean },
-      { experiment: 'E4', quantity: 'angle recovery % (R-seed)', published: P.angle.recovery.mean, reproduced: angle.recoverySeed.mean },
-      { experiment: 'E4', quantity: 'angle recovery % (sentences, Σ(U−R)/Σ(U−B))', published: null, reproduced: angle.recoverySentences.estimate, note: 'not in the original' },
-      { experiment: 'E4', quantity: 'magnitude damage U−B', published: P.magnitude.damage, reproduced: magnitude.damage.mean },
-      { experiment: 'E4', quantity: 'magnitude repaired damage R−B', published: P.magnitude.repairedDamage, reproduced: magnitude.repairedDamage.mean },
-      { experiment: 'E4', quantity: 'magnitude recovery % (R-seed)', published: P.magnitude.recovery.mean, reproduced: magnitude.recoverySeed.mean },
-      { experiment: 'E4', quantity: 'magnitude recovery % (sentences, Σ(U−R)/Σ(U−B))', published: null, reproduced: magnitude.recoverySentences.estimate, note: 'not in the original' },
+      {
+        experiment: 'E4',
+        quantity: 'angle repaired damage R−B',
+        published: P.angle.repairedDamage,
+        reproduced: angle.repairedDamage.mean,
+      },
+      {
+        experiment: 'E4',
+        quantity: 'angle recovery % (R-seed)',
+        published: P.angle.recovery.mean,
+        reproduced: angle.recoverySeed.mean,
+      },
+      {
+        experiment: 'E4',
+        quantity: 'angle recovery % (sentences, Σ(U−R)/Σ(U−B))',
+        published: null,
+        reproduced: angle.recoverySentences.estimate,
+        note: 'not in the original',
+      },
+      {
+        experiment: 'E4',
+        quantity: 'magnitude damage U−B',
+        published: P.magnitude.damage,
+        reproduced: magnitude.damage.mean,
+      },
+      {
+        experiment: 'E4',
+        quantity: 'magnitude repaired damage R−B',
+        published: P.magnitude.repairedDamage,
+        reproduced: magnitude.repairedDamage.mean,
+      },
+      {
+        experiment: 'E4',
+        quantity: 'magnitude recovery % (R-seed)',
+        published: P.magnitude.recovery.mean,
+        reproduced: magnitude.recoverySeed.mean,
+      },
+      {
+        experiment: 'E4',
+        quantity: 'magnitude recovery % (sentences, Σ(U−R)/Σ(U−B))',
+        published: null,
+        reproduced: magnitude.recoverySentences.estimate,
+        note: 'not in the original',
+      },
       { experiment: 'E4', quantity: 'test 1 t (angle D vs D′)', published: P.test1.t, reproduced: angle.test.t },
-      { experiment: 'E4', quantity: 'test 2 t (magnitude D vs D′)', published: P.test2.t, reproduced: magnitude.test.t },
-      { experiment: 'E4', quantity: 'test 3 t (recovery angle vs magnitude)', published: P.test3.t, reproduced: test3.t },
+      {
+        experiment: 'E4',
+        quantity: 'test 2 t (magnitude D vs D′)',
+        published: P.test2.t,
+        reproduced: magnitude.test.t,
+      },
+      {
+        experiment: 'E4',
+        quantity: 'test 3 t (recovery angle vs magnitude)',
+        published: P.test3.t,
+        reproduced: test3.t,
+      },
       { experiment: 'E4', quantity: 'test 3 p one-sided', published: P.test3.pOneSided, reproduced: test3.pGreater },
     ],
   };
 }
-

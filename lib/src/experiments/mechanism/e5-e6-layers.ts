@@ -22,8 +22,21 @@ import { Item } from '../../engine/types';
 import { Study } from '../study';
 import { Condition, conditionStream, perturbPlan, runConditions } from '../runs';
 import {
-  CompareRow, MECH_MODES, MechanismOptions, MechanismSettings, SentenceTest, attnHooks, chunkSize, chunks, commonFields, mechanismItems,
-  mechanismSettings, patternEntropy, patternHooks, seedAveraged, sentenceRecovery,
+  CompareRow,
+  MECH_MODES,
+  MechanismOptions,
+  MechanismSettings,
+  SentenceTest,
+  attnHooks,
+  chunkSize,
+  chunks,
+  commonFields,
+  mechanismItems,
+  mechanismSettings,
+  patternEntropy,
+  patternHooks,
+  seedAveraged,
+  sentenceRecovery,
 } from './common';
 import { RepairRecord, baselineLosses, repairRecord, sentenceRecoveryDiff, type E4Summary } from './e4-repair';
 import { PUBLISHED_MECHANISM } from './published';
@@ -62,20 +75,40 @@ export async function headEntropyRanking(study: Study, s: MechanismSettings, ite
   const size = chunkSize(s.layers.length * H * maxT * maxT, s.chunk);
   const perHead = async (perturbed: boolean): Promise<number[][]> => {
     const sums = s.layers.map(() => new Array<number>(H).fill(0));
-    const plan = perturbed ? perturbPlan(MECH_MODES.angle, s.layers, { hooks, outputs: [] }, 'length', s.legacyIters) : { hooks, outputs: [] };
+    const plan = perturbed
+      ? perturbPlan(MECH_MODES.angle, s.layers, { hooks, outputs: [] }, 'length', s.legacyIters)
+      : { hooks, outputs: [] };
     for (const part of chunks(items, size)) {
-      const res = await study.model.run(plan, part, perturbed ? { seed: 42 + s.seedOffset, stream: conditionStream('E5-ranking', s.publishedDelta, MECH_MODES.angle), delta: s.delta } : {});
+      const res = await study.model.run(
+        plan,
+        part,
+        perturbed
+          ? {
+              seed: 42 + s.seedOffset,
+              stream: conditionStream('E5-ranking', s.publishedDelta, MECH_MODES.angle),
+              delta: s.delta,
+            }
+          : {},
+      );
       for (const it of res.items)
-        s.layers.forEach((l, li) => patternEntropy(it.captures[`blocks.${l}.attn.hook_pattern`]).perHead.forEach((e, h) => (sums[li][h] += e / items.length)));
+        s.layers.forEach((l, li) =>
+          patternEntropy(it.captures[`blocks.${l}.attn.hook_pattern`]).perHead.forEach(
+            (e, h) => (sums[li][h] += e / items.length),
+          ),
+        );
     }
     return sums;
   };
   const base = await perHead(false);
   const ang = await perHead(true);
   const heads: HeadDelta[] = [];
-  s.layers.forEach((layer, li) => base[li].forEach((b, head) => heads.push({ layer, head, base: b, angle: ang[li][head], delta: ang[li][head] - b })));
+  s.layers.forEach((layer, li) =>
+    base[li].forEach((b, head) => heads.push({ layer, head, base: b, angle: ang[li][head], delta: ang[li][head] - b })),
+  );
   heads.sort((a, b) => b.delta - a.delta);
-  const layerScores: Record<string, number> = Object.fromEntries(s.layers.map((l) => [String(l), heads.filter((h) => h.layer === l).reduce((a, h) => a + h.delta, 0)]));
+  const layerScores: Record<string, number> = Object.fromEntries(
+    s.layers.map((l) => [String(l), heads.filter((h) => h.layer === l).reduce((a, h) => a + h.delta, 0)]),
+  );
   const ranking = [...s.layers].sort((a, b) => layerScores[b] - layerScores[a] || a - b);
   return { key: 'ranking', kind: 'baseline', heads, ranking, layerScores, seconds: (performance.now() - t0) / 1000 };
 }
@@ -85,7 +118,10 @@ export async function runE5(study: Study, s: MechanismSettings): Promise<E5Recor
   const store = study.store('E5');
   let ranking: Promise<E5Record> | null = null;
   // every shard can compute the (deterministic) ranking itself when another shard stored it
-  const getRanking = () => (ranking ??= Promise.resolve((store.get('ranking') as E5Record | undefined) ?? headEntropyRanking(study, s, items)));
+  const getRanking = () =>
+    (ranking ??= Promise.resolve(
+      (store.get('ranking') as E5Record | undefined) ?? headEntropyRanking(study, s, items),
+    ));
   const ks = scaledK(s.layers.length);
   const conds: Condition<E5Record>[] = [
     { key: 'ranking', run: getRanking },
@@ -97,7 +133,11 @@ export async function runE5(study: Study, s: MechanismSettings): Promise<E5Recor
       key,
       run: async () => {
         const order = (await getRanking()).ranking!;
-        const sets = ks.map((k) => ({ name: `top${k}`, hooks: attnHooks(order.slice(0, k)), layers: order.slice(0, k) }));
+        const sets = ks.map((k) => ({
+          name: `top${k}`,
+          hooks: attnHooks(order.slice(0, k)),
+          layers: order.slice(0, k),
+        }));
         return repairRecord(study, s, items, key, si, 'angle', sets, { ks });
       },
     });
@@ -171,13 +211,39 @@ export function summarizeE5(records: E5Record[], e4?: E4Summary): E5Summary {
       layers: recs[0].patched![name],
       recovery,
       pctOfFull: fullRepair === null ? null : (100 * recovery.mean) / fullRepair,
-      sentence: sentenceRecovery(base.losses!, seedAveraged(recs, (r) => r.unrepaired!), seedAveraged(recs, (r) => r.repaired![name])),
+      sentence: sentenceRecovery(
+        base.losses!,
+        seedAveraged(recs, (r) => r.unrepaired!),
+        seedAveraged(recs, (r) => r.repaired![name]),
+      ),
       published: pub ? { mean: pub.mean, std: pub.std, pctOfFull: pub.pctOfFull } : null,
     };
   });
-  const compare: CompareRow[] = rows.map((r) => ({ experiment: 'E5', quantity: `top-${r.k} repair recovery % (R-seed, no ε)`, published: r.published?.mean ?? null, reproduced: r.recovery.mean }));
-  for (const r of rows) if (r.pctOfFull !== null) compare.push({ experiment: 'E5', quantity: `top-${r.k} % of full repair (ours: E4)`, published: r.published?.pctOfFull ?? null, reproduced: r.pctOfFull, note: 'published divides by the hard-coded 28.4' });
-  return { heads: rank.heads!, ranking: rank.ranking!, layerScores: rank.layerScores!, rows, fullRepair, seeds: recs.length, nSentences: base.losses!.length, compare };
+  const compare: CompareRow[] = rows.map((r) => ({
+    experiment: 'E5',
+    quantity: `top-${r.k} repair recovery % (R-seed, no ε)`,
+    published: r.published?.mean ?? null,
+    reproduced: r.recovery.mean,
+  }));
+  for (const r of rows)
+    if (r.pctOfFull !== null)
+      compare.push({
+        experiment: 'E5',
+        quantity: `top-${r.k} % of full repair (ours: E4)`,
+        published: r.published?.pctOfFull ?? null,
+        reproduced: r.pctOfFull,
+        note: 'published divides by the hard-coded 28.4',
+      });
+  return {
+    heads: rank.heads!,
+    ranking: rank.ranking!,
+    layerScores: rank.layerScores!,
+    rows,
+    fullRepair,
+    seeds: recs.length,
+    nSentences: base.losses!.length,
+    compare,
+  };
 }
 
 // ───────────────────────────── E6 ─────────────────────────────
@@ -214,14 +280,22 @@ export function layerSets(ranking: number[]): LayerSet[] {
   const range = (xs: number[]) => (xs.length > 1 ? `${xs[0]}-${xs[xs.length - 1]}` : `${xs[0]}`);
   const inRange = sorted(ranking);
   const isPublishedRange = n === 8 && inRange.every((l, i) => l === 8 + i);
-  const random = isPublishedRange ? PUBLISHED_MECHANISM.E6.randomSetsNumpy999.map((x) => [...x]) : randomLayerSets(inRange, m);
+  const random = isPublishedRange
+    ? PUBLISHED_MECHANISM.E6.randomSetsNumpy999.map((x) => [...x])
+    : randomLayerSets(inRange, m);
   const start = Math.floor((n - m) / 2);
-  const top = sorted(ranking.slice(0, m)), middle = sorted(ranking.slice(start, start + m)), bottom = sorted(ranking.slice(n - m));
+  const top = sorted(ranking.slice(0, m)),
+    middle = sorted(ranking.slice(start, start + m)),
+    bottom = sorted(ranking.slice(n - m));
   return [
     { name: 'top', label: `Top ${m} (${range(top)})`, layers: top },
     { name: 'middle', label: `Middle ${m} (${middle.join(',')})`, layers: middle },
     { name: 'bottom', label: `Bottom ${m} (${range(bottom)})`, layers: bottom },
-    ...random.map((r, i) => ({ name: `random${i + 1}` as LayerSet['name'], label: `Random ${i + 1} (${r.join(',')})`, layers: r })),
+    ...random.map((r, i) => ({
+      name: `random${i + 1}` as LayerSet['name'],
+      label: `Random ${i + 1} (${r.join(',')})`,
+      layers: r,
+    })),
   ];
 }
 
@@ -236,7 +310,19 @@ export async function runE6(study: Study, s: MechanismSettings, ranking: number[
   const conds: Condition<RepairRecord>[] = [{ key: 'baseline', run: () => baselineLosses(study, items) }];
   for (let si = 0; si < s.seeds; si++) {
     const key = `s${si}|angle`;
-    conds.push({ key, run: () => repairRecord(study, s, items, key, si, 'angle', sets.map((x) => ({ name: x.name, hooks: attnHooks(x.layers), layers: x.layers }))) });
+    conds.push({
+      key,
+      run: () =>
+        repairRecord(
+          study,
+          s,
+          items,
+          key,
+          si,
+          'angle',
+          sets.map((x) => ({ name: x.name, hooks: attnHooks(x.layers), layers: x.layers })),
+        ),
+    });
   }
   return runConditions(study, 'E6', conds, commonFields(study, s, items, source, { patch: 'hook_attn_out', sets }));
 }
@@ -281,7 +367,11 @@ export function summarizeE6(records: RepairRecord[]): E6Summary {
     return {
       ...meta,
       recovery: recoverySeed({ baseline: U.map(() => B0), unrepaired: U, repaired: R }),
-      sentence: sentenceRecovery(base.losses!, Ui, seedAveraged(recs, (r) => r.repaired![meta.name])),
+      sentence: sentenceRecovery(
+        base.losses!,
+        Ui,
+        seedAveraged(recs, (r) => r.repaired![meta.name]),
+      ),
       published: published8 && pub ? { mean: pub.mean, std: pub.std, layers: [...pub.layers] } : null,
     };
   });
@@ -290,13 +380,41 @@ export function summarizeE6(records: RepairRecord[]): E6Summary {
   const setMeans = randoms.map((x) => x.recovery.mean);
   const side = (name: string) => ({ U: Ui, R: seedAveraged(recs, (r) => r.repaired![name]) });
   const topVsBottom = ttestInd(get('top').recovery.perSeed, get('bottom').recovery.perSeed);
-  const topVsRandom = ttestInd(get('top').recovery.perSeed, randoms.flatMap((x) => x.recovery.perSeed));
-  const compare: CompareRow[] = sets.map((x) => ({ experiment: 'E6', quantity: `${x.label} recovery % (R-seed)`, published: x.published?.mean ?? null, reproduced: x.recovery.mean }));
+  const topVsRandom = ttestInd(
+    get('top').recovery.perSeed,
+    randoms.flatMap((x) => x.recovery.perSeed),
+  );
+  const compare: CompareRow[] = sets.map((x) => ({
+    experiment: 'E6',
+    quantity: `${x.label} recovery % (R-seed)`,
+    published: x.published?.mean ?? null,
+    reproduced: x.recovery.mean,
+  }));
   compare.push(
-    { experiment: 'E6', quantity: 'random sets: mean of set means', published: P.randomMean, reproduced: mean(setMeans) },
-    { experiment: 'E6', quantity: 'top vs bottom t (independent)', published: P.topVsBottom.t, reproduced: topVsBottom.t },
-    { experiment: 'E6', quantity: 'top vs random t (independent, 3 vs 9)', published: P.topVsRandom.t, reproduced: topVsRandom.t },
-    { experiment: 'E6', quantity: 'top vs random p two-sided', published: P.topVsRandom.pTwoSided, reproduced: topVsRandom.pTwoSided },
+    {
+      experiment: 'E6',
+      quantity: 'random sets: mean of set means',
+      published: P.randomMean,
+      reproduced: mean(setMeans),
+    },
+    {
+      experiment: 'E6',
+      quantity: 'top vs bottom t (independent)',
+      published: P.topVsBottom.t,
+      reproduced: topVsBottom.t,
+    },
+    {
+      experiment: 'E6',
+      quantity: 'top vs random t (independent, 3 vs 9)',
+      published: P.topVsRandom.t,
+      reproduced: topVsRandom.t,
+    },
+    {
+      experiment: 'E6',
+      quantity: 'top vs random p two-sided',
+      published: P.topVsRandom.pTwoSided,
+      reproduced: topVsRandom.pTwoSided,
+    },
   );
   return {
     sets,

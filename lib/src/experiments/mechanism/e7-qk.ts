@@ -13,8 +13,23 @@ import { Study } from '../study';
 import { modeName } from '../settings';
 import { Condition, conditionStream, perturbPlan, runConditions } from '../runs';
 import {
-  CompareRow, MECH_MODES, MechRecordBase, MechanismOptions, MechanismSettings, MeanStd, ModeName, SentenceTest, chunkSize, chunks, commonFields, mechanismItems,
-  mechanismSettings, meanStd, seedAveraged, seedOf, sentencePaired,
+  CompareRow,
+  MECH_MODES,
+  MechRecordBase,
+  MechanismOptions,
+  MechanismSettings,
+  MeanStd,
+  ModeName,
+  SentenceTest,
+  chunkSize,
+  chunks,
+  commonFields,
+  mechanismItems,
+  mechanismSettings,
+  meanStd,
+  seedAveraged,
+  seedOf,
+  sentencePaired,
 } from './common';
 import { PUBLISHED_MECHANISM } from './published';
 
@@ -40,10 +55,14 @@ export function sameTokenCos(q: Tensor, k: Tensor): number {
   for (let t = 0; t < T; t++)
     for (let h = 0; h < H; h++) {
       const kh = Math.floor((h * KVH) / H);
-      const qo = (t * H + h) * hd, ko = (t * KVH + kh) * hd;
-      let dot = 0, nq = 0, nk = 0;
+      const qo = (t * H + h) * hd,
+        ko = (t * KVH + kh) * hd;
+      let dot = 0,
+        nq = 0,
+        nk = 0;
       for (let i = 0; i < hd; i++) {
-        const a = q.data[qo + i], b = k.data[ko + i];
+        const a = q.data[qo + i],
+          b = k.data[ko + i];
         dot += a * b;
         nq += a * a;
         nk += b * b;
@@ -57,17 +76,37 @@ export function e7Settings(study: Study, opts: MechanismOptions = {}): Promise<M
   return mechanismSettings(study, 'E7', opts);
 }
 
-async function qkPass(study: Study, s: MechanismSettings, items: Item[], mode: ModeName | null, seed = 0): Promise<{ cos: number[][]; seconds: number }> {
+async function qkPass(
+  study: Study,
+  s: MechanismSettings,
+  items: Item[],
+  mode: ModeName | null,
+  seed = 0,
+): Promise<{ cos: number[][]; seconds: number }> {
   const t0 = performance.now();
   const L = qkLayers(s.layers);
-  const hooks = Object.fromEntries(L.flatMap((l) => [[`blocks.${l}.attn.hook_q`, { kind: 'capture' as const }], [`blocks.${l}.attn.hook_k`, { kind: 'capture' as const }]]));
-  const plan = mode ? perturbPlan(MECH_MODES[mode], s.layers, { hooks, outputs: [] }, 'length', s.legacyIters) : { hooks, outputs: [] };
+  const hooks = Object.fromEntries(
+    L.flatMap((l) => [
+      [`blocks.${l}.attn.hook_q`, { kind: 'capture' as const }],
+      [`blocks.${l}.attn.hook_k`, { kind: 'capture' as const }],
+    ]),
+  );
+  const plan = mode
+    ? perturbPlan(MECH_MODES[mode], s.layers, { hooks, outputs: [] }, 'length', s.legacyIters)
+    : { hooks, outputs: [] };
   const maxT = Math.max(...items.map((it) => it.ids.length));
   const size = chunkSize(2 * L.length * maxT * study.model.cfg.dModel, s.chunk);
   const cos: number[][] = [];
   for (const part of chunks(items, size)) {
-    const res = await study.model.run(plan, part, mode ? { seed, stream: conditionStream('E7', s.publishedDelta, MECH_MODES[mode]), delta: s.delta } : {});
-    for (const it of res.items) cos.push(L.map((l) => sameTokenCos(it.captures[`blocks.${l}.attn.hook_q`], it.captures[`blocks.${l}.attn.hook_k`])));
+    const res = await study.model.run(
+      plan,
+      part,
+      mode ? { seed, stream: conditionStream('E7', s.publishedDelta, MECH_MODES[mode]), delta: s.delta } : {},
+    );
+    for (const it of res.items)
+      cos.push(
+        L.map((l) => sameTokenCos(it.captures[`blocks.${l}.attn.hook_q`], it.captures[`blocks.${l}.attn.hook_k`])),
+      );
   }
   return { cos, seconds: (performance.now() - t0) / 1000 };
 }
@@ -75,12 +114,29 @@ async function qkPass(study: Study, s: MechanismSettings, items: Item[], mode: M
 export async function runE7(study: Study, s: MechanismSettings): Promise<E7Record[]> {
   const { items, source } = await mechanismItems(study, s);
   const L = qkLayers(s.layers);
-  const conds: Condition<E7Record>[] = [{ key: 'baseline', run: async () => ({ key: 'baseline', kind: 'baseline', qkLayers: L, ...(await qkPass(study, s, items, null)) }) }];
+  const conds: Condition<E7Record>[] = [
+    {
+      key: 'baseline',
+      run: async () => ({ key: 'baseline', kind: 'baseline', qkLayers: L, ...(await qkPass(study, s, items, null)) }),
+    },
+  ];
   for (let si = 0; si < s.seeds; si++)
     for (const mode of ['angle', 'magnitude'] as const) {
       const key = `s${si}|${mode}`;
       const seed = seedOf(s, si);
-      conds.push({ key, run: async () => ({ key, kind: 'condition', seed, seedIndex: si, mode, op: modeName(MECH_MODES[mode]), qkLayers: L, ...(await qkPass(study, s, items, mode, seed)) }) });
+      conds.push({
+        key,
+        run: async () => ({
+          key,
+          kind: 'condition',
+          seed,
+          seedIndex: si,
+          mode,
+          op: modeName(MECH_MODES[mode]),
+          qkLayers: L,
+          ...(await qkPass(study, s, items, mode, seed)),
+        }),
+      });
     }
   return runConditions(study, 'E7', conds, commonFields(study, s, items, source, { qkLayers: L }));
 }
@@ -99,7 +155,13 @@ export interface E7Summary {
   test: TTestResult;
   dzSeeds: number;
   sentence: SentenceTest;
-  perLayer: { layer: number; base: number; angle: number; magnitude: number; published: [number, number, number] | null }[];
+  perLayer: {
+    layer: number;
+    base: number;
+    angle: number;
+    magnitude: number;
+    published: [number, number, number] | null;
+  }[];
   /** plain-language verdict, honest about the sign */
   verdict: string;
   compare: CompareRow[];
@@ -108,14 +170,18 @@ export interface E7Summary {
 export function summarizeE7(records: E7Record[]): E7Summary {
   const base = records.find((r) => r.kind === 'baseline');
   if (!base) throw new Error('E7: no baseline record; run E7 first');
-  const pick = (m: ModeName) => records.filter((r) => r.kind === 'condition' && r.mode === m).sort((a, b) => a.seedIndex! - b.seedIndex!);
-  const A = pick('angle'), M = pick('magnitude');
+  const pick = (m: ModeName) =>
+    records.filter((r) => r.kind === 'condition' && r.mode === m).sort((a, b) => a.seedIndex! - b.seedIndex!);
+  const A = pick('angle'),
+    M = pick('magnitude');
   const n = Math.min(A.length, M.length);
   if (!n) throw new Error('E7: no perturbed records');
   const seedVal = (r: E7Record) => mean(r.cos.map((ls) => mean(ls)));
   const B = seedVal(base);
-  const a = A.slice(0, n).map(seedVal), m = M.slice(0, n).map(seedVal);
-  const dA = a.map((x) => B - x), dM = m.map((x) => B - x);
+  const a = A.slice(0, n).map(seedVal),
+    m = M.slice(0, n).map(seedVal);
+  const dA = a.map((x) => B - x),
+    dM = m.map((x) => B - x);
   const test = ttestPaired(dA, dM);
   const sentB = base.cos.map((ls) => mean(ls));
   const sa = seedAveraged(A.slice(0, n), (r) => r.cos.map((ls) => mean(ls))).map((x, i) => sentB[i] - x);
@@ -129,7 +195,8 @@ export function summarizeE7(records: E7Record[]): E7Summary {
     magnitude: mean(M.slice(0, n).map((r) => mean(r.cos.map((ls) => ls[li])))),
     published: pubLayers ? P.perLayer[layer] : null,
   }));
-  const dropAngle = meanStd(dA), dropMagnitude = meanStd(dM);
+  const dropAngle = meanStd(dA),
+    dropMagnitude = meanStd(dM);
   const sig = test.pGreater < 0.05;
   const verdict = sig
     ? `angular perturbation lowers same-position q·k alignment more than magnitude (drop ${dropAngle.mean.toFixed(4)} vs ${dropMagnitude.mean.toFixed(4)}, one-sided p = ${test.pGreater.toPrecision(3)})`
@@ -153,7 +220,12 @@ export function summarizeE7(records: E7Record[]): E7Summary {
       { experiment: 'E7', quantity: 'angle drop', published: P.dropAngle, reproduced: dropAngle.mean },
       { experiment: 'E7', quantity: 'magnitude drop', published: P.dropMagnitude, reproduced: dropMagnitude.mean },
       { experiment: 'E7', quantity: 't (paired, seeds)', published: P.t, reproduced: test.t },
-      { experiment: 'E7', quantity: 'p one-sided (angle drop > magnitude drop)', published: P.pOneSided, reproduced: test.pGreater },
+      {
+        experiment: 'E7',
+        quantity: 'p one-sided (angle drop > magnitude drop)',
+        published: P.pOneSided,
+        reproduced: test.pGreater,
+      },
     ],
   };
 }

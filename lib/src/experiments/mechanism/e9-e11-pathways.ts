@@ -16,12 +16,35 @@
  * Passes as E4: angle noise shared by every pass of a sentence, magnitude signs fresh per pass.
  */
 import { Item, Plan } from '../../engine/types';
-import { mean, recoveryOfMeans, recoveryPooledBaseline, ttestPaired, type RecoverySpread, type TTestResult } from '../../stats';
+import {
+  mean,
+  recoveryOfMeans,
+  recoveryPooledBaseline,
+  ttestPaired,
+  type RecoverySpread,
+  type TTestResult,
+} from '../../stats';
 import { Study } from '../study';
 import { Condition, perturbPlan, runConditions } from '../runs';
 import {
-  CompareRow, MECH_MODES, MechanismOptions, MechanismSettings, MeanStd, ModeName, SentenceTest, attnHooks, commonFields, lnHooks, mechanismItems,
-  mechanismSettings, meanStd, mlpHooks, repairStream, seedAveraged, sentencePaired, sentenceRecovery,
+  CompareRow,
+  MECH_MODES,
+  MechanismOptions,
+  MechanismSettings,
+  MeanStd,
+  ModeName,
+  SentenceTest,
+  attnHooks,
+  commonFields,
+  lnHooks,
+  mechanismItems,
+  mechanismSettings,
+  meanStd,
+  mlpHooks,
+  repairStream,
+  seedAveraged,
+  sentencePaired,
+  sentenceRecovery,
 } from './common';
 import { RepairRecord, baselineLosses, pairedSeeds, repairRecord, sentenceRecoveryDiff } from './e4-repair';
 import { PUBLISHED_MECHANISM } from './published';
@@ -75,7 +98,8 @@ function pathwayMode(base: RepairRecord, recs: RepairRecord[], mode: ModeName): 
   const B0 = mean(base.losses!);
   const U = recs.map((r) => mean(r.unrepaired!));
   const Ui = seedAveraged(recs, (r) => r.unrepaired!);
-  const per = <T>(f: (set: (typeof E9_SETS)[number]) => T) => Object.fromEntries(E9_SETS.map((x) => [x, f(x)])) as Record<(typeof E9_SETS)[number], T>;
+  const per = <T>(f: (set: (typeof E9_SETS)[number]) => T) =>
+    Object.fromEntries(E9_SETS.map((x) => [x, f(x)])) as Record<(typeof E9_SETS)[number], T>;
   const R = per((x) => recs.map((r) => mean(r.repaired![x])));
   const Ri = per((x) => seedAveraged(recs, (r) => r.repaired![x]));
   return {
@@ -84,8 +108,15 @@ function pathwayMode(base: RepairRecord, recs: RepairRecord[], mode: ModeName): 
     repaired: per((x) => meanStd(R[x])),
     recoveryOfMeans: per((x) => recoveryOfMeans({ baseline: U.map(() => B0), unrepaired: U, repaired: R[x] })),
     recoverySentences: per((x) => sentenceRecovery(base.losses!, Ui, Ri[x])),
-    mlpVsAttn: ttestPaired(U.map((u, i) => u - R.mlp[i]), U.map((u, i) => u - R.attn[i])),
-    mlpVsAttnSentence: sentencePaired(Ui.map((u, i) => u - Ri.mlp[i]), Ui.map((u, i) => u - Ri.attn[i]), 15),
+    mlpVsAttn: ttestPaired(
+      U.map((u, i) => u - R.mlp[i]),
+      U.map((u, i) => u - R.attn[i]),
+    ),
+    mlpVsAttnSentence: sentencePaired(
+      Ui.map((u, i) => u - Ri.mlp[i]),
+      Ui.map((u, i) => u - Ri.attn[i]),
+      15,
+    ),
   };
 }
 
@@ -98,10 +129,37 @@ export function summarizeE9(records: RepairRecord[]): E9Summary {
   const magnitude = pathwayMode(base, M, 'magnitude');
   const P = PUBLISHED_MECHANISM.E9;
   const note = 'published on Pythia-1.4B';
-  const compare: CompareRow[] = [{ experiment: 'E9', quantity: 'baseline loss', published: P.baseline, reproduced: mean(base.losses!), note }];
-  for (const [m, pm, pub] of [['angle', angle, P.angle], ['magnitude', magnitude, P.magnitude]] as const)
-    for (const x of E9_SETS) compare.push({ experiment: 'E9', quantity: `${m} + ${x} recovery % (R-of-means)`, published: pub.recovery[x], reproduced: pm.recoveryOfMeans[x], note });
-  compare.push({ experiment: 'E9', quantity: 't (angle, U−R_mlp vs U−R_attn)', published: P.t, reproduced: angle.mlpVsAttn.t, note }, { experiment: 'E9', quantity: 'p one-sided (MLP recovers more)', published: P.pOneSided, reproduced: angle.mlpVsAttn.pGreater, note });
+  const compare: CompareRow[] = [
+    { experiment: 'E9', quantity: 'baseline loss', published: P.baseline, reproduced: mean(base.losses!), note },
+  ];
+  for (const [m, pm, pub] of [
+    ['angle', angle, P.angle],
+    ['magnitude', magnitude, P.magnitude],
+  ] as const)
+    for (const x of E9_SETS)
+      compare.push({
+        experiment: 'E9',
+        quantity: `${m} + ${x} recovery % (R-of-means)`,
+        published: pub.recovery[x],
+        reproduced: pm.recoveryOfMeans[x],
+        note,
+      });
+  compare.push(
+    {
+      experiment: 'E9',
+      quantity: 't (angle, U−R_mlp vs U−R_attn)',
+      published: P.t,
+      reproduced: angle.mlpVsAttn.t,
+      note,
+    },
+    {
+      experiment: 'E9',
+      quantity: 'p one-sided (MLP recovers more)',
+      published: P.pOneSided,
+      reproduced: angle.mlpVsAttn.pGreater,
+      note,
+    },
+  );
   return { baseline: mean(base.losses!), nSentences: base.losses!.length, seeds: A.length, angle, magnitude, compare };
 }
 
@@ -120,7 +178,12 @@ export async function runE11(study: Study, s: MechanismSettings): Promise<Repair
       const key = `s${si}|${mode}`;
       conds.push({ key, run: () => repairRecord(study, s, items, key, si, mode, sets) });
     }
-  return runConditions(study, 'E11', conds, commonFields(study, s, items, source, { patch: 'ln1+ln2 hook_normalized' }));
+  return runConditions(
+    study,
+    'E11',
+    conds,
+    commonFields(study, s, items, source, { patch: 'ln1+ln2 hook_normalized' }),
+  );
 }
 
 export interface LnMode {
@@ -158,7 +221,11 @@ function lnMode(base: RepairRecord, recs: RepairRecord[], mode: ModeName): LnMod
     damage: mean(U) - B0,
     repairedDamage: mean(R) - B0,
     recovery: recoveryPooledBaseline({ baseline: U.map(() => B0), unrepaired: U, repaired: R }),
-    recoverySentences: sentenceRecovery(base.losses!, seedAveraged(recs, (r) => r.unrepaired!), seedAveraged(recs, (r) => r.repaired!.ln)),
+    recoverySentences: sentenceRecovery(
+      base.losses!,
+      seedAveraged(recs, (r) => r.unrepaired!),
+      seedAveraged(recs, (r) => r.repaired!.ln),
+    ),
   };
 }
 
@@ -170,7 +237,10 @@ export function summarizeE11(records: RepairRecord[]): E11Summary {
   const angle = lnMode(base, A, 'angle');
   const magnitude = lnMode(base, M, 'magnitude');
   const test = ttestPaired(magnitude.recovery.perSeed, angle.recovery.perSeed);
-  const side = (rs: RepairRecord[]) => ({ U: seedAveraged(rs, (r) => r.unrepaired!), R: seedAveraged(rs, (r) => r.repaired!.ln) });
+  const side = (rs: RepairRecord[]) => ({
+    U: seedAveraged(rs, (r) => r.unrepaired!),
+    R: seedAveraged(rs, (r) => r.repaired!.ln),
+  });
   const P = PUBLISHED_MECHANISM.E11;
   return {
     baseline: mean(base.losses!),
@@ -183,11 +253,31 @@ export function summarizeE11(records: RepairRecord[]): E11Summary {
     compare: [
       { experiment: 'E11', quantity: 'baseline loss', published: P.baseline, reproduced: mean(base.losses!) },
       { experiment: 'E11', quantity: 'angle damage U−B', published: P.angle.damage, reproduced: angle.damage },
-      { experiment: 'E11', quantity: 'angle + LN recovery % (R-pooled-baseline)', published: P.angle.recovery.mean, reproduced: angle.recovery.mean },
-      { experiment: 'E11', quantity: 'magnitude damage U−B', published: P.magnitude.damage, reproduced: magnitude.damage },
-      { experiment: 'E11', quantity: 'magnitude + LN recovery % (R-pooled-baseline)', published: P.magnitude.recovery.mean, reproduced: magnitude.recovery.mean },
+      {
+        experiment: 'E11',
+        quantity: 'angle + LN recovery % (R-pooled-baseline)',
+        published: P.angle.recovery.mean,
+        reproduced: angle.recovery.mean,
+      },
+      {
+        experiment: 'E11',
+        quantity: 'magnitude damage U−B',
+        published: P.magnitude.damage,
+        reproduced: magnitude.damage,
+      },
+      {
+        experiment: 'E11',
+        quantity: 'magnitude + LN recovery % (R-pooled-baseline)',
+        published: P.magnitude.recovery.mean,
+        reproduced: magnitude.recovery.mean,
+      },
       { experiment: 'E11', quantity: 't (magnitude vs angle recovery)', published: P.t, reproduced: test.t },
-      { experiment: 'E11', quantity: 'p one-sided (magnitude larger)', published: P.pOneSided, reproduced: test.pGreater },
+      {
+        experiment: 'E11',
+        quantity: 'p one-sided (magnitude larger)',
+        published: P.pOneSided,
+        reproduced: test.pGreater,
+      },
     ],
   };
 }
@@ -209,31 +299,62 @@ export interface EquivalenceRow {
  * MLP read only the norm outputs, e.g. GPT-NeoX's parallel block; expected to agree to float32
  * rounding). Both perturbed runs use the same noise and the same signs (same pass).
  */
-export async function parallelEquivalence(study: Study, s: MechanismSettings, opts: { sentences?: number } = {}): Promise<{ parallelResidual: boolean; rows: EquivalenceRow[] }> {
+export async function parallelEquivalence(
+  study: Study,
+  s: MechanismSettings,
+  opts: { sentences?: number } = {},
+): Promise<{ parallelResidual: boolean; rows: EquivalenceRow[] }> {
   const { items: all } = await mechanismItems(study, s);
   const items: Item[] = all.slice(0, opts.sentences ?? 8);
   const last = `blocks.${study.model.cfg.nLayers - 1}.hook_resid_post`;
-  const ln = lnHooks(s.layers), am = [...attnHooks(s.layers), ...mlpHooks(s.layers)];
-  const clean = await study.model.run({ outputs: [], hooks: Object.fromEntries([...ln, ...am].map((h) => [h, { kind: 'capture' as const }])) }, items);
+  const ln = lnHooks(s.layers),
+    am = [...attnHooks(s.layers), ...mlpHooks(s.layers)];
+  const clean = await study.model.run(
+    { outputs: [], hooks: Object.fromEntries([...ln, ...am].map((h) => [h, { kind: 'capture' as const }])) },
+    items,
+  );
   const rows: EquivalenceRow[] = [];
   for (const mode of ['angle', 'magnitude'] as const) {
     const run = async (hooks: string[]) => {
-      const plan: Plan = perturbPlan(MECH_MODES[mode], s.layers, { hooks: { ...Object.fromEntries(hooks.map((h) => [h, { kind: 'patch' as const }])), [last]: { kind: 'capture' } } }, 'item', s.legacyIters);
+      const plan: Plan = perturbPlan(
+        MECH_MODES[mode],
+        s.layers,
+        {
+          hooks: {
+            ...Object.fromEntries(hooks.map((h) => [h, { kind: 'patch' as const }])),
+            [last]: { kind: 'capture' },
+          },
+        },
+        'item',
+        s.legacyIters,
+      );
       const patches = Object.fromEntries(hooks.map((h) => [h, clean.items.map((it) => it.captures[h])]));
-      return study.model.run(plan, items, { seed: 42 + s.seedOffset, stream: repairStream('E11-equivalence', s.publishedDelta, mode), delta: s.delta, pass: 1, patches });
+      return study.model.run(plan, items, {
+        seed: 42 + s.seedOffset,
+        stream: repairStream('E11-equivalence', s.publishedDelta, mode),
+        delta: s.delta,
+        pass: 1,
+        patches,
+      });
     };
-    const a = await run(ln), b = await run(am);
-    let lp = 0, rd = 0, sc = 0, ld = 0;
+    const a = await run(ln),
+      b = await run(am);
+    let lp = 0,
+      rd = 0,
+      sc = 0,
+      ld = 0;
     a.items.forEach((x, i) => {
       const y = b.items[i];
-      let la = 0, lb = 0;
+      let la = 0,
+        lb = 0;
       x.logprobs!.forEach((v, t) => {
         lp = Math.max(lp, Math.abs(v - y.logprobs![t]));
         la -= v;
         lb -= y.logprobs![t];
       });
       ld = Math.max(ld, Math.abs(la - lb) / x.logprobs!.length);
-      const ra = x.captures[last].data, rb = y.captures[last].data;
+      const ra = x.captures[last].data,
+        rb = y.captures[last].data;
       for (let k = 0; k < ra.length; k++) {
         rd = Math.max(rd, Math.abs(ra[k] - rb[k]));
         sc = Math.max(sc, Math.abs(ra[k]));

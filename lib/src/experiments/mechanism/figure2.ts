@@ -14,33 +14,54 @@ import { Study } from '../study';
 import { E4Summary } from './e4-repair';
 import { E5Summary, E6Summary } from './e5-e6-layers';
 
-export function figure2Input(e4: E4Summary, e6: E6Summary, opts: { e5?: E5Summary; topFromE5?: boolean } = {}): Figure2Input {
+export function figure2Input(
+  e4: E4Summary,
+  e6: E6Summary,
+  opts: { e5?: E5Summary; topFromE5?: boolean } = {},
+): Figure2Input {
   const get = (n: string) => e6.sets.find((x) => x.name === n)!;
   const top = get('top');
   let topBar = { label: top.label, mean: top.recovery.mean, std: top.recovery.std };
   if (opts.topFromE5 && opts.e5) {
     const k = top.layers.length;
     const row = opts.e5.rows.find((r) => r.k === k);
-    if (row) topBar = { label: `${top.label.split(' (')[0]} (E5 k=${k})`, mean: row.recovery.mean, std: row.recovery.std };
+    if (row)
+      topBar = { label: `${top.label.split(' (')[0]} (E5 k=${k})`, mean: row.recovery.mean, std: row.recovery.std };
   }
   const bar = (n: string) => ({ label: get(n).label, mean: get(n).recovery.mean, std: get(n).recovery.std });
   const randomLabel = 'Random ×3 (mean)';
   return {
     repair: {
-      angular: { unrepaired: { mean: e4.angle.damage.mean, std: e4.angle.damage.std }, repaired: { mean: e4.angle.repairedDamage.mean, std: e4.angle.repairedDamage.std } },
-      magnitude: { unrepaired: { mean: e4.magnitude.damage.mean, std: e4.magnitude.damage.std }, repaired: { mean: e4.magnitude.repairedDamage.mean, std: e4.magnitude.repairedDamage.std } },
+      angular: {
+        unrepaired: { mean: e4.angle.damage.mean, std: e4.angle.damage.std },
+        repaired: { mean: e4.angle.repairedDamage.mean, std: e4.angle.repairedDamage.std },
+      },
+      magnitude: {
+        unrepaired: { mean: e4.magnitude.damage.mean, std: e4.magnitude.damage.std },
+        repaired: { mean: e4.magnitude.repairedDamage.mean, std: e4.magnitude.repairedDamage.std },
+      },
     },
     layerSets: [topBar, bar('middle'), bar('bottom'), { label: randomLabel, mean: e6.randomMean, std: e6.randomStd }],
-    bracket: Number.isFinite(e6.topVsBottom.pGreater) ? { from: topBar.label, to: get('bottom').label, p: e6.topVsBottom.pGreater } : undefined,
+    bracket: Number.isFinite(e6.topVsBottom.pGreater)
+      ? { from: topBar.label, to: get('bottom').label, p: e6.topVsBottom.pGreater }
+      : undefined,
   };
 }
 
-export function figure2FromResults(e4: E4Summary, e6: E6Summary, opts: { e5?: E5Summary; topFromE5?: boolean } = {}): PlotlyFigure {
+export function figure2FromResults(
+  e4: E4Summary,
+  e6: E6Summary,
+  opts: { e5?: E5Summary; topFromE5?: boolean } = {},
+): PlotlyFigure {
   return figure2(figure2Input(e4, e6, opts));
 }
 
 /** Writes figures/<model>[-quick]/figure2_mechanism.{svg,pdf,png}; returns the paths. */
-export function exportFigure2(study: Study, fig: PlotlyFigure, formats: ('svg' | 'pdf' | 'png')[] = ['svg', 'pdf', 'png']): Promise<string[]> {
+export function exportFigure2(
+  study: Study,
+  fig: PlotlyFigure,
+  formats: ('svg' | 'pdf' | 'png')[] = ['svg', 'pdf', 'png'],
+): Promise<string[]> {
   const base = path.join(figuresDir(), study.name + (study.quick ? '-quick' : ''), 'figure2_mechanism');
   return exportFigures([{ figure: fig, basePath: base }], { formats });
 }

@@ -9,12 +9,20 @@ import { E9Summary, E11Summary, EquivalenceRow } from './e9-e11-pathways';
 
 const p = (x: number) => (!Number.isFinite(x) ? String(x) : x < 1e-4 ? x.toExponential(2) : x.toFixed(4));
 const ci = (c: [number, number], d = 3) => `[${c[0].toFixed(d)}, ${c[1].toFixed(d)}]`;
-const sent = (s: SentenceTest, d = 3) => `t=${s.test.t.toFixed(2)}, p₂=${p(s.test.pTwoSided)}, d_z=${s.dz.toFixed(2)}, Δ=${s.meanDiff.toFixed(d)} ${ci(s.ci, d)}`;
+const sent = (s: SentenceTest, d = 3) =>
+  `t=${s.test.t.toFixed(2)}, p₂=${p(s.test.pTwoSided)}, d_z=${s.dz.toFixed(2)}, Δ=${s.meanDiff.toFixed(d)} ${ci(s.ci, d)}`;
 
 /** Published vs reproduced (any experiment's `compare` rows). */
 export function compareTable(rows: CompareRow[]): ResultsTable {
   return resultsTable(
-    rows.map((r) => ({ experiment: r.experiment, quantity: r.quantity, published: r.published === null ? '—' : String(r.published), reproduced: Math.abs(r.reproduced) < 1e-3 && r.reproduced !== 0 ? r.reproduced.toExponential(2) : r.reproduced.toFixed(4), note: r.note ?? '' })),
+    rows.map((r) => ({
+      experiment: r.experiment,
+      quantity: r.quantity,
+      published: r.published === null ? '—' : String(r.published),
+      reproduced:
+        Math.abs(r.reproduced) < 1e-3 && r.reproduced !== 0 ? r.reproduced.toExponential(2) : r.reproduced.toFixed(4),
+      note: r.note ?? '',
+    })),
     { published: { align: 'right' }, reproduced: { align: 'right' } },
   );
 }
@@ -26,10 +34,22 @@ export function e3Table(s: E3Summary): ResultsTable {
     delta: d ? fmtMeanStd(d.mean, d.std, 4) : '',
   });
   return resultsTable(
-    [row('baseline', null, null), row('angle', s.angle, s.dAngle), row('magnitude', s.magnitude, s.dMagnitude),
-      { condition: `ratio ${s.ratio.toFixed(2)}×; seeds: t=${s.test.t.toFixed(3)}, p one-sided=${p(s.test.pGreater)}, d (idx 10)=${s.dOriginal.toFixed(2)}, d_z=${s.dzSeeds.toFixed(2)}`, entropy: '', delta: '' },
-      { condition: `${s.nSentences} sentences (Δ_ang − Δ_mag): ${sent(s.sentence, 4)}`, entropy: '', delta: '' }],
-    { condition: { label: `E3 (${s.seeds} seeds × ${s.nSentences} sentences)` }, entropy: { label: 'mean entropy (nats)' }, delta: { label: 'ΔH vs baseline' } },
+    [
+      row('baseline', null, null),
+      row('angle', s.angle, s.dAngle),
+      row('magnitude', s.magnitude, s.dMagnitude),
+      {
+        condition: `ratio ${s.ratio.toFixed(2)}×; seeds: t=${s.test.t.toFixed(3)}, p one-sided=${p(s.test.pGreater)}, d (idx 10)=${s.dOriginal.toFixed(2)}, d_z=${s.dzSeeds.toFixed(2)}`,
+        entropy: '',
+        delta: '',
+      },
+      { condition: `${s.nSentences} sentences (Δ_ang − Δ_mag): ${sent(s.sentence, 4)}`, entropy: '', delta: '' },
+    ],
+    {
+      condition: { label: `E3 (${s.seeds} seeds × ${s.nSentences} sentences)` },
+      entropy: { label: 'mean entropy (nats)' },
+      delta: { label: 'ΔH vs baseline' },
+    },
   );
 }
 
@@ -43,13 +63,25 @@ export function e3LayerTable(s: E3Summary): ResultsTable {
       pubA: l.publishedAngle ?? '',
       pubM: l.publishedMagnitude ?? '',
     })),
-    { layer: { label: 'layer (* perturbed)' }, dA: { label: 'ΔH angle', digits: 4 }, dM: { label: 'ΔH magnitude', digits: 4 }, ratio: { label: 'ratio' }, pubA: { label: 'published ΔH angle' }, pubM: { label: 'published ΔH magnitude' } },
+    {
+      layer: { label: 'layer (* perturbed)' },
+      dA: { label: 'ΔH angle', digits: 4 },
+      dM: { label: 'ΔH magnitude', digits: 4 },
+      ratio: { label: 'ratio' },
+      pubA: { label: 'published ΔH angle' },
+      pubM: { label: 'published ΔH magnitude' },
+    },
   );
 }
 
 function repairRows(m: ModeRepair, name: string) {
   return [
-    { condition: `${name} unrepaired`, loss: fmtMeanStd(m.unrepaired.mean, m.unrepaired.std, 3), damage: `+${m.damage.mean.toFixed(3)}`, recovery: '' },
+    {
+      condition: `${name} unrepaired`,
+      loss: fmtMeanStd(m.unrepaired.mean, m.unrepaired.std, 3),
+      damage: `+${m.damage.mean.toFixed(3)}`,
+      recovery: '',
+    },
     {
       condition: `${name} + attention repair`,
       loss: fmtMeanStd(m.repaired.mean, m.repaired.std, 3),
@@ -61,21 +93,52 @@ function repairRows(m: ModeRepair, name: string) {
 
 export function e4Table(s: E4Summary): ResultsTable {
   return resultsTable(
-    [{ condition: 'baseline', loss: s.baseline.toFixed(3), damage: '', recovery: '' }, ...repairRows(s.angle, 'angle'), ...repairRows(s.magnitude, 'magnitude')],
-    { condition: { label: `E4 (${s.seeds} seeds × ${s.nSentences} sentences)` }, loss: { label: 'loss' }, damage: { label: 'damage' }, recovery: { label: 'recovery (R-seed ± std; standard Σ(U−R)/Σ(U−B), 95% CI)' } },
+    [
+      { condition: 'baseline', loss: s.baseline.toFixed(3), damage: '', recovery: '' },
+      ...repairRows(s.angle, 'angle'),
+      ...repairRows(s.magnitude, 'magnitude'),
+    ],
+    {
+      condition: { label: `E4 (${s.seeds} seeds × ${s.nSentences} sentences)` },
+      loss: { label: 'loss' },
+      damage: { label: 'damage' },
+      recovery: { label: 'recovery (R-seed ± std; standard Σ(U−R)/Σ(U−B), 95% CI)' },
+    },
   );
 }
 
 export function e4TestsTable(s: E4Summary): ResultsTable {
-  return resultsTable([
-    { test: '1: angle D vs D′ (paired, two-sided)', seeds: `t=${s.angle.test.t.toFixed(3)}, p=${p(s.angle.test.pTwoSided)}, ${fmtMeanStd(s.angle.recoveredNats.mean, s.angle.recoveredNats.std, 3)} nats`, sentences: sent(s.angle.sentence) },
-    { test: '2: magnitude D vs D′ (paired, two-sided)', seeds: `t=${s.magnitude.test.t.toFixed(3)}, p=${p(s.magnitude.test.pTwoSided)}, ${fmtMeanStd(s.magnitude.recoveredNats.mean, s.magnitude.recoveredNats.std, 3)} nats`, sentences: sent(s.magnitude.sentence) },
-    { test: '3: recovery angle > magnitude (one-sided)', seeds: `t=${s.test3.t.toFixed(3)}, p=${p(s.test3.pGreater)}`, sentences: `${sent(s.test3Sentence, 1)} (recovery pp, ratio of means)` },
-  ], { test: { label: 'E4 test' }, seeds: { label: 'seed level (as idx 12)' }, sentences: { label: 'sentence level (seed-averaged, paired)' } });
+  return resultsTable(
+    [
+      {
+        test: '1: angle D vs D′ (paired, two-sided)',
+        seeds: `t=${s.angle.test.t.toFixed(3)}, p=${p(s.angle.test.pTwoSided)}, ${fmtMeanStd(s.angle.recoveredNats.mean, s.angle.recoveredNats.std, 3)} nats`,
+        sentences: sent(s.angle.sentence),
+      },
+      {
+        test: '2: magnitude D vs D′ (paired, two-sided)',
+        seeds: `t=${s.magnitude.test.t.toFixed(3)}, p=${p(s.magnitude.test.pTwoSided)}, ${fmtMeanStd(s.magnitude.recoveredNats.mean, s.magnitude.recoveredNats.std, 3)} nats`,
+        sentences: sent(s.magnitude.sentence),
+      },
+      {
+        test: '3: recovery angle > magnitude (one-sided)',
+        seeds: `t=${s.test3.t.toFixed(3)}, p=${p(s.test3.pGreater)}`,
+        sentences: `${sent(s.test3Sentence, 1)} (recovery pp, ratio of means)`,
+      },
+    ],
+    {
+      test: { label: 'E4 test' },
+      seeds: { label: 'seed level (as idx 12)' },
+      sentences: { label: 'sentence level (seed-averaged, paired)' },
+    },
+  );
 }
 
 export function e5HeadsTable(s: E5Summary, top = 20): ResultsTable {
-  return resultsTable(s.heads.slice(0, top).map((h) => ({ layer: h.layer, head: h.head, base: h.base, angle: h.angle, delta: h.delta })), { base: { digits: 4 }, angle: { digits: 4 }, delta: { label: 'ΔH', digits: 4 } });
+  return resultsTable(
+    s.heads.slice(0, top).map((h) => ({ layer: h.layer, head: h.head, base: h.base, angle: h.angle, delta: h.delta })),
+    { base: { digits: 4 }, angle: { digits: 4 }, delta: { label: 'ΔH', digits: 4 } },
+  );
 }
 
 export function e5Table(s: E5Summary): ResultsTable {
@@ -88,7 +151,14 @@ export function e5Table(s: E5Summary): ResultsTable {
       sentence: `${r.sentence.estimate.toFixed(1)} ${ci(r.sentence.ci, 1)}`,
       published: r.published ? `${fmtMeanStd(r.published.mean, r.published.std, 1)} (${r.published.pctOfFull}%)` : '',
     })),
-    { k: { label: 'k' }, layers: { label: 'repaired layers (top-k)' }, recovery: { label: 'recovery % (R-seed, no ε)' }, pct: { label: `% of full (our E4${s.fullRepair === null ? '' : ` = ${s.fullRepair.toFixed(1)}%`})` }, sentence: { label: 'sentence recovery % [95% CI]' }, published: { label: 'published (% of 28.4)' } },
+    {
+      k: { label: 'k' },
+      layers: { label: 'repaired layers (top-k)' },
+      recovery: { label: 'recovery % (R-seed, no ε)' },
+      pct: { label: `% of full (our E4${s.fullRepair === null ? '' : ` = ${s.fullRepair.toFixed(1)}%`})` },
+      sentence: { label: 'sentence recovery % [95% CI]' },
+      published: { label: 'published (% of 28.4)' },
+    },
   );
 }
 
@@ -97,54 +167,161 @@ export function e6Table(s: E6Summary): ResultsTable {
     set: x.label,
     recovery: fmtMeanStd(x.recovery.mean, x.recovery.std, 1),
     sentence: `${x.sentence.estimate.toFixed(1)} ${ci(x.sentence.ci, 1)}`,
-    published: x.published ? `${fmtMeanStd(x.published.mean, x.published.std, 1)} [${x.published.layers.join(',')}]` : '',
+    published: x.published
+      ? `${fmtMeanStd(x.published.mean, x.published.std, 1)} [${x.published.layers.join(',')}]`
+      : '',
   }));
   rows.push(
-    { set: 'Random (mean ± std of set means)', recovery: fmtMeanStd(s.randomMean, s.randomStd, 1), sentence: '', published: '16.4 ± 3.5' },
-    { set: 'Top vs Bottom (independent t, one-sided)', recovery: `t=${s.topVsBottom.t.toFixed(3)}, p=${p(s.topVsBottom.pGreater)}`, sentence: sent(s.topVsBottomSentence, 1), published: 't=40.475, p<1e-4' },
-    { set: 'Top vs all random (independent t, two-sided)', recovery: `t=${s.topVsRandom.t.toFixed(3)}, p=${p(s.topVsRandom.pTwoSided)}`, sentence: '', published: 't=3.806, p=0.0035' },
-    { set: 'Top vs Middle (not run by the original)', recovery: `t=${s.topVsMiddle.t.toFixed(3)}, p one-sided=${p(s.topVsMiddle.pGreater)}`, sentence: '', published: 'Table 4 printed "<0.001" (never computed)' },
+    {
+      set: 'Random (mean ± std of set means)',
+      recovery: fmtMeanStd(s.randomMean, s.randomStd, 1),
+      sentence: '',
+      published: '16.4 ± 3.5',
+    },
+    {
+      set: 'Top vs Bottom (independent t, one-sided)',
+      recovery: `t=${s.topVsBottom.t.toFixed(3)}, p=${p(s.topVsBottom.pGreater)}`,
+      sentence: sent(s.topVsBottomSentence, 1),
+      published: 't=40.475, p<1e-4',
+    },
+    {
+      set: 'Top vs all random (independent t, two-sided)',
+      recovery: `t=${s.topVsRandom.t.toFixed(3)}, p=${p(s.topVsRandom.pTwoSided)}`,
+      sentence: '',
+      published: 't=3.806, p=0.0035',
+    },
+    {
+      set: 'Top vs Middle (not run by the original)',
+      recovery: `t=${s.topVsMiddle.t.toFixed(3)}, p one-sided=${p(s.topVsMiddle.pGreater)}`,
+      sentence: '',
+      published: 'Table 4 printed "<0.001" (never computed)',
+    },
   );
-  return resultsTable(rows, { set: { label: `E6 layer set (${s.seeds} seeds × ${s.nSentences} sentences)` }, recovery: { label: 'recovery % (R-seed)' }, sentence: { label: 'sentence level' }, published: { label: 'published' } });
+  return resultsTable(rows, {
+    set: { label: `E6 layer set (${s.seeds} seeds × ${s.nSentences} sentences)` },
+    recovery: { label: 'recovery % (R-seed)' },
+    sentence: { label: 'sentence level' },
+    published: { label: 'published' },
+  });
 }
 
 export function e7Table(s: E7Summary): ResultsTable {
-  const rows: Record<string, unknown>[] = s.perLayer.map((l) => ({ row: `layer ${l.layer}`, base: l.base.toFixed(4), angle: l.angle.toFixed(4), magnitude: l.magnitude.toFixed(4), published: l.published ? l.published.map((x) => x.toFixed(4)).join(' / ') : '' }));
+  const rows: Record<string, unknown>[] = s.perLayer.map((l) => ({
+    row: `layer ${l.layer}`,
+    base: l.base.toFixed(4),
+    angle: l.angle.toFixed(4),
+    magnitude: l.magnitude.toFixed(4),
+    published: l.published ? l.published.map((x) => x.toFixed(4)).join(' / ') : '',
+  }));
   rows.push(
-    { row: 'mean (seed level)', base: s.baseline.toFixed(4), angle: fmtMeanStd(s.angle.mean, s.angle.std, 4), magnitude: fmtMeanStd(s.magnitude.mean, s.magnitude.std, 4), published: '−0.0626 / −0.0565 / −0.0626' },
-    { row: 'drop = base − perturbed', base: '', angle: fmtMeanStd(s.dropAngle.mean, s.dropAngle.std, 4), magnitude: fmtMeanStd(s.dropMagnitude.mean, s.dropMagnitude.std, 4), published: '— / −0.0061 / 0.0000' },
-    { row: `paired t (seeds), one-sided`, base: '', angle: `t=${s.test.t.toFixed(3)}`, magnitude: `p=${p(s.test.pGreater)}`, published: 't=−3.844, p=0.969' },
+    {
+      row: 'mean (seed level)',
+      base: s.baseline.toFixed(4),
+      angle: fmtMeanStd(s.angle.mean, s.angle.std, 4),
+      magnitude: fmtMeanStd(s.magnitude.mean, s.magnitude.std, 4),
+      published: '−0.0626 / −0.0565 / −0.0626',
+    },
+    {
+      row: 'drop = base − perturbed',
+      base: '',
+      angle: fmtMeanStd(s.dropAngle.mean, s.dropAngle.std, 4),
+      magnitude: fmtMeanStd(s.dropMagnitude.mean, s.dropMagnitude.std, 4),
+      published: '— / −0.0061 / 0.0000',
+    },
+    {
+      row: `paired t (seeds), one-sided`,
+      base: '',
+      angle: `t=${s.test.t.toFixed(3)}`,
+      magnitude: `p=${p(s.test.pGreater)}`,
+      published: 't=−3.844, p=0.969',
+    },
     { row: `${s.nSentences} sentences`, base: '', angle: sent(s.sentence, 4), magnitude: '', published: '' },
   );
-  return resultsTable(rows, { row: { label: `E7 cos(q_i, k_i) (${s.seeds} seeds)` }, base: { label: 'baseline' }, angle: { label: 'angle' }, magnitude: { label: 'magnitude' }, published: { label: 'published base / angle / magnitude' } });
+  return resultsTable(rows, {
+    row: { label: `E7 cos(q_i, k_i) (${s.seeds} seeds)` },
+    base: { label: 'baseline' },
+    angle: { label: 'angle' },
+    magnitude: { label: 'magnitude' },
+    published: { label: 'published base / angle / magnitude' },
+  });
 }
 
 export function e9Table(s: E9Summary): ResultsTable {
   const rows: Record<string, unknown>[] = [{ condition: 'baseline', loss: s.baseline.toFixed(3), rom: '', std: '' }];
   for (const m of [s.angle, s.magnitude]) {
-    rows.push({ condition: `${m.mode} unrepaired`, loss: fmtMeanStd(m.unrepaired.mean, m.unrepaired.std, 3), rom: '', std: '' });
+    rows.push({
+      condition: `${m.mode} unrepaired`,
+      loss: fmtMeanStd(m.unrepaired.mean, m.unrepaired.std, 3),
+      rom: '',
+      std: '',
+    });
     for (const x of ['attn', 'mlp', 'both'] as const)
-      rows.push({ condition: `${m.mode} + ${x}`, loss: fmtMeanStd(m.repaired[x].mean, m.repaired[x].std, 3), rom: `${m.recoveryOfMeans[x].toFixed(1)}%`, std: `${m.recoverySentences[x].estimate.toFixed(1)}% ${ci(m.recoverySentences[x].ci, 1)}` });
-    rows.push({ condition: `${m.mode}: MLP > attn? (paired, one-sided)`, loss: `t=${m.mlpVsAttn.t.toFixed(3)}, p=${p(m.mlpVsAttn.pGreater)}`, rom: '', std: sent(m.mlpVsAttnSentence) });
+      rows.push({
+        condition: `${m.mode} + ${x}`,
+        loss: fmtMeanStd(m.repaired[x].mean, m.repaired[x].std, 3),
+        rom: `${m.recoveryOfMeans[x].toFixed(1)}%`,
+        std: `${m.recoverySentences[x].estimate.toFixed(1)}% ${ci(m.recoverySentences[x].ci, 1)}`,
+      });
+    rows.push({
+      condition: `${m.mode}: MLP > attn? (paired, one-sided)`,
+      loss: `t=${m.mlpVsAttn.t.toFixed(3)}, p=${p(m.mlpVsAttn.pGreater)}`,
+      rom: '',
+      std: sent(m.mlpVsAttnSentence),
+    });
   }
-  return resultsTable(rows, { condition: { label: `E9 (${s.seeds} seeds × ${s.nSentences} sentences)` }, loss: { label: 'loss' }, rom: { label: 'recovery (R-of-means)' }, std: { label: 'standard recovery [95% CI] / sentence test' } });
+  return resultsTable(rows, {
+    condition: { label: `E9 (${s.seeds} seeds × ${s.nSentences} sentences)` },
+    loss: { label: 'loss' },
+    rom: { label: 'recovery (R-of-means)' },
+    std: { label: 'standard recovery [95% CI] / sentence test' },
+  });
 }
 
 export function e11Table(s: E11Summary): ResultsTable {
-  const rows: Record<string, unknown>[] = [{ condition: 'baseline', loss: s.baseline.toFixed(3), damage: '', recovery: '' }];
+  const rows: Record<string, unknown>[] = [
+    { condition: 'baseline', loss: s.baseline.toFixed(3), damage: '', recovery: '' },
+  ];
   for (const m of [s.angle, s.magnitude]) {
-    rows.push({ condition: `${m.mode} unrepaired`, loss: fmtMeanStd(m.unrepaired.mean, m.unrepaired.std, 3), damage: `+${m.damage.toFixed(3)}`, recovery: '' });
-    rows.push({ condition: `${m.mode} + LN patch`, loss: fmtMeanStd(m.repaired.mean, m.repaired.std, 3), damage: `+${m.repairedDamage.toFixed(3)}`, recovery: `${fmtMeanStd(m.recovery.mean, m.recovery.std, 1)}%; sentences ${m.recoverySentences.estimate.toFixed(1)}% ${ci(m.recoverySentences.ci, 1)}` });
+    rows.push({
+      condition: `${m.mode} unrepaired`,
+      loss: fmtMeanStd(m.unrepaired.mean, m.unrepaired.std, 3),
+      damage: `+${m.damage.toFixed(3)}`,
+      recovery: '',
+    });
+    rows.push({
+      condition: `${m.mode} + LN patch`,
+      loss: fmtMeanStd(m.repaired.mean, m.repaired.std, 3),
+      damage: `+${m.repairedDamage.toFixed(3)}`,
+      recovery: `${fmtMeanStd(m.recovery.mean, m.recovery.std, 1)}%; sentences ${m.recoverySentences.estimate.toFixed(1)}% ${ci(m.recoverySentences.ci, 1)}`,
+    });
   }
-  rows.push(
-    { condition: 'magnitude > angle recovery (paired t, one-sided)', loss: `t=${s.test.t.toFixed(3)}`, damage: `p=${p(s.test.pGreater)}`, recovery: `sentences: ${sent(s.testSentence, 1)}` },
-  );
-  return resultsTable(rows, { condition: { label: `E11 (${s.seeds} seeds × ${s.nSentences} sentences)` }, loss: { label: 'loss' }, damage: { label: 'damage' }, recovery: { label: 'recovery (R-pooled-baseline ± std; standard [95% CI])' } });
+  rows.push({
+    condition: 'magnitude > angle recovery (paired t, one-sided)',
+    loss: `t=${s.test.t.toFixed(3)}`,
+    damage: `p=${p(s.test.pGreater)}`,
+    recovery: `sentences: ${sent(s.testSentence, 1)}`,
+  });
+  return resultsTable(rows, {
+    condition: { label: `E11 (${s.seeds} seeds × ${s.nSentences} sentences)` },
+    loss: { label: 'loss' },
+    damage: { label: 'damage' },
+    recovery: { label: 'recovery (R-pooled-baseline ± std; standard [95% CI])' },
+  });
 }
 
 export function equivalenceTable(parallel: boolean, rows: EquivalenceRow[]): ResultsTable {
   return resultsTable(
-    rows.map((r) => ({ mode: r.mode, lp: r.maxLogprobDiff.toExponential(2), loss: r.maxLossDiff.toExponential(2), resid: `${r.maxResidDiff.toExponential(2)} (of max |h| ${r.residScale.toFixed(2)})` })),
-    { mode: { label: `LN repair vs attn+MLP repair (${parallel ? 'parallel' : 'sequential'} residual)` }, lp: { label: 'max |Δ log-prob|' }, loss: { label: 'max |Δ loss|' }, resid: { label: 'max |Δ final resid_post|' } },
+    rows.map((r) => ({
+      mode: r.mode,
+      lp: r.maxLogprobDiff.toExponential(2),
+      loss: r.maxLossDiff.toExponential(2),
+      resid: `${r.maxResidDiff.toExponential(2)} (of max |h| ${r.residScale.toFixed(2)})`,
+    })),
+    {
+      mode: { label: `LN repair vs attn+MLP repair (${parallel ? 'parallel' : 'sequential'} residual)` },
+      lp: { label: 'max |Δ log-prob|' },
+      loss: { label: 'max |Δ loss|' },
+      resid: { label: 'max |Δ final resid_post|' },
+    },
   );
 }
