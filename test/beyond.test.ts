@@ -11,6 +11,8 @@ import { Study } from '../lib/src/experiments/study';
 import { tinyCheckpoint } from '../lib/src/experiments/tiny';
 import { parseResultsFile } from '../lib/src/results';
 import * as B from '../lib/src/experiments/beyond';
+import { hooks } from '../lib/src/engine/hooks';
+import { plan } from '../lib/src/engine/plan';
 
 const SHARED = process.env.DIRMAG_SHARED ?? path.resolve(__dirname, '../../shared');
 const STORIES = path.join(SHARED, 'models/stories260k-hf');
@@ -133,13 +135,14 @@ test('B2 known answer: a uniform scale of all keys of one head (engine `scale`) 
   const study = await open(STORIES);
   try {
     const { items } = await (await import('../lib/src/experiments/runs')).wikitextItems(study, 6);
-    const pat = 'blocks.2.attn.hook_pattern',
-      k = 'blocks.2.attn.hook_k';
-    const clean = await study.model.run({ outputs: [], hooks: { [pat]: { kind: 'capture' } } }, items);
-    const scaled = await study.model.run(
-      { outputs: [], hooks: { [k]: { kind: 'scale', heads: [0] }, [pat]: { kind: 'capture' } } },
+    const pat = hooks.attn.pattern(2),
+      k = hooks.attn.k(2);
+    const clean = await study.model.runWithHooks(items, plan().capture(pat));
+    const scaled = await study.model.runWithHooks(
       items,
-      { scales: { [k]: 1.5 } },
+      plan()
+        .scale(k, 1.5, { heads: [0] })
+        .capture(pat),
     );
     const kvGroup = study.model.cfg.nHeads / study.model.cfg.nKvHeads; // query heads 0..kvGroup−1 read kv head 0
     let moved = 0;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseConfig } from '../lib/src/models/config';
+import { parseConfig } from '../lib/src/models/registry';
 import { Checkpoint } from '../lib/src/models/weights';
 import { loadTokenizer } from '../lib/src/data';
 import { Study } from '../lib/src/experiments/study';

@@ -9,7 +9,10 @@ import * as path from 'node:path';
 import { Model } from '../lib/src/engine/model';
 import { PURPOSE, DrawKey, normals, philox, signs } from '../lib/src/engine/rng';
 import { readSafetensorsHeader, readTensor } from '../lib/src/weights/safetensors';
-import type { Item, ItemResult, KeyPart, Plan, PerturbOp, RunOptions, RunResult } from '../lib/src/engine/types';
+import { ActivationCache } from '../lib/src/engine/cache';
+import { hooks, type HookName } from '../lib/src/engine/hooks';
+import { plan, type Plan } from '../lib/src/engine/plan';
+import type { Item, ItemResult, KeyPart, PerturbOp, RunOptions, RunResult } from '../lib/src/engine/types';
 
 const SHARED = process.env.DIRMAG_SHARED ?? path.resolve(__dirname, '../../shared');
 const STORIES = path.join(SHARED, 'models/stories260k-hf');
@@ -76,23 +79,16 @@ function rowNorms(a: Float32Array, D: number): number[] {
 
 test('padding invariance: a padded batch gives each item the same log-probs and captures as the item alone', async () => {
   const items = ITEMS();
-  const plan: Plan = {
-    outputs: ['logprobs', 'entropy'],
-    hooks: {
-      'blocks.2.hook_resid_post': { kind: 'capture' },
-      'blocks.1.attn.hook_pattern': { kind: 'capture' },
-      'blocks.3.attn.hook_z': { kind: 'capture' },
-      'ln_final.hook_normalized': { kind: 'capture' },
-    },
-  };
-  const padded = await stories.run(plan, items, { batchSize: items.length });
+  const names: HookName[] = [hooks.residPost(2), hooks.attn.pattern(1), hooks.attn.z(3), hooks.lnFinal.out];
+  const withCaptures = plan('logprobs', 'entropy').capture(names);
+  const padded = await stories.runWithHooks(items, withCaptures, { batchSize: items.length });
   for (const [i, it] of items.entries()) {
-    const alone = (await stories.run(plan, [it])).items[0];
+    const alone = (await stories.runWithHooks([it], withCaptures)).items[0];
     const p = padded.items[i];
     assert.equal(p.id, it.id);
     assert.ok(maxAbsDiff(p.logprobs!, alone.logprobs!) <= INV_TOL, `item ${it.id} logprobs`);
     assert.ok(maxAbsDiff(p.entropy!, alone.entropy!) <= INV_TOL, `item ${it.id} entropy`);
-    for (const h of Object.keys(plan.hooks!)) {
+    for (const h of names) {
       assert.deepEqual(p.captures[h].dims, alone.captures[h].dims);
       assert.ok(maxAbsDiff(p.captures[h].data, alone.captures[h].data) <= INV_TOL, `item ${it.id} ${h}`);
     }
@@ -106,16 +102,15 @@ for (const op of OPS)
   for (const noiseKey of KEYS)
     test(`batch-size and order invariance with ${op}, noiseKey [${noiseKey}]`, async () => {
       const items = ITEMS();
-      const plan: Plan = {
-        outputs: ['logprobs'],
-        perturb: { op, layers: [1, 3], noiseKey, signKey: noiseKey },
-        hooks: { 'blocks.3.hook_resid_post': { kind: 'capture' } },
-      };
-      const opts: RunOptions = { delta: 0.5, seed: 11, stream: 3 };
+      const p = plan('logprobs')
+        .perturb([hooks.residPost(1), hooks.residPost(3)], { op, delta: 0.5, noiseKey, signKey: noiseKey })
+        .capture(hooks.residPost(3));
+      const opts: RunOptions = { seed: 11, stream: 3 };
       const runs: RunResult[] = [];
-      for (const batchSize of [1, 2, items.length]) runs.push(await stories.run(plan, items, { ...opts, batchSize }));
+      for (const batchSize of [1, 2, items.length])
+        runs.push(await stories.runWithHooks(items, p, { ...opts, batchSize }));
       const shuffled = [4, 0, 6, 2, 5, 1, 3].map((i) => items[i]);
-      runs.push(await stories.run(plan, shuffled, { ...opts, batchSize: 3 }));
+      runs.push(await stories.runWithHooks(shuffled, p, { ...opts, batchSize: 3 }));
       const ref = byId(runs[0]);
       for (const r of runs.slice(1)) {
         for (const [id, it] of byId(r)) {
@@ -132,31 +127,28 @@ for (const op of OPS)
         }
       }
       // and the perturbation really did something
-      const clean = byId(await stories.run({ outputs: ['logprobs'] }, items));
+      const clean = byId(await stories.runWithHooks(items, plan('logprobs')));
       assert.ok([...ref].some(([id, it]) => maxAbsDiff(it.logprobs!, clean.get(id)!.logprobs!) > 1e-3));
     });
 
 test('noise keys: different seeds or streams give different noise; noiseKey [length] shares it between equal lengths', async () => {
   const [a] = makeItems([10], 512, 1);
   const b = { id: a.id + 1, ids: a.ids }; // same tokens, another item id
-  const plan = (noiseKey: KeyPart[], op: PerturbOp = 'angle_exact'): Plan => ({
-    outputs: ['logprobs'],
-    perturb: { op, layers: [2], noiseKey, signKey: noiseKey },
-  });
-  const lp = async (p: Plan, o: RunOptions) =>
-    (await stories.run(p, [a, b], { delta: 0.5, ...o })).items.map((x) => x.logprobs!);
+  const keyed = (noiseKey: KeyPart[], op: PerturbOp = 'angle_exact'): Plan =>
+    plan('logprobs').perturb(hooks.residPost(2), { op, delta: 0.5, noiseKey, signKey: noiseKey });
+  const lp = async (p: Plan, o: RunOptions) => (await stories.runWithHooks([a, b], p, o)).items.map((x) => x.logprobs!);
   for (const op of OPS) {
-    const [x1] = await lp(plan(['item', 'layer'], op), { seed: 1 });
-    const [x2] = await lp(plan(['item', 'layer'], op), { seed: 2 });
-    const [x3] = await lp(plan(['item', 'layer'], op), { seed: 1, stream: 9 });
+    const [x1] = await lp(keyed(['item', 'layer'], op), { seed: 1 });
+    const [x2] = await lp(keyed(['item', 'layer'], op), { seed: 2 });
+    const [x3] = await lp(keyed(['item', 'layer'], op), { seed: 1, stream: 9 });
     assert.ok(maxAbsDiff(x1, x2) > 1e-4, `${op}: seeds 1 and 2 gave the same result`);
     assert.ok(maxAbsDiff(x1, x3) > 1e-4, `${op}: streams 0 and 9 gave the same result`);
-    const [y1] = await lp(plan(['item', 'layer'], op), { seed: 1 });
+    const [y1] = await lp(keyed(['item', 'layer'], op), { seed: 1 });
     assert.equal(maxAbsDiff(x1, y1), 0, `${op}: not reproducible`);
     // item-keyed: a and b (same tokens) get different draws; length-keyed: identical draws
-    const [ia, ib] = await lp(plan(['item', 'layer'], op), { seed: 1 });
+    const [ia, ib] = await lp(keyed(['item', 'layer'], op), { seed: 1 });
     assert.ok(maxAbsDiff(ia, ib) > 1e-4, `${op}: item-keyed draws equal for different items`);
-    const [la, lb] = await lp(plan(['length'], op), { seed: 1 });
+    const [la, lb] = await lp(keyed(['length'], op), { seed: 1 });
     assert.ok(maxAbsDiff(la, lb) <= INV_TOL, `${op}: length-keyed draws differ for equal lengths`);
   }
   // at the generator level
@@ -168,6 +160,7 @@ test('noise keys: different seeds or streams give different noise; noiseKey [len
     item: 0,
     length: 5,
     layer: 0,
+    site: 0,
     pass: 0,
     ...o,
   });
@@ -193,21 +186,19 @@ test('noise keys: different seeds or streams give different noise; noiseKey [len
 
 const D = 64; // stories260K hidden size
 const LAYER = 2;
-const HOOK = `blocks.${LAYER}.hook_resid_post`;
+const HOOK = hooks.residPost(LAYER);
 
 async function cleanAndPerturbed(model: Model, op: PerturbOp, delta: number, extra: RunOptions = {}, items = ITEMS()) {
-  const capture: Plan['hooks'] = { [HOOK]: { kind: 'capture' } };
-  const clean = await model.run({ outputs: ['logprobs'], hooks: capture }, items);
-  const pert = await model.run({ outputs: ['logprobs'], hooks: capture, perturb: { op, layers: [LAYER] } }, items, {
-    delta,
+  const clean = await model.runWithHooks(items, plan('logprobs').capture(HOOK));
+  const pert = await model.runWithHooks(items, plan('logprobs').perturb(HOOK, { op, delta }).capture(HOOK), {
     seed: 5,
     ...extra,
   });
   return { items, clean, pert };
 }
 
-async function minNorm(model: Model, hook = HOOK): Promise<number> {
-  const r = await model.run({ outputs: ['logprobs'], hooks: { [hook]: { kind: 'capture' } } }, ITEMS());
+async function minNorm(model: Model, hook: HookName = HOOK): Promise<number> {
+  const r = await model.runWithHooks(ITEMS(), plan('logprobs').capture(hook));
   return Math.min(...r.items.flatMap((it) => rowNorms(it.captures[hook].data, model.cfg.dModel)));
 }
 
@@ -242,13 +233,16 @@ test('magnitude and exact angle move every real token by exactly δ; exact angle
 });
 
 test('perturbing several layers: every layer reports displacement δ per token (magnitude, exact angle)', async () => {
-  const mn = await minNorm(stories, 'blocks.0.hook_resid_post');
+  const mn = await minNorm(stories, hooks.residPost(0));
   for (const op of ['magnitude', 'angle_exact'] as const) {
     const delta = Math.min(0.5, 0.4 * mn);
-    const r = await stories.run({ outputs: ['logprobs'], perturb: { op, layers: [0, 2, 4] } }, ITEMS(), {
-      delta,
-      seed: 3,
-    });
+    const r = await stories.runWithHooks(
+      ITEMS(),
+      plan('logprobs').perturb([0, 2, 4].map(hooks.residPost), { op, delta }),
+      {
+        seed: 3,
+      },
+    );
     for (const it of r.items) {
       assert.deepEqual(
         it.perturbation!.map((p) => p.layer),
@@ -263,13 +257,12 @@ test('perturbing several layers: every layer reports displacement δ per token (
 test('legacy angle: mean displacement per sentence = δ (bisection resolution), norms kept, per-token displacement ∝ ‖h‖', async () => {
   const delta = 1.0;
   for (const iters of [20, 12]) {
-    const capture: Plan['hooks'] = { [HOOK]: { kind: 'capture' } };
     const items = ITEMS();
-    const clean = await stories.run({ outputs: ['logprobs'], hooks: capture }, items);
-    const pert = await stories.run(
-      { outputs: ['logprobs'], hooks: capture, perturb: { op: 'angle_legacy', layers: [LAYER], legacyIters: iters } },
+    const clean = await stories.runWithHooks(items, plan('logprobs').capture(HOOK));
+    const pert = await stories.runWithHooks(
       items,
-      { delta, seed: 5 },
+      plan('logprobs').perturb(HOOK, { op: 'angle_legacy', delta, legacyIters: iters }).capture(HOOK),
+      { seed: 5 },
     );
     pert.items.forEach((it, i) => {
       const h = clean.items[i].captures[HOOK].data;
@@ -292,15 +285,14 @@ test('legacy angle: mean displacement per sentence = δ (bisection resolution), 
 });
 
 test('legacy angle quirk: with m capped at 2, a huge δ falls short (mean displacement < δ, ≈ 1.05·mean ‖h‖)', async () => {
-  const capture: Plan['hooks'] = { [HOOK]: { kind: 'capture' } };
   const items = ITEMS();
-  const clean = await stories.run({ outputs: ['logprobs'], hooks: capture }, items);
+  const clean = await stories.runWithHooks(items, plan('logprobs').capture(HOOK));
   const maxNorm = Math.max(...clean.items.map((it) => Math.max(...rowNorms(it.captures[HOOK].data, D))));
   const delta = 10 * maxNorm;
-  const pert = await stories.run(
-    { outputs: ['logprobs'], hooks: capture, perturb: { op: 'angle_legacy', layers: [LAYER] } },
+  const pert = await stories.runWithHooks(
     items,
-    { delta, seed: 5 },
+    plan('logprobs').perturb(HOOK, { op: 'angle_legacy', delta }).capture(HOOK),
+    { seed: 5 },
   );
   pert.items.forEach((it, i) => {
     const h = clean.items[i].captures[HOOK].data;
@@ -315,25 +307,31 @@ test('legacy angle quirk: with m capped at 2, a huge δ falls short (mean displa
 // ---------------------------------------------------------------------------------------------
 // LayerNorm scale invariance and the magnitude sign quirk (GPT-NeoX fixture: LayerNorm, parallel residual)
 
-test("magnitude with s = +1 leaves the next layer's ln1.hook_normalized unchanged; s = −1 with δ > r flips h (documented quirk)", async () => {
+test("magnitude with s = +1 leaves the next layer's ln1.hook_out unchanged; s = −1 with δ > r flips h (documented quirk)", async () => {
   const items = makeItems([12, 7, 4], 512, 3);
   const Dn = neox.cfg.dModel;
-  const hooks: Plan['hooks'] = {
-    'blocks.1.hook_resid_post': { kind: 'capture' },
-    'blocks.2.ln1.hook_normalized': { kind: 'capture' },
-  };
-  const clean = await neox.run({ outputs: ['logprobs'], hooks }, items);
+  const caps: HookName[] = ['blocks.1.hook_resid_post', 'blocks.2.ln1.hook_out'];
+  const clean = await neox.runWithHooks(items, plan('logprobs').capture(caps));
   const maxR = Math.max(...clean.items.flatMap((it) => rowNorms(it.captures['blocks.1.hook_resid_post'].data, Dn)));
-  const plan: Plan = { outputs: ['logprobs'], hooks, perturb: { op: 'magnitude', layers: [1], signKey: [] } };
   const run = (delta: number, s: number) =>
-    neox.run(plan, items, { delta, draws: { signs: items.map((it) => new Float32Array(it.ids.length).fill(s)) } });
+    neox.runWithHooks(
+      items,
+      plan('logprobs')
+        .perturb(hooks.residPost(1), {
+          op: 'magnitude',
+          delta,
+          signKey: [],
+          draws: { signs: Object.fromEntries(items.map((it) => [it.id, new Float32Array(it.ids.length).fill(s)])) },
+        })
+        .capture(caps),
+    );
 
   // s = +1: h' = (1 + δ/r)·h, LayerNorm(h') = LayerNorm(h) up to ε
   const up = await run(5.0, +1);
   up.items.forEach((it, i) => {
     const c = clean.items[i];
-    const ln0 = c.captures['blocks.2.ln1.hook_normalized'].data;
-    const ln1 = it.captures['blocks.2.ln1.hook_normalized'].data;
+    const ln0 = c.captures['blocks.2.ln1.hook_out'].data;
+    const ln1 = it.captures['blocks.2.ln1.hook_out'].data;
     const scale = Math.max(...ln0.map(Math.abs));
     assert.ok(maxAbsDiff(ln0, ln1) <= 1e-4 * scale, `item ${it.id}: ln1 changed by ${maxAbsDiff(ln0, ln1)}`);
     rowDists(it.captures['blocks.1.hook_resid_post'].data, c.captures['blocks.1.hook_resid_post'].data, Dn).forEach(
@@ -361,8 +359,8 @@ test("magnitude with s = +1 leaves the next layer's ln1.hook_normalized unchange
     }
     rowDists(h2, h, Dn).forEach((d) => assert.ok(Math.abs(d - delta) <= 1e-3 * delta)); // still moved by exactly δ
     // LayerNorm(−c·h) − β = −(LayerNorm(h) − β)
-    const ln0 = c.captures['blocks.2.ln1.hook_normalized'].data;
-    const ln1 = it.captures['blocks.2.ln1.hook_normalized'].data;
+    const ln0 = c.captures['blocks.2.ln1.hook_out'].data;
+    const ln1 = it.captures['blocks.2.ln1.hook_out'].data;
     for (let k = 0; k < ln0.length; k++)
       assert.ok(Math.abs(ln1[k] - beta[k % Dn] + (ln0[k] - beta[k % Dn])) <= 1e-3, `ln flip at ${k}`);
   });
@@ -373,7 +371,7 @@ test("magnitude with s = +1 leaves the next layer's ln1.hook_normalized unchange
 
 test('patching a clean run with its own cached values returns it unchanged', async () => {
   const items = ITEMS();
-  const hooks = [
+  const names: HookName[] = [
     'blocks.1.hook_attn_out',
     'blocks.2.attn.hook_z',
     'blocks.3.hook_resid_mid',
@@ -381,48 +379,30 @@ test('patching a clean run with its own cached values returns it unchanged', asy
     'blocks.4.ln2.hook_normalized',
     'blocks.0.mlp.hook_post',
   ];
-  const clean = await stories.run(
-    {
-      outputs: ['logprobs', 'entropy'],
-      hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'capture' as const }])),
-    },
-    items,
-  );
-  const patches = Object.fromEntries(hooks.map((h) => [h, clean.items.map((it) => it.captures[h])]));
-  const patched = await stories.run(
-    { outputs: ['logprobs', 'entropy'], hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'patch' as const }])) },
-    items,
-    { patches },
-  );
+  const { cache, result: clean } = await stories.runWithCache(items, names, { plan: plan('logprobs', 'entropy') });
+  const patched = await stories.runWithHooks(items, plan('logprobs', 'entropy').patch(names, cache));
   patched.items.forEach((it, i) => {
     assert.ok(maxAbsDiff(it.logprobs!, clean.items[i].logprobs!) <= 1e-6);
     assert.ok(maxAbsDiff(it.entropy!, clean.items[i].entropy!) <= 1e-6);
   });
   // and a patch with other values does change the result
-  const shifted = Object.fromEntries(
-    hooks.map((h) => [
-      h,
-      clean.items.map((it) => ({ dims: it.captures[h].dims, data: it.captures[h].data.map((x) => x * 1.5 + 0.1) })),
-    ]),
-  );
-  const moved = await stories.run(
-    { outputs: ['logprobs'], hooks: { 'blocks.1.hook_attn_out': { kind: 'patch' } } },
+  const A = hooks.attnOut(1);
+  const shifted = ActivationCache.fromTensors(
+    A,
     items,
-    { patches: { 'blocks.1.hook_attn_out': shifted['blocks.1.hook_attn_out'] } },
+    clean.items.map((it) => ({ dims: it.captures[A].dims, data: it.captures[A].data.map((x) => x * 1.5 + 0.1) })),
   );
+  const moved = await stories.runWithHooks(items, plan('logprobs').patch(A, shifted));
   assert.ok(moved.items.some((it, i) => maxAbsDiff(it.logprobs!, clean.items[i].logprobs!) > 1e-3));
 });
 
 test('per-head patch of hook_z changes only the selected heads', async () => {
   const items = ITEMS();
-  const Z = 'blocks.2.attn.hook_z';
-  const OUT = 'blocks.2.hook_attn_out';
+  const Z = hooks.attn.z(2);
+  const OUT = hooks.attnOut(2);
   const { nHeads: H, headDim: hd } = stories.cfg;
   const sel = [1, 5];
-  const clean = await stories.run(
-    { outputs: ['logprobs'], hooks: { [Z]: { kind: 'capture' }, [OUT]: { kind: 'capture' } } },
-    items,
-  );
+  const clean = await stories.runWithHooks(items, plan('logprobs').capture([Z, OUT]));
   // the patch: random values on the selected heads, garbage (1e3) on all the others
   let s = 1;
   const rnd = () => ((s = Math.imul(s, 48271) % 2147483647 >>> 0), s / 2147483647 - 0.5);
@@ -439,15 +419,18 @@ test('per-head patch of hook_z changes only the selected heads', async () => {
     for (let k = 0; k < data.length; k++) if (sel.includes(Math.floor(k / hd) % H)) data[k] = garbage[i].data[k];
     return { dims: z.dims, data };
   });
-  const cap = { [OUT]: { kind: 'capture' as const } };
-  const perHead = await stories.run(
-    { outputs: ['logprobs'], hooks: { ...cap, [Z]: { kind: 'patch', heads: sel } } },
+  const perHead = await stories.runWithHooks(
     items,
-    { patches: { [Z]: garbage } },
+    plan('logprobs')
+      .patch(Z, ActivationCache.fromTensors(Z, items, garbage), { heads: sel })
+      .capture(OUT),
   );
-  const full = await stories.run({ outputs: ['logprobs'], hooks: { ...cap, [Z]: { kind: 'patch' } } }, items, {
-    patches: { [Z]: intended },
-  });
+  const full = await stories.runWithHooks(
+    items,
+    plan('logprobs')
+      .patch(Z, ActivationCache.fromTensors(Z, items, intended))
+      .capture(OUT),
+  );
   perHead.items.forEach((it, i) => {
     const a = it.captures[OUT].data;
     assert.ok(
@@ -458,9 +441,7 @@ test('per-head patch of hook_z changes only the selected heads', async () => {
     assert.ok(maxAbsDiff(it.logprobs!, full.items[i].logprobs!) <= 1e-5);
   });
   // per-head scale with factor 1 is a no-op; factor 0 on all heads = zero ablation
-  const one = await stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'scale', heads: sel } } }, items, {
-    scales: { [Z]: 1 },
-  });
+  const one = await stories.runWithHooks(items, plan('logprobs').scale(Z, 1, { heads: sel }));
   one.items.forEach((it, i) => assert.ok(maxAbsDiff(it.logprobs!, clean.items[i].logprobs!) <= 1e-6));
 });
 
@@ -501,7 +482,17 @@ test('normal and sign draws: mean ≈ 0, variance ≈ 1, P(+1) ≈ 1/2, no cross
   const Dd = 64;
   const x = new Float32Array(T * Dd);
   normals(
-    { seed: 42, stream: 7, purpose: PURPOSE.noise, parts: ['item', 'layer'], item: 3, length: T, layer: 1, pass: 0 },
+    {
+      seed: 42,
+      stream: 7,
+      purpose: PURPOSE.noise,
+      parts: ['item', 'layer'],
+      item: 3,
+      length: T,
+      layer: 1,
+      site: 0,
+      pass: 0,
+    },
     T,
     Dd,
     x,
@@ -518,7 +509,7 @@ test('normal and sign draws: mean ≈ 0, variance ≈ 1, P(+1) ≈ 1/2, no cross
   assert.ok(Math.abs(corr / T) < 5 / Math.sqrt(T));
   const s = new Float32Array(100000);
   signs(
-    { seed: 42, stream: 7, purpose: PURPOSE.signs, parts: ['item'], item: 3, length: 0, layer: 0, pass: 0 },
+    { seed: 42, stream: 7, purpose: PURPOSE.signs, parts: ['item'], item: 3, length: 0, layer: 0, site: 0, pass: 0 },
     s.length,
     s,
   );
@@ -531,13 +522,13 @@ test('normal and sign draws: mean ≈ 0, variance ≈ 1, P(+1) ≈ 1/2, no cross
 test('maxSessions releases the least recently used session and keeps results identical', async () => {
   const m = await Model.fromDir(path.join(SHARED, 'models/stories260k-hf'), { maxSessions: 1 });
   const items = [{ id: 0, ids: [1, 40, 50, 60, 70] }];
-  const plain = { outputs: ['logprobs'] } as Plan;
-  const pert: Plan = { outputs: ['logprobs'], perturb: { op: 'magnitude', layers: [1] } };
-  const a = await m.run(plain, items);
-  await m.run(pert, items, { delta: 1, seed: 1 });
-  const b = await m.run(plain, items); // rebuilt after eviction
+  const plain = plan('logprobs');
+  const pert = plan('logprobs').perturb(hooks.residPost(1), { op: 'magnitude', delta: 1 });
+  const a = await m.runWithHooks(items, plain);
+  await m.runWithHooks(items, pert, { seed: 1 });
+  const b = await m.runWithHooks(items, plain); // rebuilt after eviction
   assert.deepEqual(b.items[0].logprobs, a.items[0].logprobs);
-  assert.equal((m as unknown as { sessions: Map<string, unknown> }).sessions.size, 1);
+  assert.equal(m.liveSessions, 1);
   await m.release();
 });
 
@@ -547,7 +538,7 @@ test('in-graph log-probs and entropies equal a float64 log-softmax of the return
     { id: 0, ids: [1, 40, 50, 60, 70, 80, 90] },
     { id: 1, ids: [1, 300, 20] },
   ];
-  const r = await m.run({ outputs: ['logits', 'logprobs', 'entropy'] }, items);
+  const r = await m.runWithHooks(items, plan('logits', 'logprobs', 'entropy'));
   for (const [i, it] of r.items.entries()) {
     const V = it.logits!.dims[1];
     for (let t = 0; t < items[i].ids.length; t++) {

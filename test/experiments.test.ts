@@ -126,8 +126,8 @@ test('same seed gives the same damages whatever the batch size', async () => {
   const recs: SweepRecord[][] = [];
   for (const [i, bs] of [1, 7].entries()) {
     const study = await Study.open({ model: STORIES, resultsDir: dirs[i] });
-    const orig = study.model.run.bind(study.model);
-    study.model.run = (plan, items, opts = {}) => orig(plan, items, { ...opts, batchSize: bs });
+    const orig = study.model.runWithHooks.bind(study.model);
+    study.model.runWithHooks = (items, p, opts = {}) => orig(items, p, { ...opts, batchSize: bs });
     const s = await sweepSettings(study, { quick: true, seeds: 1, deltas: [5], sentences: 9 });
     s.modes = [...s.modes, { op: 'angle_exact', noise: 'independent' }];
     recs.push(await runSweep(study, s));

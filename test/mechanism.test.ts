@@ -11,8 +11,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Study } from '../lib/src/experiments/study';
 import { tinyCheckpoint } from '../lib/src/experiments/tiny';
-import { perturbPlan, sentenceLoss } from '../lib/src/experiments/runs';
-import { Item, Plan } from '../lib/src/engine/types';
+import { perturbedPlan, sentenceLoss } from '../lib/src/experiments/runs';
+import { hooks as H, type HookName } from '../lib/src/engine/hooks';
+import { plan, type Plan } from '../lib/src/engine/plan';
+import type { Item } from '../lib/src/engine/types';
 import * as M from '../lib/src/experiments/mechanism';
 import { parseResultsFile } from '../lib/src/results';
 
@@ -52,24 +54,14 @@ for (const [name, model, layers] of [
     const first = s.layers[0];
     for (const hooks of [M.attnHooks([first]), M.lnHooks([first]), [...M.attnHooks([first]), ...M.mlpHooks([first])]])
       for (const mode of ['angle', 'magnitude'] as const) {
-        const clean = await study.model.run(
-          { outputs: [], hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'capture' as const }])) },
+        const { cache: clean } = await study.model.runWithCache(items, hooks);
+        const opts = { seed: 1, stream: 7, pass: 0 };
+        const at = { mode: M.MECH_MODES[mode], layers: s.layers, delta: s.delta, noiseScope: 'item' as const };
+        const plain = await study.model.runWithHooks(items, perturbedPlan(at), opts);
+        const patched = await study.model.runWithHooks(
           items,
-        );
-        const opts = { seed: 1, stream: 7, delta: s.delta, pass: 0 };
-        const plain = await study.model.run(perturbPlan(M.MECH_MODES[mode], s.layers, {}, 'item'), items, opts);
-        const patched = await study.model.run(
-          perturbPlan(
-            M.MECH_MODES[mode],
-            s.layers,
-            { hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'patch' as const }])) },
-            'item',
-          ),
-          items,
-          {
-            ...opts,
-            patches: Object.fromEntries(hooks.map((h) => [h, clean.items.map((it) => it.captures[h])])),
-          },
+          perturbedPlan(at, plan('logprobs').patch(hooks, clean)),
+          opts,
         );
         const la = plain.items.map((it) => sentenceLoss(it.logprobs!)),
           lb = patched.items.map((it) => sentenceLoss(it.logprobs!));
@@ -77,11 +69,11 @@ for (const [name, model, layers] of [
         // …while the same patch one layer later does change the loss under the angle
         if (mode === 'angle' && hooks.length === 1) {
           const h2 = M.attnHooks([s.layers[1]]);
-          const c2 = await study.model.run({ outputs: [], hooks: { [h2[0]]: { kind: 'capture' } } }, items);
-          const p2 = await study.model.run(
-            perturbPlan(M.MECH_MODES.angle, s.layers, { hooks: { [h2[0]]: { kind: 'patch' } } }, 'item'),
+          const { cache: c2 } = await study.model.runWithCache(items, h2);
+          const p2 = await study.model.runWithHooks(
             items,
-            { ...opts, patches: { [h2[0]]: c2.items.map((it) => it.captures[h2[0]]) } },
+            perturbedPlan({ ...at, mode: M.MECH_MODES.angle }, plan('logprobs').patch(h2, c2)),
+            opts,
           );
           assert.ok(
             maxAbsDiff(
@@ -100,18 +92,9 @@ for (const [name, model, layers] of [
     const items = await itemsOf(study);
     const layers = Array.from({ length: study.model.cfg.nLayers }, (_, l) => l);
     const hooks = [...M.attnHooks(layers), ...M.mlpHooks(layers), ...M.lnHooks(layers)];
-    const clean = await study.model.run(
-      { outputs: ['logprobs'], hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'capture' as const }])) },
-      items,
-    );
+    const { cache, result: clean } = await study.model.runWithCache(items, hooks, { plan: plan('logprobs') });
     for (const set of [M.attnHooks(layers), M.lnHooks(layers), hooks]) {
-      const patched = await study.model.run(
-        { outputs: ['logprobs'], hooks: Object.fromEntries(set.map((h) => [h, { kind: 'patch' as const }])) },
-        items,
-        {
-          patches: Object.fromEntries(set.map((h) => [h, clean.items.map((it) => it.captures[h])])),
-        },
-      );
+      const patched = await study.model.runWithHooks(items, plan('logprobs').patch(set, cache));
       patched.items.forEach((it, i) =>
         assert.ok(
           maxAbsDiff(it.logprobs!, clean.items[i].logprobs!) <= 1e-5,
@@ -128,20 +111,25 @@ test("gpt_neox_parallel: magnitude with positive factor leaves the next layer's 
   const items = await itemsOf(study, 4);
   const D = study.model.cfg.dModel;
   const L = 1;
-  const next = [`blocks.${L + 1}.ln1.hook_normalized`, `blocks.${L + 1}.ln2.hook_normalized`];
-  const hooks: Plan['hooks'] = Object.fromEntries(
-    [`blocks.${L}.hook_resid_post`, ...next].map((h) => [h, { kind: 'capture' as const }]),
-  );
-  const clean = await study.model.run({ outputs: [], hooks }, items);
-  const norms = clean.items.flatMap((it) => rowNorms(it.captures[`blocks.${L}.hook_resid_post`].data, D));
+  // the norms' outputs (γ and β applied)
+  const next = [H.ln1.out(L + 1), H.ln2.out(L + 1)];
+  const caps: HookName[] = [H.residPost(L), ...next];
+  const clean = await study.model.runWithHooks(items, plan().capture(caps));
+  const norms = clean.items.flatMap((it) => rowNorms(it.captures[H.residPost(L)].data, D));
   const minR = Math.min(...norms),
     maxR = Math.max(...norms);
-  const plan: Plan = { outputs: [], hooks, perturb: { op: 'magnitude', layers: [L], signKey: [] } };
   const run = (delta: number, sign: number) =>
-    study.model.run(plan, items, {
-      delta,
-      draws: { signs: items.map((it) => new Float32Array(it.ids.length).fill(sign)) },
-    });
+    study.model.runWithHooks(
+      items,
+      plan()
+        .perturb(H.residPost(L), {
+          op: 'magnitude',
+          delta,
+          signKey: [],
+          draws: { signs: Object.fromEntries(items.map((it) => [it.id, new Float32Array(it.ids.length).fill(sign)])) },
+        })
+        .capture(caps),
+    );
   // positive factors: s = +1 with a large δ, and s = −1 with δ < r (factor 1 − δ/r > 0)
   for (const [delta, sign] of [
     [5 * maxR, +1],
@@ -340,8 +328,8 @@ test('E3 and E4 quick runs resume from their JSONL without recomputing; more see
   const study = await open(STORIES, dir);
   const scale = (await M.e3Settings(study)).scale;
   let calls = 0;
-  const run = study.model.run.bind(study.model);
-  study.model.run = ((...a: Parameters<typeof run>) => {
+  const run = study.model.runWithHooks.bind(study.model);
+  study.model.runWithHooks = ((...a: Parameters<typeof run>) => {
     calls++;
     return run(...a);
   }) as typeof run;

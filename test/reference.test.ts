@@ -15,17 +15,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Model } from '../lib/src/engine/model';
-import {
-  ReferenceModel,
-  ReferencePerturbation,
-  WriteDtype,
-  WriteTensor,
-  toF16,
-  toBf16,
-  writeSafetensors,
-} from '../lib/src/engine/reference';
+import { ReferenceModel, ReferencePerturbation, REFERENCES } from './reference';
+import { WriteDtype, WriteTensor, toF16, toBf16, writeSafetensors } from '../lib/src/weights/write';
 import { readSafetensorsHeader, readTensor } from '../lib/src/weights/safetensors';
-import type { Item, Plan, PerturbOp } from '../lib/src/engine/types';
+import { hooks as H, type HookName } from '../lib/src/engine/hooks';
+import { plan } from '../lib/src/engine/plan';
+import { SUPPORTED_ARCHS } from '../lib/src/models/registry';
+import type { Item, PerturbOp } from '../lib/src/engine/types';
 
 const SHARED = process.env.DIRMAG_SHARED ?? path.resolve(__dirname, '../../shared');
 const FIXTURES = path.join(SHARED, 'fixtures/hf');
@@ -355,13 +351,13 @@ test('engine = float64 reference on random architectures (logits, hidden states,
       const model = await Model.fromDir(m.dir, { threads: 1 });
       const ref = new ReferenceModel(m.dir);
       try {
-        const hooks: Plan['hooks'] = {
-          'blocks.0.hook_resid_pre': { kind: 'capture' },
-          'ln_final.hook_normalized': { kind: 'capture' },
-        };
-        for (let l = 0; l < m.L; l++) hooks[`blocks.${l}.hook_resid_post`] = { kind: 'capture' };
+        const caps: HookName[] = [
+          H.residPre(0),
+          H.lnFinal.out,
+          ...Array.from({ length: m.L }, (_, l) => H.residPost(l)),
+        ];
         // the whole batch in one padded pass
-        const clean = await model.run({ hooks, outputs: ['logits'] }, items, { batchSize: B });
+        const clean = await model.runWithHooks(items, plan('logits').capture(caps), { batchSize: B });
         const want = ref.forward(ids);
         const cmp = (what: string, got: ArrayLike<number>, exp: ArrayLike<number>) => {
           const e = relErr(got, exp);
@@ -370,7 +366,7 @@ test('engine = float64 reference on random architectures (logits, hidden states,
         items.forEach((it, b) => {
           cmp(`item ${b} logits`, clean.items[b].logits!.data, want.logits[b]);
           cmp(`item ${b} embeddings`, clean.items[b].captures['blocks.0.hook_resid_pre'].data, want.embed[b]);
-          cmp(`item ${b} final norm`, clean.items[b].captures['ln_final.hook_normalized'].data, want.finalNorm[b]);
+          cmp(`item ${b} final norm`, clean.items[b].captures[H.lnFinal.out].data, want.finalNorm[b]);
           for (let l = 0; l < m.L; l++)
             cmp(
               `item ${b} resid_post ${l}`,
@@ -392,8 +388,17 @@ test('engine = float64 reference on random architectures (logits, hidden states,
             for (let i = 0; i < h.length; i += m.D) minNorm = Math.min(minNorm, Math.hypot(...h.subarray(i, i + m.D)));
           }
         const delta = op === 'angle_exact' ? Math.min(0.3, 0.25 * minNorm) : r.pick([0.3, 1.5]);
-        const pplan: Plan = { hooks, outputs: ['logits'], perturb: { op, layers, noiseKey: [], signKey: [] } };
-        const pert = await model.run(pplan, items, { delta, draws: { noise, signs }, batchSize: B });
+        const byId = (rows: Float32Array[]) => Object.fromEntries(rows.map((v, i) => [items[i].id, v]));
+        const pplan = plan('logits')
+          .perturb(layers.map(H.residPost), {
+            op,
+            delta,
+            noiseKey: [],
+            signKey: [],
+            draws: { noise: byId(noise), signs: byId(signs) },
+          })
+          .capture(caps);
+        const pert = await model.runWithHooks(items, pplan, { batchSize: B });
         const pwant = ref.forward(ids, { op, layers, delta, noise, signs });
         items.forEach((it, b) => {
           cmp(`${op} δ=${delta} layers=${layers} item ${b} logits`, pert.items[b].logits!.data, pwant.logits[b]);
@@ -412,4 +417,12 @@ test('engine = float64 reference on random architectures (logits, hidden states,
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('every supported architecture has a float64 reference (the oracle of the test above)', () => {
+  for (const t of SUPPORTED_ARCHS)
+    assert.ok(
+      REFERENCES.some((r) => r.modelTypes.includes(t)),
+      `model_type '${t}' has no reference in test/reference/`,
+    );
 });

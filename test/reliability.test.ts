@@ -10,7 +10,10 @@ import * as path from 'node:path';
 import { Model } from '../lib/src/engine/model';
 import { loadModel } from '../lib/src/engine/load';
 import { checkTokenizerFits, locateNonFinite } from '../lib/src/engine/diagnose';
-import type { Item, Plan } from '../lib/src/engine/types';
+import { ActivationCache } from '../lib/src/engine/cache';
+import { hooks, type HookName } from '../lib/src/engine/hooks';
+import { plan, type Plan } from '../lib/src/engine/plan';
+import type { Item } from '../lib/src/engine/types';
 
 const SHARED = process.env.DIRMAG_SHARED ?? path.resolve(__dirname, '../../shared');
 const STORIES = path.join(SHARED, 'models/stories260k-hf');
@@ -254,18 +257,18 @@ test('shape mismatch between config and weights', async () => {
 
 test('token ids outside the vocabulary, empty items, too long items', async () => {
   await fails(
-    () => stories.run({ outputs: ['logprobs'] }, [{ id: 7, ids: [1, 600, 3] }]),
+    () => stories.runWithHooks([{ id: 7, ids: [1, 600, 3] }], plan('logprobs')),
     /item 7: token id 600 outside the vocabulary 0\.\.511/,
   );
-  await fails(() => stories.run({ outputs: ['logprobs'] }, [{ id: 7, ids: [1, -1] }]), /token id -1 outside/);
-  await fails(() => stories.run({ outputs: ['logprobs'] }, [{ id: 7, ids: [1, 2.5] }]), /token id 2\.5 outside/);
-  await fails(() => stories.run({ outputs: ['logprobs'] }, [{ id: 8, ids: [] }]), /item 8: empty token sequence/);
+  await fails(() => stories.runWithHooks([{ id: 7, ids: [1, -1] }], plan('logprobs')), /token id -1 outside/);
+  await fails(() => stories.runWithHooks([{ id: 7, ids: [1, 2.5] }], plan('logprobs')), /token id 2\.5 outside/);
+  await fails(() => stories.runWithHooks([{ id: 8, ids: [] }], plan('logprobs')), /item 8: empty token sequence/);
   await fails(
-    () => stories.run({ outputs: ['logprobs'] }, [{ id: 9, ids: [5] }]),
+    () => stories.runWithHooks([{ id: 9, ids: [5] }], plan('logprobs')),
     /item 9: needs at least 2 tokens for next-token log-probs/,
   );
   await fails(
-    () => stories.run({ outputs: ['logprobs'] }, [{ id: 10, ids: new Array(513).fill(5) }]),
+    () => stories.runWithHooks([{ id: 10, ids: new Array(513).fill(5) }], plan('logprobs')),
     /item 10: 513 tokens exceed max_position_embeddings=512/,
   );
 });
@@ -294,79 +297,92 @@ test('tokenizer larger than the model embedding', () => {
 // plans and options
 
 test('unknown hook name suggests the closest; layers and heads out of range; unknown outputs/ops', async () => {
-  const run = (plan: Plan, o = {}) => stories.run(plan, items(), { delta: 1, ...o });
+  const run = (p: () => Plan) => stories.runWithHooks(items(), p());
+  const lp = plan('logprobs');
+  const magnitudeAt = (layers: number[]) => () =>
+    lp.perturb(layers.map(hooks.residPost), { op: 'magnitude', delta: 1 });
   await fails(
-    () => run({ outputs: ['logprobs'], hooks: { 'blocks.1.hook_resid_psot': { kind: 'capture' } } }),
+    () => run(() => lp.capture('blocks.1.hook_resid_psot' as HookName)),
     /unknown hook 'blocks\.1\.hook_resid_psot' for this llama model; did you mean 'blocks\.1\.hook_resid_post'\?/,
   );
   await fails(
-    () => run({ outputs: ['logprobs'], hooks: { 'blocks.1.attn.hook_patern': { kind: 'capture' } } }),
+    () => run(() => lp.capture('blocks.1.attn.hook_patern' as HookName)),
     /did you mean 'blocks\.1\.attn\.hook_pattern'/,
   );
   await fails(
-    () => run({ outputs: ['logprobs'], hooks: { 'blocks.7.hook_resid_post': { kind: 'capture' } } }),
+    () => run(() => lp.capture('blocks.7.hook_resid_post')),
     /hook 'blocks\.7\.hook_resid_post': layer 7 does not exist: this model has layers 0\.\.4/,
   );
   await fails(
-    () => run({ outputs: ['logprobs'], perturb: { op: 'magnitude', layers: [5] } }),
-    /perturbation layer 5 does not exist: this model has layers 0\.\.4/,
+    () => run(magnitudeAt([5])),
+    /hook 'blocks\.5\.hook_resid_post': layer 5 does not exist: this model has layers 0\.\.4/,
   );
+  await fails(() => run(magnitudeAt([-1])), /layer -1 does not exist/);
+  await fails(() => run(magnitudeAt([])), /perturb: no hook given/);
   await fails(
-    () => run({ outputs: ['logprobs'], perturb: { op: 'magnitude', layers: [-1] } }),
-    /perturbation layer -1 does not exist/,
-  );
-  await fails(
-    () => run({ outputs: ['logprobs'], perturb: { op: 'magnitude', layers: [] } }),
-    /perturbation has no layers/,
-  );
-  await fails(
-    () => run({ outputs: ['logprobs'], perturb: { op: 'rotate' as never, layers: [1] } }),
+    () => run(() => lp.perturb(hooks.residPost(1), { op: 'rotate' as never, delta: 1 })),
     /unknown perturbation 'rotate' \(magnitude, angle_exact, angle_legacy\)/,
   );
   await fails(
-    () => run({ outputs: ['logprobs'], perturb: { op: 'angle_legacy', layers: [1], legacyIters: 0 } }),
+    () => run(() => lp.perturb(hooks.residPost(1), { op: 'angle_legacy', delta: 1, legacyIters: 0 })),
     /legacyIters must be an integer in 1\.\.60, got 0/,
   );
-  await fails(() => run({ outputs: ['probs' as never] }), /unknown output 'probs' \(logprobs, entropy, logits\)/);
-  await fails(() => run({ outputs: [] }), /plan computes nothing/);
+  await fails(() => run(() => plan('probs' as never)), /unknown output 'probs' \(logprobs, entropy, logits\)/);
+  await fails(() => run(() => plan()), /plan computes nothing/);
+  const none = new ActivationCache();
   await fails(
-    () => run({ outputs: ['logprobs'], hooks: { 'blocks.1.attn.hook_z': { kind: 'patch', heads: [8] } } }),
+    () => run(() => lp.patch('blocks.1.attn.hook_z', none, { heads: [8] })),
     /hook 'blocks\.1\.attn\.hook_z': head 8 out of range 0\.\.7/,
   );
   await fails(
-    () => run({ outputs: ['logprobs'], hooks: { 'blocks.1.hook_attn_out': { kind: 'patch', heads: [0] } } }),
+    () => run(() => lp.patch('blocks.1.hook_attn_out', none, { heads: [0] })),
     /hook 'blocks\.1\.hook_attn_out' has no head axis/,
   );
 });
 
 test('missing or malformed run-time values: patches, scales, means, draws', async () => {
   const its = items();
-  const Z = 'blocks.1.hook_attn_out';
+  const Z: HookName = 'blocks.1.hook_attn_out';
+  const lp = plan('logprobs');
+  // values travel with the step: a missing one fails when the plan is built, a missing item when it runs
   await fails(
-    () => stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'patch' } } }, its),
-    /plan patches 'blocks\.1\.hook_attn_out' but no patch values were given/,
+    async () => lp.patch(Z, undefined as never),
+    /patch 'blocks\.1\.hook_attn_out': needs an ActivationCache with the values to patch in, got undefined/,
+  );
+  await fails(
+    () => stories.runWithHooks(its, lp.patch(Z, new ActivationCache())),
+    /activation cache holds no 'blocks\.1\.hook_attn_out' \(it has: nothing\)/,
   );
   await fails(
     () =>
-      stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'patch' } } }, its, {
-        patches: { [Z]: its.map(() => ({ dims: [3, 64], data: new Float32Array(192) })) },
-      }),
+      stories.runWithHooks(
+        its,
+        lp.patch(
+          Z,
+          ActivationCache.fromTensors(
+            Z,
+            its,
+            its.map(() => ({ dims: [3, 64], data: new Float32Array(192) })),
+          ),
+        ),
+      ),
     /patch for 'blocks\.1\.hook_attn_out', item 10\d: expected \d+×64 values, got 192/,
   );
+  await fails(async () => lp.scale(Z, undefined as never), /scale: the factor must be a number, got undefined/);
   await fails(
-    () => stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'scale' } } }, its),
-    /plan scales 'blocks\.1\.hook_attn_out' but no factor was given/,
-  );
-  await fails(
-    () => stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'ablate', how: 'mean' } } }, its),
-    /plan mean-ablates 'blocks\.1\.hook_attn_out' but no mean was given/,
+    () => stories.runWithHooks(its, lp.ablate(Z, { mean: new Float32Array(10) })),
+    /ablate 'blocks\.1\.hook_attn_out': the mean must have 64 values, got 10/,
   );
   await fails(
     () =>
-      stories.run({ outputs: ['logprobs'], perturb: { op: 'angle_exact', layers: [1] } }, its, {
-        delta: 0.5,
-        draws: { noise: its.map(() => new Float32Array(10)) },
-      }),
+      stories.runWithHooks(
+        its,
+        lp.perturb(hooks.residPost(1), {
+          op: 'angle_exact',
+          delta: 0.5,
+          draws: { noise: Object.fromEntries(its.map((it) => [it.id, new Float32Array(10)])) },
+        }),
+      ),
     /draws\.noise for item 10\d: expected \d+ values/,
   );
 });
@@ -374,16 +390,13 @@ test('missing or malformed run-time values: patches, scales, means, draws', asyn
 test('δ ≤ 0, NaN, Infinity or missing is refused', async () => {
   for (const delta of [0, -1, NaN, Infinity, undefined])
     await fails(
-      () => stories.run({ outputs: ['logprobs'], perturb: { op: 'magnitude', layers: [1] } }, items(), { delta }),
+      async () => plan('logprobs').perturb(hooks.residPost(1), { op: 'magnitude', delta: delta as number }),
       new RegExp(`delta must be a positive number, got ${delta}`),
     );
 });
 
 test('exact angle with δ > 2‖h‖ is refused, naming the layer, item and position', async () => {
-  const cap = await stories.run(
-    { outputs: ['logprobs'], hooks: { 'blocks.2.hook_resid_post': { kind: 'capture' } } },
-    items(),
-  );
+  const cap = await stories.runWithHooks(items(), plan('logprobs').capture(hooks.residPost(2)));
   let max = 0;
   for (const it of cap.items) {
     const d = it.captures['blocks.2.hook_resid_post'].data;
@@ -391,15 +404,17 @@ test('exact angle with δ > 2‖h‖ is refused, naming the layer, item and posi
   }
   await fails(
     () =>
-      stories.run({ outputs: ['logprobs'], perturb: { op: 'angle_exact', layers: [2] } }, items(), {
-        delta: 2 * max + 1,
-      }),
+      stories.runWithHooks(
+        items(),
+        plan('logprobs').perturb(hooks.residPost(2), { op: 'angle_exact', delta: 2 * max + 1 }),
+      ),
     /exact angle: δ=\S+ exceeds 2‖h‖=\S+ at blocks\.2\.hook_resid_post, item 10[01], position \d+; no rotation moves that vector by δ/,
   );
   // the other operators accept it (magnitude flips, legacy falls short: documented quirks)
-  await stories.run({ outputs: ['logprobs'], perturb: { op: 'angle_legacy', layers: [2] } }, items(), {
-    delta: 2 * max + 1,
-  });
+  await stories.runWithHooks(
+    items(),
+    plan('logprobs').perturb(hooks.residPost(2), { op: 'angle_legacy', delta: 2 * max + 1 }),
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -407,14 +422,15 @@ test('exact angle with δ > 2‖h‖ is refused, naming the layer, item and posi
 
 test('NaN injected through a patch: the error names the first non-finite hook (the patch value)', async () => {
   const its = items();
-  const H = 'blocks.1.hook_attn_out';
-  const clean = await stories.run({ outputs: ['logprobs'], hooks: { [H]: { kind: 'capture' } } }, its);
-  const patches = {
-    [H]: clean.items.map((it) => ({ dims: it.captures[H].dims, data: Float32Array.from(it.captures[H].data) })),
-  };
-  patches[H][1].data[3 * 64 + 5] = NaN; // item 101, position 3
+  const H: HookName = 'blocks.1.hook_attn_out';
+  const clean = await stories.runWithHooks(its, plan('logprobs').capture(H));
+  const patches = clean.items.map((it) => ({
+    dims: it.captures[H].dims,
+    data: Float32Array.from(it.captures[H].data),
+  }));
+  patches[1].data[3 * 64 + 5] = NaN; // item 101, position 3
   await fails(
-    () => stories.run({ outputs: ['logprobs'], hooks: { [H]: { kind: 'patch' } } }, its, { patches }),
+    () => stories.runWithHooks(its, plan('logprobs').patch(H, ActivationCache.fromTensors(H, its, patches))),
     /non-finite value in output 'logprobs' for item 101/,
     /patch value for 'blocks\.1\.hook_attn_out' holds NaN for item 101 at position 3/,
   );
@@ -422,28 +438,27 @@ test('NaN injected through a patch: the error names the first non-finite hook (t
 
 test('a NaN on heads a per-head patch ignores is not blamed; one on a selected head is', async () => {
   const its = items();
-  const Z = 'blocks.1.attn.hook_z';
-  const clean = await stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'capture' } } }, its);
-  const patches = {
-    [Z]: clean.items.map((it) => ({ dims: it.captures[Z].dims, data: Float32Array.from(it.captures[Z].data) })),
-  };
-  patches[Z][0].data[2 * 64 + 0 * 8 + 1] = NaN; // item 100, position 2, head 0 (not selected)
-  const r = await stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'patch', heads: [3] } } }, its, {
-    patches,
-  });
+  const Z: HookName = 'blocks.1.attn.hook_z';
+  const clean = await stories.runWithHooks(its, plan('logprobs').capture(Z));
+  const patches = clean.items.map((it) => ({
+    dims: it.captures[Z].dims,
+    data: Float32Array.from(it.captures[Z].data),
+  }));
+  const onHead3 = () => plan('logprobs').patch(Z, ActivationCache.fromTensors(Z, its, patches), { heads: [3] });
+  patches[0].data[2 * 64 + 0 * 8 + 1] = NaN; // item 100, position 2, head 0 (not selected)
+  const r = await stories.runWithHooks(its, onHead3());
   assert.ok(r.items.every((it) => it.logprobs!.every(Number.isFinite)));
-  patches[Z][0].data[4 * 64 + 3 * 8 + 2] = NaN; // position 4, head 3 (selected)
+  patches[0].data[4 * 64 + 3 * 8 + 2] = NaN; // position 4, head 3 (selected)
   await fails(
-    () => stories.run({ outputs: ['logprobs'], hooks: { [Z]: { kind: 'patch', heads: [3] } } }, its, { patches }),
+    () => stories.runWithHooks(its, onHead3()),
     /patch value for 'blocks\.1\.attn\.hook_z' holds NaN for item 100 at position 4/,
   );
 });
 
 test('NaN injected through a scale factor of Infinity on a hook', async () => {
-  const H = 'blocks.3.hook_mlp_out';
+  const H: HookName = 'blocks.3.hook_mlp_out';
   await fails(
-    () =>
-      stories.run({ outputs: ['logprobs'], hooks: { [H]: { kind: 'scale' } } }, items(), { scales: { [H]: Infinity } }),
+    () => stories.runWithHooks(items(), plan('logprobs').scale(H, Infinity)),
     /non-finite value in output 'logprobs' for item 10[01]/,
     /scale factor for 'blocks\.3\.hook_mlp_out' holds Infinity$/,
   );
@@ -461,16 +476,12 @@ test('NaN in a checkpoint weight: the error names the first hook it reaches', as
   const m = await Model.fromDir(dir);
   try {
     await fails(
-      () => m.run({ outputs: ['logprobs'] }, items()),
+      () => m.runWithHooks(items(), plan('logprobs')),
       /non-finite value in output 'logprobs' for item 10[01]/,
       /first non-finite value \(NaN\) at hook 'blocks\.2\.hook_mlp_out', item 10[01], position 0 \(check the inputs and the checkpoint weights that feed it\)/,
     );
     // the locator directly, for a plan with captures of its own
-    const loc = await locateNonFinite(
-      m,
-      { outputs: ['logprobs'], hooks: { 'blocks.0.hook_resid_post': { kind: 'capture' } } },
-      items().slice(0, 1),
-    );
+    const loc = await locateNonFinite(m, plan('logprobs').capture(hooks.residPost(0)), items().slice(0, 1));
     assert.equal(loc?.where, 'blocks.2.hook_mlp_out');
     assert.equal(loc?.kind, 'hook');
   } finally {
@@ -491,9 +502,9 @@ test('Inf in the unembedding only: no hook is non-finite, the error says so', as
   const m = await Model.fromDir(dir);
   try {
     await fails(
-      () => m.run({ outputs: ['logprobs'] }, items()),
+      () => m.runWithHooks(items(), plan('logprobs')),
       /non-finite value in output 'logprobs'/,
-      /every hook is finite: the fault is after ln_final\.hook_normalized/,
+      /every hook is finite: the fault is after ln_final\.hook_out/,
     );
   } finally {
     await m.release();
@@ -501,6 +512,6 @@ test('Inf in the unembedding only: no hook is non-finite, the error says so', as
 });
 
 test('a NaN-free run is not slowed or changed by the locator (finite → no diagnosis)', async () => {
-  const r = await stories.run({ outputs: ['logprobs'] }, items());
+  const r = await stories.runWithHooks(items(), plan('logprobs'));
   assert.ok(r.items.every((it) => it.logprobs!.every(Number.isFinite)));
 });

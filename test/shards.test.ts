@@ -9,7 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Model } from '../lib/src/engine/model';
 import { readSafetensorsHeader, readTensor } from '../lib/src/weights/safetensors';
-import { writeSafetensors } from '../lib/src/engine/reference';
+import { writeSafetensors } from '../lib/src/weights/write';
+import { plan } from '../lib/src/engine/plan';
 
 const SHARED = process.env.DIRMAG_SHARED ?? path.resolve(__dirname, '../../shared');
 
@@ -39,8 +40,8 @@ test('sharded checkpoint (index + 2 shards) equals the single file', async () =>
   ];
   const a = await Model.fromDir(src);
   const b = await Model.fromDir(dir);
-  const ra = await a.run({ outputs: ['logits'] }, items);
-  const rb = await b.run({ outputs: ['logits'] }, items);
+  const ra = await a.runWithHooks(items, plan('logits'));
+  const rb = await b.runWithHooks(items, plan('logits'));
   ra.items.forEach((it, i) => assert.deepEqual(rb.items[i].logits!.data, it.logits!.data));
   await a.release();
   await b.release();

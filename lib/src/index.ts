@@ -1,11 +1,17 @@
 /** dirmag: direction vs magnitude in transformer hidden states. */
 export * from './engine/types';
-export { Model, RunError, type LoadOptions, type Provider } from './engine/model';
+export { Model, type LoadOptions, type Provider } from './engine/model';
+export { RunError, PlanError, UnreachableDelta } from './engine/errors';
+export { plan, Plan, type PlanShape } from './engine/plan';
+export { hooks, parseHook, isHookName, LAYER_SITES, GLOBAL_HOOKS, type HookName, type LayerSite } from './engine/hooks';
+export { ActivationCache } from './engine/cache';
+export * as interventions from './engine/interventions';
 export { loadModel, modelName, type LoadModelOptions } from './engine/load';
-export { PlanError, closest } from './engine/compile';
+export { closest } from './engine/compile';
 export { verifyGolden, GOLDEN_TOLERANCE, type GoldenRow } from './engine/golden';
 export { streamId, normals, signs, philox } from './engine/rng';
-export { parseConfig, ConfigError } from './models/config';
+export { parseConfig, SUPPORTED_ARCHS, type ArchName } from './models/registry';
+export { ConfigError } from './models/config';
 export { readSafetensorsHeader, readTensor, SafetensorsError } from './weights/safetensors';
 export * as hub from './hub';
 export * as data from './data';

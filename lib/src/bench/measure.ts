@@ -5,9 +5,12 @@
  */
 import * as fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { DEFAULT_TOKENS_PER_BATCH, LoadOptions, Model, Provider, planBatches } from '../engine/model';
+import { DEFAULT_TOKENS_PER_BATCH, planBatches } from '../engine/batching';
+import { LoadOptions, Model, Provider } from '../engine/model';
 import { compile } from '../engine/compile';
-import { Item, Plan, PerturbOp, RunOptions } from '../engine/types';
+import { hooks } from '../engine/hooks';
+import { Plan, plan } from '../engine/plan';
+import type { Item, PerturbOp, RunOptions } from '../engine/types';
 import { GraphBuilder } from '../onnx/builder';
 import { DataType } from '../onnx/proto';
 import { PURPOSE, normals } from '../engine/rng';
@@ -196,18 +199,14 @@ export async function matmulRate(
 
 const tokensOf = (items: Item[]) => items.reduce((s, it) => s + it.ids.length, 0);
 
-async function warm(model: Model, plan: Plan, items: Item[], opts: RunOptions = {}): Promise<void> {
+async function warm(model: Model, p: Plan, items: Item[], opts: RunOptions = {}): Promise<void> {
   // one short batch: session creation, arena growth
-  await model.run(
-    plan,
-    items.slice(0, Math.min(4, items.length)),
-    opts.patches ? { ...opts, patches: sub(opts.patches, 4) } : opts,
-  );
+  await model.runWithHooks(items.slice(0, Math.min(4, items.length)), p, opts);
 }
 
-async function once(model: Model, plan: Plan, items: Item[], opts: RunOptions = {}): Promise<number> {
+async function once(model: Model, p: Plan, items: Item[], opts: RunOptions = {}): Promise<number> {
   const t0 = performance.now();
-  await model.run(plan, items, opts);
+  await model.runWithHooks(items, p, opts);
   return (performance.now() - t0) / 1000;
 }
 
@@ -222,10 +221,6 @@ async function timed(model: Model, plan: Plan, items: Item[], opts: RunOptions =
   let best = Infinity;
   for (let r = 0; r < repeats; r++) best = Math.min(best, await once(model, plan, items, opts));
   return throughput(items, best);
-}
-
-function sub<T>(rec: Record<string, T[]>, n: number): Record<string, T[]> {
-  return Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, v.slice(0, n)]));
 }
 
 /** JS time to draw the angle noise of one pass (what the runner does per batch, without ONNX). */
@@ -243,6 +238,7 @@ function noiseSeconds(items: Item[], layers: number[], D: number): number {
           item: it.id,
           length: it.ids.length,
           layer,
+          site: 0,
           pass: 0,
         },
         it.ids.length,
@@ -278,7 +274,7 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBenchResult
     tokensPerBatch: o.tokensPerBatch,
     sessionOptions: o.sessionOptions as LoadOptions['sessionOptions'],
   });
-  const plain: Plan = { outputs: ['logprobs'] };
+  const plain = plan('logprobs');
   let t0 = performance.now();
   compile(model.cfg, model.ckpt, model.arch, plain);
   const graphBuildSeconds = (performance.now() - t0) / 1000;
@@ -290,7 +286,7 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBenchResult
 
   log(`${spec.name}: session + plain forward (${items.length} sentences, ${tokensOf(items)} tokens)`);
   const c0 = model.compileSeconds;
-  await model.run(plain, items.slice(0, 1));
+  await model.runWithHooks(items.slice(0, 1), plain);
   const sessionCreateSeconds = model.compileSeconds - c0;
   const plainFirst = await timed(model, plain, items, {}, repeats);
   let plainBest = plainFirst.seconds;
@@ -313,19 +309,19 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBenchResult
     log(
       `${spec.name}: perturbed ${op} at layers ${layers.join(',')} (interleaved with plain passes, best of ${repeats})`,
     );
-    const plan: Plan = { outputs: ['logprobs'], perturb: { op, layers } };
-    const popts = { delta: o.delta, seed: 1 };
+    const perturbedAt = (delta: number) => plan('logprobs').perturb(layers.map(hooks.residPost), { op, delta });
+    const popts = { seed: 1 };
     await warm(model, plain, items); // sessions are released between modes (RSS)
-    await warm(model, plan, items, popts);
+    await warm(model, perturbedAt(o.delta), items, popts);
     // a second δ and seed must reuse the session (δ and draws are inputs)
     const s0 = model.compileSeconds;
-    await model.run(plan, items.slice(0, 2), { delta: o.delta / 2, seed: 2 });
+    await model.runWithHooks(items.slice(0, 2), perturbedAt(o.delta / 2), { seed: 2 });
     if (model.compileSeconds !== s0) rebuilds++;
     let bestP = Infinity,
       bestQ = Infinity;
     for (let r = 0; r < repeats; r++) {
       bestP = Math.min(bestP, await once(model, plain, items));
-      bestQ = Math.min(bestQ, await once(model, plan, items, popts));
+      bestQ = Math.min(bestQ, await once(model, perturbedAt(o.delta), items, popts));
     }
     plainBest = Math.min(plainBest, bestP);
     const t = throughput(items, bestQ);
@@ -338,24 +334,17 @@ export async function benchModel(o: ModelBenchOptions): Promise<ModelBenchResult
   }
 
   log(`${spec.name}: repair (capture clean hook_attn_out, patch into a perturbed run)`);
-  const hooks = layers.map((l) => `blocks.${l}.hook_attn_out`);
-  const capturePlan: Plan = {
-    outputs: ['logprobs'],
-    hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'capture' as const }])),
-  };
-  const patchPlan: Plan = {
-    outputs: ['logprobs'],
-    perturb: { op: 'angle_exact', layers },
-    hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'patch' as const }])),
-  };
-  await model.run(capturePlan, items.slice(0, 2));
+  const attnOut = layers.map(hooks.attnOut);
+  await model.runWithCache(items.slice(0, 2), attnOut, { plan: plain });
   t0 = performance.now();
-  const clean = await model.run(capturePlan, items);
+  const { cache } = await model.runWithCache(items, attnOut, { plan: plain });
   const captureSeconds = (performance.now() - t0) / 1000;
-  const patches = Object.fromEntries(hooks.map((h) => [h, clean.items.map((r) => r.captures[h])]));
-  await model.run(patchPlan, items.slice(0, 2), { delta: o.delta, seed: 1, patches: sub(patches, 2) });
+  const patchPlan = plan('logprobs')
+    .perturb(layers.map(hooks.residPost), { op: 'angle_exact', delta: o.delta })
+    .patch(attnOut, cache);
+  await model.runWithHooks(items.slice(0, 2), patchPlan, { seed: 1 });
   t0 = performance.now();
-  await model.run(patchPlan, items, { delta: o.delta, seed: 1, patches });
+  await model.runWithHooks(items, patchPlan, { seed: 1 });
   const patchedSeconds = (performance.now() - t0) / 1000;
   await model.release();
   const repairSeconds = captureSeconds + patchedSeconds;

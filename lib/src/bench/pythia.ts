@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from '../util/paths';
+import { writeSafetensors, type WriteTensor } from '../weights/write';
 
 export interface PythiaSpec {
   name: string;
@@ -141,46 +142,24 @@ export function ensurePythia(s: PythiaSpec, root = benchCacheDir()): string {
   if (fs.existsSync(done)) return dir;
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(pythiaConfig(s), null, 2));
-  const tensors = pythiaTensors(s);
-  const header: Record<string, unknown> = { __metadata__: { format: 'pt', note: 'dirmag benchmark: random weights' } };
-  let off = 0;
-  for (const t of tensors) {
-    const bytes = 4 * t.shape.reduce((a, b) => a * b, 1);
-    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [off, off + bytes] };
-    off += bytes;
-  }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
-  const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    const len = Buffer.alloc(8);
-    len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-    fs.writeSync(fd, len);
-    fs.writeSync(fd, Buffer.from(json, 'utf8'));
-    let state = 0x12345678;
-    const a = 0.02 * Math.sqrt(3); // uniform(-a, a) has std 0.02
-    const chunk = new Float32Array(1 << 20);
-    for (const t of tensors) {
-      let left = t.shape.reduce((x, y) => x * y, 1);
-      while (left > 0) {
-        const n = Math.min(left, chunk.length);
-        for (let i = 0; i < n; i++) {
-          if (t.init === 'normal') {
-            state ^= state << 13;
-            state ^= state >>> 17;
-            state ^= state << 5;
-            chunk[i] = ((state >>> 0) / 4294967296 - 0.5) * 2 * a;
-          } else chunk[i] = t.init === 'one' ? 1 : 0;
-        }
-        fs.writeSync(fd, new Uint8Array(chunk.buffer, 0, 4 * n));
-        left -= n;
+  let state = 0x12345678;
+  const a = 0.02 * Math.sqrt(3); // uniform(-a, a) has std 0.02
+  const tensors: WriteTensor[] = pythiaTensors(s).map((t) => ({
+    name: t.name,
+    shape: t.shape,
+    dtype: 'F32',
+    data: (_start: number, out: Float32Array) => {
+      for (let i = 0; i < out.length; i++) {
+        if (t.init === 'normal') {
+          state ^= state << 13;
+          state ^= state >>> 17;
+          state ^= state << 5;
+          out[i] = ((state >>> 0) / 4294967296 - 0.5) * 2 * a;
+        } else out[i] = t.init === 'one' ? 1 : 0;
       }
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
+    },
+  }));
+  writeSafetensors(file, tensors, { format: 'pt', note: 'dirmag benchmark: random weights' });
   fs.writeFileSync(done, new Date().toISOString());
   return dir;
 }

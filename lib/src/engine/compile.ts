@@ -1,38 +1,27 @@
 /**
- * compile(model, plan) → ONNX bytes + the description of its inputs and outputs.
- * Plans are validated against the hooks the architecture really emits.
+ * compile(model, plan) → ONNX bytes plus what the runner needs to feed and read it. Plans are
+ * validated against the hooks the architecture really emits.
  */
 import { GraphBuilder } from '../onnx/builder';
 import { DataType } from '../onnx/proto';
-import { Architecture } from '../models/architecture';
+import type { Architecture } from '../models/architecture';
 import { Ctx, attentionAllowed } from '../models/blocks';
 import { Checkpoint } from '../models/weights';
-import { HookInfo, HookPoints, IoSpec } from './hookpoints';
-import { ModelConfig, Plan } from './types';
+import { PlanError } from './errors';
+import { parseHook } from './hooks';
+import type { Step } from './interventions/kind';
+import type { Plan } from './plan';
+import { Sites, kindOf } from './site';
+import type { HookInfo, ModelConfig } from './types';
 
 export interface Compiled {
   bytes: Uint8Array;
-  io: IoSpec;
-  /** every hook the model offers (for validation and discovery) */
+  plan: Plan;
+  /** the hook of every step, in plan order */
+  stepInfo: HookInfo[];
+  /** every hook the model offers, in forward order */
   hooks: HookInfo[];
   signature: string;
-}
-
-export class PlanError extends Error {}
-
-/** Canonical JSON of a plan: the session cache key. */
-export function planSignature(plan: Plan): string {
-  const canon = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(canon)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.keys(v)
-              .sort()
-              .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
-          )
-        : v;
-  return JSON.stringify(canon(plan));
 }
 
 /** Levenshtein distance, for "did you mean" suggestions. */
@@ -54,36 +43,27 @@ export function closest(name: string, candidates: string[]): string {
   return candidates.reduce((best, c) => (distance(name, c) < distance(name, best) ? c : best), candidates[0]);
 }
 
-function validatePlan(plan: Plan, cfg: ModelConfig, hooks: HookInfo[]): void {
-  const names = hooks.map((h) => h.name);
-  for (const name of Object.keys(plan.hooks ?? {})) {
-    if (names.includes(name)) continue;
-    const layer = /^blocks\.(\d+)\./.exec(name);
-    if (layer && Number(layer[1]) >= cfg.nLayers)
+function validate(plan: Plan, cfg: ModelConfig, sites: Sites): HookInfo[] {
+  const names = sites.seen.map((h) => h.name);
+  const infos = plan.steps.map((step, i) => {
+    const info = sites.stepInfo[i];
+    if (info) return info;
+    const layer = parseHook(step.hook)?.layer;
+    if (layer !== undefined && layer !== null && layer >= cfg.nLayers)
       throw new PlanError(
-        `hook '${name}': layer ${layer[1]} does not exist: this model has layers 0..${cfg.nLayers - 1}`,
+        `hook '${step.hook}': layer ${layer} does not exist: this model has layers 0..${cfg.nLayers - 1}`,
       );
     throw new PlanError(
-      `unknown hook '${name}' for this ${cfg.modelType} model; did you mean '${closest(name, names)}'?`,
+      `unknown hook '${step.hook}' for this ${cfg.modelType} model; did you mean '${closest(step.hook, names)}'?`,
     );
-  }
-  const p = plan.perturb;
-  if (p) {
-    if (!p.layers.length) throw new PlanError('perturbation has no layers');
-    for (const l of p.layers)
-      if (!Number.isInteger(l) || l < 0 || l >= cfg.nLayers)
-        throw new PlanError(`perturbation layer ${l} does not exist: this model has layers 0..${cfg.nLayers - 1}`);
-    const hook = p.hook ?? 'hook_resid_post';
-    if (!names.includes(`blocks.0.${hook}`))
-      throw new PlanError(`perturbation hook '${hook}' does not exist in a ${cfg.modelType} model`);
-    if (!['magnitude', 'angle_exact', 'angle_legacy'].includes(p.op))
-      throw new PlanError(`unknown perturbation '${p.op}' (magnitude, angle_exact, angle_legacy)`);
-    if (p.legacyIters !== undefined && !(Number.isInteger(p.legacyIters) && p.legacyIters > 0 && p.legacyIters <= 60))
-      throw new PlanError(`legacyIters must be an integer in 1..60, got ${p.legacyIters}`);
-  }
-  for (const o of plan.outputs)
-    if (!['logprobs', 'entropy', 'logits'].includes(o))
-      throw new PlanError(`unknown output '${o}' (logprobs, entropy, logits)`);
+  });
+  const byKind = new Map<string, Step[]>();
+  plan.steps.forEach((step, i) => {
+    kindOf(step.kind).check?.(step, infos[i], cfg);
+    byKind.set(step.kind, [...(byKind.get(step.kind) ?? []), step]);
+  });
+  for (const [kind, steps] of byKind) kindOf(kind).checkAll?.(steps);
+  return infos;
 }
 
 export function compile(cfg: ModelConfig, ckpt: Checkpoint, arch: Architecture, plan: Plan): Compiled {
@@ -93,7 +73,7 @@ export function compile(cfg: ModelConfig, ckpt: Checkpoint, arch: Architecture, 
   const mask = g.input('attention_mask', DataType.INT64, ['B', 'T']);
   const shapeBT = g.op('Shape', [inputIds]);
   const maskBT = g.op('Cast', [mask], { to: DataType.FLOAT });
-  const hooks = new HookPoints(g, cfg, plan, shapeBT, maskBT);
+  const sites = new Sites(g, cfg, plan, shapeBT, maskBT);
   const canonical = arch.prefixes[0];
   const name = (n: string): string => {
     if (ckpt.has(n)) return n;
@@ -105,7 +85,8 @@ export function compile(cfg: ModelConfig, ckpt: Checkpoint, arch: Architecture, 
     g,
     cfg,
     ckpt,
-    hooks,
+    sites,
+    hook: (n, v, layout) => sites.hook(n, v, layout),
     name,
     inputIds,
     positionIds,
@@ -113,10 +94,11 @@ export function compile(cfg: ModelConfig, ckpt: Checkpoint, arch: Architecture, 
     allowed: attentionAllowed(g, mask, shapeBT),
   };
   const final = arch.forward(c);
-  validatePlan(plan, cfg, hooks.seen);
+  const stepInfo = validate(plan, cfg, sites);
 
   const outs = new Set(plan.outputs);
   if (outs.size) {
+    g.scope = 'unembed';
     const logits = g.op('Gemm', [final, arch.unembedding(c)], { transB: 1 }); // [N, V]
     if (outs.has('logits'))
       g.output('logits', g.op('Reshape', [logits, g.op('Concat', [shapeBT, g.constI([cfg.vocabSize])], { axis: 0 })]));
@@ -138,7 +120,8 @@ export function compile(cfg: ModelConfig, ckpt: Checkpoint, arch: Architecture, 
         g.output('entropy', g.op('Reshape', [ent, shapeBT]));
       }
     }
+    g.scope = '';
   }
   if (!g.outputs.length) throw new PlanError('plan computes nothing: ask for an output, a capture or a perturbation');
-  return { bytes: g.encode('dirmag'), io: hooks.io, hooks: hooks.seen, signature: planSignature(plan) };
+  return { bytes: g.encode('dirmag'), plan, stepInfo, hooks: sites.seen, signature: plan.signature };
 }

@@ -6,8 +6,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readSafetensorsHeader, readTensor } from '../weights/safetensors';
+import { hooks, type HookName } from './hooks';
 import { Model } from './model';
-import { HookName, Intervention, Item, Plan, PerturbOp, Tensor } from './types';
+import { Plan, plan } from './plan';
+import type { Item, PerturbOp, RunResult, Tensor } from './types';
 
 export const GOLDEN_TOLERANCE = 1e-4;
 
@@ -24,37 +26,36 @@ const INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'pert.noi
 
 type Ref = { shape: number[]; data: Float32Array };
 
-/** Where a golden tensor comes from: a hook capture, or the logits. */
-function hookFor(kind: string, l: number, nLayers: number): HookName | 'logits' | null {
+/**
+ * Where a golden tensor comes from: a hook capture, or the logits. The fixtures' q and k are after
+ * rotary where the model has it (hook_rot_q/_k), the norms' outputs include γ and β (hook_out).
+ */
+function hookFor(kind: string, l: number, nLayers: number, rotary: boolean): HookName | 'logits' | null {
   switch (kind) {
     case 'hidden_states':
-      return l === 0
-        ? 'blocks.0.hook_resid_pre'
-        : l === nLayers
-          ? 'ln_final.hook_normalized'
-          : `blocks.${l - 1}.hook_resid_post`;
+      return l === 0 ? hooks.residPre(0) : l === nLayers ? hooks.lnFinal.out : hooks.residPost(l - 1);
     case 'block_out':
-      return `blocks.${l}.hook_resid_post`;
+      return hooks.residPost(l);
     case 'attn_out':
-      return `blocks.${l}.hook_attn_out`;
+      return hooks.attnOut(l);
     case 'mlp_out':
-      return `blocks.${l}.hook_mlp_out`;
+      return hooks.mlpOut(l);
     case 'ln1_out':
-      return `blocks.${l}.ln1.hook_normalized`;
+      return hooks.ln1.out(l);
     case 'ln2_out':
-      return `blocks.${l}.ln2.hook_normalized`;
+      return hooks.ln2.out(l);
     case 'attn_probs':
-      return `blocks.${l}.attn.hook_pattern`;
+      return hooks.attn.pattern(l);
     case 'q':
-      return `blocks.${l}.attn.hook_q`;
+      return rotary ? hooks.attn.rotQ(l) : hooks.attn.q(l);
     case 'k':
-      return `blocks.${l}.attn.hook_k`;
+      return rotary ? hooks.attn.rotK(l) : hooks.attn.k(l);
     case 'v':
-      return `blocks.${l}.attn.hook_v`;
+      return hooks.attn.v(l);
     case 'attn_z':
-      return `blocks.${l}.attn.hook_z`;
+      return hooks.attn.z(l);
     case 'mlp_post':
-      return `blocks.${l}.mlp.hook_post`;
+      return hooks.mlp.post(l);
     default:
       return null;
   }
@@ -105,6 +106,8 @@ export async function verifyGolden(dir: string, opts: { provider?: 'cpu' | 'cuda
   const names = [...file.tensors.keys()];
   const ref = (n: string): Ref => readTensor(file, n);
   const L = model.cfg.nLayers;
+  const rotary = model.cfg.rotaryDims > 0;
+  const hookOf = (kind: string, l: number) => hookFor(kind, l, L, rotary);
 
   const ids = ref('input_ids');
   const [B, T] = ids.shape;
@@ -126,32 +129,26 @@ export async function verifyGolden(dir: string, opts: { provider?: 'cpu' | 'cuda
 
   // groups of tensors: plain forward, unpadded rows, perturbations, repairs
   const plain = new Map<string, HookName | 'logits'>();
-  const perturbed = new Map<string, { op: PerturbOp; delta: string; what: string }>();
+  const perturbedNames = new Map<string, { op: PerturbOp; delta: string; what: string }>();
   const repaired = new Map<string, { kind: string; what: string }>();
   for (const n of names) {
     if (INPUTS.has(n)) continue;
     let m: RegExpExecArray | null;
     if (n === 'logits') plain.set(n, 'logits');
-    else if ((m = /^([a-z_0-9]+)\.(\d+)$/.exec(n)) && hookFor(m[1], Number(m[2]), L))
-      plain.set(n, hookFor(m[1], Number(m[2]), L)!);
+    else if ((m = /^([a-z_0-9]+)\.(\d+)$/.exec(n)) && hookOf(m[1], Number(m[2])))
+      plain.set(n, hookOf(m[1], Number(m[2]))!);
     else if ((m = /^pert\.(magnitude|angle_exact|angle_legacy)\.d([0-9.]+)\.(logits|block_out\.\d+)$/.exec(n)))
-      perturbed.set(n, { op: m[1] as PerturbOp, delta: m[2], what: m[3] });
+      perturbedNames.set(n, { op: m[1] as PerturbOp, delta: m[2], what: m[3] });
     else if ((m = /^repair\.(attn|mlp|ln)\.(logits|block_out\.\d+)$/.exec(n)))
       repaired.set(n, { kind: m[1], what: m[2] });
     else if (!/^logits_unpadded_row\d+$/.test(n))
       rows.push({ name: n, maxAbs: NaN, maxRel: NaN, ok: false, note: 'not understood by verify-golden' });
   }
 
-  const capturePlan = (hooks: Iterable<string>, extra: Partial<Plan> = {}): Plan => {
-    const h: Record<HookName, Intervention> = { ...(extra.hooks ?? {}) };
-    for (const x of hooks) if (x !== 'logits') h[x] = { kind: 'capture' };
-    return { ...extra, hooks: h, outputs: ['logits'] };
-  };
-  const compareAll = (
-    map: Map<string, string>,
-    res: Awaited<ReturnType<Model['run']>>,
-    kindOf: (n: string) => string,
-  ) => {
+  /** captures of `names` (after `base`'s steps at those hooks) and the logits */
+  const capturePlan = (names: Iterable<HookName | 'logits'>, base: Plan = plan()): Plan =>
+    base.withOutputs('logits').capture([...names].filter((x): x is HookName => x !== 'logits'));
+  const compareAll = (map: Map<string, HookName | 'logits'>, res: RunResult, kindOf: (n: string) => string) => {
     for (const [n, hook] of map) {
       const r = ref(n);
       record(n, (acc) =>
@@ -164,14 +161,14 @@ export async function verifyGolden(dir: string, opts: { provider?: 'cpu' | 'cuda
 
   // 1. plain forward
   if (plain.size) {
-    const res = await model.run(capturePlan(plain.values()), items);
+    const res = await model.runWithHooks(items, capturePlan(plain.values()));
     compareAll(plain, res, (n) => n.replace(/\.\d+$/, ''));
   }
   // 2. rows run alone without padding
   for (const n of names.filter((x) => /^logits_unpadded_row\d+$/.test(x))) {
     const b = Number(n.slice('logits_unpadded_row'.length));
     const r = ref(n);
-    const res = await model.run({ outputs: ['logits'] }, [items[b]]);
+    const res = await model.runWithHooks([items[b]], plan('logits'));
     record(n, (acc) => compareRow('logits', res.items[0].logits!, r, 0, lengths[b], acc));
   }
   // 3. perturbations (golden.json: layers 1 and 2, the same noise and signs at both)
@@ -179,48 +176,43 @@ export async function verifyGolden(dir: string, opts: { provider?: 'cpu' | 'cuda
   const pertLayers: number[] = meta.perturbation?.layers ?? [1, 2];
   const perRow = (t: Ref, width: number) =>
     items.map((it, b) => t.data.slice(b * T * width, (b * T + it.ids.length) * width));
-  const draws = () => ({
-    noise: file.tensors.has('pert.noise') ? perRow(ref('pert.noise'), model.cfg.dModel) : undefined,
-    signs: file.tensors.has('pert.signs') ? perRow(ref('pert.signs'), 1) : undefined,
-  });
-  const groups = new Map<string, Map<string, string>>();
-  for (const [n, p] of perturbed) {
+  const byId = (rows: Float32Array[]) => Object.fromEntries(rows.map((r, b) => [items[b].id, r]));
+  const draws = {
+    noise: file.tensors.has('pert.noise') ? byId(perRow(ref('pert.noise'), model.cfg.dModel)) : undefined,
+    signs: file.tensors.has('pert.signs') ? byId(perRow(ref('pert.signs'), 1)) : undefined,
+  };
+  const perturbed = (op: PerturbOp, delta: number) =>
+    plan().perturb(pertLayers.map(hooks.residPost), { op, delta, noiseKey: [], signKey: [], draws });
+  const groups = new Map<string, Map<string, HookName | 'logits'>>();
+  for (const [n, p] of perturbedNames) {
     const key = `${p.op}|${p.delta}`;
     if (!groups.has(key)) groups.set(key, new Map());
-    groups.get(key)!.set(n, p.what === 'logits' ? 'logits' : `blocks.${p.what.split('.')[1]}.hook_resid_post`);
+    groups.get(key)!.set(n, p.what === 'logits' ? 'logits' : hooks.residPost(Number(p.what.split('.')[1])));
   }
   for (const [key, map] of groups) {
     const [op, delta] = key.split('|');
-    const plan = capturePlan(map.values(), {
-      perturb: { op: op as PerturbOp, layers: pertLayers, noiseKey: [], signKey: [] },
-    });
-    const res = await model.run(plan, items, { delta: Number(delta), draws: draws() });
+    const res = await model.runWithHooks(items, capturePlan(map.values(), perturbed(op as PerturbOp, Number(delta))));
     compareAll(map, res, (n) => (n.endsWith('logits') ? 'logits' : 'block_out'));
   }
   // 4. repairs: clean values of layers 1..3 patched into an angle_exact δ=2 run
   const kinds = new Set([...repaired.values()].map((r) => r.kind));
   const replaced: number[] = meta.repair?.replaced_layers ?? [1, 2, 3];
   for (const kind of kinds) {
-    const hooksOf = (l: number) =>
+    const hooksOf = (l: number): HookName[] =>
       kind === 'attn'
-        ? [`blocks.${l}.hook_attn_out`]
+        ? [hooks.attnOut(l)]
         : kind === 'mlp'
-          ? [`blocks.${l}.hook_mlp_out`]
-          : [`blocks.${l}.ln1.hook_normalized`, `blocks.${l}.ln2.hook_normalized`];
+          ? [hooks.mlpOut(l)]
+          : [hooks.ln1.out(l), hooks.ln2.out(l)]; // the fixtures replace the norms' outputs (γ, β applied)
     const patchHooks = replaced.flatMap(hooksOf);
-    const clean = await model.run(capturePlan(patchHooks), items);
-    const map = new Map<string, string>();
+    const { cache } = await model.runWithCache(items, patchHooks);
+    const map = new Map<string, HookName | 'logits'>();
     for (const [n, r] of repaired)
-      if (r.kind === kind)
-        map.set(n, r.what === 'logits' ? 'logits' : `blocks.${r.what.split('.')[1]}.hook_resid_post`);
-    const hooks: Record<HookName, Intervention> = {};
-    for (const h of patchHooks) hooks[h] = { kind: 'patch' };
-    const plan = capturePlan(map.values(), {
-      hooks,
-      perturb: { op: 'angle_exact', layers: pertLayers, noiseKey: [], signKey: [] },
-    });
-    const patches = Object.fromEntries(patchHooks.map((h) => [h, clean.items.map((it) => it.captures[h])]));
-    const res = await model.run(plan, items, { delta: 2.0, draws: draws(), patches });
+      if (r.kind === kind) map.set(n, r.what === 'logits' ? 'logits' : hooks.residPost(Number(r.what.split('.')[1])));
+    const res = await model.runWithHooks(
+      items,
+      capturePlan(map.values(), perturbed('angle_exact', 2.0).patch(patchHooks, cache)),
+    );
     compareAll(map, res, (n) => (n.endsWith('logits') ? 'logits' : 'block_out'));
   }
   await model.release();

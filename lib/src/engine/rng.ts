@@ -6,8 +6,9 @@
  *   c0 = position·4096 + chunk   (chunk = dim/4 for noise; 0 for signs)
  *   c1 = item + 1                 (0 when the item is not part of the key)
  *   c2 = purpose·2^28 + (layer + 1)·2^16 + (length + 1)   (each part 0 when not keyed)
- *   c3 = pass + 1                 (0 when not keyed)
+ *   c3 = (pass + 1) + site·2^24   (pass part 0 when not keyed; site: see siteCode, 0 for the residual stream)
  */
+import { GLOBAL_HOOKS, LAYER_SITES, parseHook } from './hooks';
 import { KeyPart } from './types';
 
 const M0 = 0xd2511f53;
@@ -57,6 +58,8 @@ export interface DrawKey {
   item: number;
   length: number;
   layer: number;
+  /** which hook of the layer (siteCode); part of the 'layer' key part */
+  site: number;
   pass: number;
 }
 
@@ -67,7 +70,8 @@ function counterWords(k: DrawKey): [number, number, number] {
   const c1 = has('item') ? (k.item + 1) >>> 0 : 0;
   const c2 =
     (k.purpose * 2 ** 28 + (has('layer') ? k.layer + 1 : 0) * 2 ** 16 + (has('length') ? k.length + 1 : 0)) >>> 0;
-  const c3 = has('pass') ? (k.pass + 1) >>> 0 : 0;
+  if (has('pass') && (k.pass < 0 || k.pass >= 2 ** 24 - 1)) throw new Error(`rng: pass ${k.pass} out of range`);
+  const c3 = ((has('pass') ? k.pass + 1 : 0) + (has('layer') ? k.site * 2 ** 24 : 0)) >>> 0;
   return [c1, c2, c3];
 }
 
@@ -121,4 +125,28 @@ export function streamId(...parts: (string | number)[]): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h >>> 0;
+}
+
+/** Everything a draw depends on (the key parts it uses, and its length): equal ids give equal draws. */
+export function drawId(k: DrawKey, length: number): string {
+  const part: Record<KeyPart, string> = {
+    item: `${k.item}`,
+    length: `${k.length}`,
+    layer: `${k.layer}/${k.site}`,
+    pass: `${k.pass}`,
+  };
+  return `${k.seed}|${k.stream}|${k.purpose}|${k.parts.map((p) => `${p}=${part[p]}`).join(',')}|${length}`;
+}
+
+/**
+ * The site part of a draw key: 0 for the residual stream (hook_resid_pre/_mid/_post: the draws of
+ * every earlier version), a distinct number for every other hook, so two perturbed hooks of one
+ * layer draw apart.
+ */
+export function siteCode(hook: string): number {
+  const p = parseHook(hook);
+  if (!p) throw new Error(`rng: '${hook}' is not a hook name`);
+  if (p.site === 'hook_resid_pre' || p.site === 'hook_resid_mid' || p.site === 'hook_resid_post') return 0;
+  const i = (LAYER_SITES as readonly string[]).indexOf(p.site);
+  return i >= 0 ? 1 + i : 1 + LAYER_SITES.length + (GLOBAL_HOOKS as readonly string[]).indexOf(p.site);
 }

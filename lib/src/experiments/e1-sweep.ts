@@ -3,7 +3,9 @@
  * Every finished condition is one JSONL record with per-sentence losses, so a rerun resumes and
  * sentence-level statistics stay possible.
  */
-import { Item } from '../engine/types';
+import { UnreachableDelta } from '../engine/errors';
+import { plan } from '../engine/plan';
+import type { Item } from '../engine/types';
 import { Study } from './study';
 import {
   GridSettings,
@@ -11,10 +13,10 @@ import {
   PUBLISHED,
   PUBLISHED_SCALE,
   QUICK,
-  SEED,
   middleLayers,
   modeName,
   quickScale,
+  seedFor,
 } from './settings';
 import {
   Condition,
@@ -22,14 +24,13 @@ import {
   cleanNorms,
   conditionStream,
   meanOf,
-  perturbPlan,
+  perturbedPlan,
   preflight,
   runConditions,
   sentenceLoss,
   summarizePass,
   wikitextItems,
 } from './runs';
-import { RunError } from '../engine/model';
 
 export interface SweepSettings extends GridSettings {
   sentences: number;
@@ -138,7 +139,7 @@ export async function runSweep(study: Study, s: SweepSettings, o: SweepOptions =
 }
 
 async function baselineRecord(study: Study, items: Item[]): Promise<SweepRecord> {
-  const res = await study.model.run({ outputs: ['logprobs'] }, items);
+  const res = await study.model.runWithHooks(items, plan('logprobs'));
   const losses = res.items.map((it) => sentenceLoss(it.logprobs!));
   return { key: 'baseline', kind: 'baseline', losses, loss: meanOf(losses), seconds: res.seconds };
 }
@@ -154,7 +155,7 @@ async function conditionRecord(
   mode: Mode,
   skipBelow: number | null,
 ): Promise<SweepRecord> {
-  const seed = SEED + s.seedOffset + seedIndex;
+  const seed = seedFor(s.seedOffset, seedIndex);
   const head = {
     key: conditionKey(seedIndex, publishedDelta, mode),
     seed,
@@ -171,28 +172,27 @@ async function conditionRecord(
   const exact = skipBelow !== null && mode.op === 'angle_exact';
   if (exact && delta > 2 * skipBelow!)
     return skipped(`δ=${delta.toPrecision(4)} > 2·min‖h‖=${(2 * skipBelow!).toPrecision(4)} (clean)`);
-  const plan = perturbPlan(mode, s.layers, {}, 'length', s.legacyIters);
+  const p = perturbedPlan({ mode, layers: s.layers, delta, legacyIters: s.legacyIters });
   let res;
   try {
-    res = await study.model.run(plan, items, {
+    res = await study.model.runWithHooks(items, p, {
       seed,
       stream: conditionStream(s.experiment, publishedDelta, mode),
-      delta,
     });
   } catch (e) {
     // perturbations compound: a later layer's norm can still be out of reach
-    if (exact && e instanceof RunError && /exact angle/.test(e.message)) return skipped(e.message);
+    if (exact && e instanceof UnreachableDelta) return skipped(e.message);
     throw e;
   }
-  const p = summarizePass(res);
+  const sum = summarizePass(res);
   return {
     ...head,
     kind: 'condition',
-    losses: p.losses,
-    loss: meanOf(p.losses),
-    disp: p.disp,
-    norm: p.norm,
-    minNorm: p.minNorm,
+    losses: sum.losses,
+    loss: meanOf(sum.losses),
+    disp: sum.disp,
+    norm: sum.norm,
+    minNorm: sum.minNorm,
     seconds: res.seconds,
   };
 }

@@ -3,16 +3,27 @@
  * sentence scores strictly higher than the bad one (ties count as wrong), by summed token
  * log-probability (default, standard BLiMP) and by mean token log-probability — both recorded.
  */
-import { Item, Plan } from '../engine/types';
+import { Plan, plan } from '../engine/plan';
+import type { Item, RunOptions } from '../engine/types';
 import { bootstrapCI, mean, std, ttestPaired, type TTestResult } from '../stats';
 import { Study } from './study';
-import { GridSettings, Mode, PUBLISHED, PUBLISHED_SCALE, QUICK, SEED, Scale, middleLayers, modeName } from './settings';
+import {
+  GridSettings,
+  Mode,
+  PUBLISHED,
+  PUBLISHED_SCALE,
+  QUICK,
+  Scale,
+  middleLayers,
+  modeName,
+  seedFor,
+} from './settings';
 import {
   Condition,
   ConditionRecordBase,
   blimpItems,
   conditionStream,
-  perturbPlan,
+  perturbedPlan,
   preflight,
   runConditions,
 } from './runs';
@@ -98,11 +109,11 @@ export function scorePairs(items: Item[], logprobs: Float32Array[]): BlimpScores
 
 async function scoreRun(
   study: Study,
-  plan: Plan,
+  p: Plan,
   items: Item[],
-  opts = {},
+  opts: RunOptions = {},
 ): Promise<{ scores: BlimpScores; seconds: number }> {
-  const res = await study.model.run(plan, items, opts);
+  const res = await study.model.runWithHooks(items, p, opts);
   return {
     scores: scorePairs(
       items,
@@ -130,7 +141,7 @@ export async function runBlimp(study: Study, s: BlimpSettings): Promise<BlimpRec
     {
       key: 'baseline',
       run: async () => {
-        const r = await scoreRun(study, { outputs: ['logprobs'] }, items);
+        const r = await scoreRun(study, plan('logprobs'), items);
         return { key: 'baseline', kind: 'baseline', ...r.scores, seconds: r.seconds };
       },
     },
@@ -143,11 +154,10 @@ export async function runBlimp(study: Study, s: BlimpSettings): Promise<BlimpRec
         conds.push({
           key,
           run: async () => {
-            const seed = SEED + s.seedOffset + si;
-            const r = await scoreRun(study, perturbPlan(mode, s.layers), items, {
+            const seed = seedFor(s.seedOffset, si);
+            const r = await scoreRun(study, perturbedPlan({ mode, layers: s.layers, delta }), items, {
               seed,
               stream: conditionStream(s.experiment, pd, mode),
-              delta,
             });
             return {
               key,
@@ -267,7 +277,7 @@ export async function blimpBaselineVariants(
         perParadigm: pooling === '100+100' ? total / 2 : undefined,
         dir: opts.blimpDir,
       });
-      const { scores } = await scoreRun(study, { outputs: ['logprobs'] }, items);
+      const { scores } = await scoreRun(study, plan('logprobs'), items);
       out.push({
         paradigms,
         pooling,

@@ -33,6 +33,7 @@ export async function hookCheck(
     item: 0,
     length: T,
     layer: 0,
+    site: 0,
     pass: 0,
   });
   const h = new Float32Array(T * D);

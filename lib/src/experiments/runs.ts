@@ -1,7 +1,9 @@
 /** Building blocks shared by the experiments: datasets as items, losses, perturbed passes. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Item, Plan, RunResult } from '../engine/types';
+import { hooks } from '../engine/hooks';
+import { Plan, plan } from '../engine/plan';
+import type { Item, RunResult } from '../engine/types';
 import { blimpPool, loadWikitext, sharedDir } from '../data';
 import { downloadDatasetFile, WIKITEXT } from '../hub';
 import { streamId } from '../engine/rng';
@@ -71,18 +73,30 @@ export async function blimpItems(
   return { items, pairs: pool.length, paradigms };
 }
 
-export function perturbPlan(
-  mode: Mode,
-  layers: number[],
-  extra: Partial<Plan> = {},
-  cacheScope: 'length' | 'item' = 'length',
-  legacyIters = PUBLISHED.legacyIters,
-): Plan {
-  return {
-    outputs: ['logprobs'],
-    ...extra,
-    perturb: { op: mode.op, layers, legacyIters, ...keyParts(mode.noise, cacheScope) },
-  };
+/** The study's perturbation: one operator at hook_resid_post of each target layer. */
+export interface PerturbAt {
+  mode: Mode;
+  layers: number[];
+  delta: number;
+  /**
+   * Under the legacy noise policy, what the original's shape-keyed noise cache spans: every
+   * sentence of one token count (`length`, the cells that cleared the cache once per condition) or
+   * one sentence (`item`, the cells that cleared it per sentence).
+   */
+  noiseScope?: 'length' | 'item';
+  legacyIters?: number;
+}
+
+/** The perturbation at its layers, then the steps of `rest` (outputs: `rest`'s, log-probs by default). */
+export function perturbedPlan(p: PerturbAt, rest: Plan = plan('logprobs')): Plan {
+  return plan()
+    .perturb(p.layers.map(hooks.residPost), {
+      op: p.mode.op,
+      delta: p.delta,
+      legacyIters: p.legacyIters ?? PUBLISHED.legacyIters,
+      ...keyParts(p.mode.noise, p.noiseScope ?? 'length'),
+    })
+    .merge(rest);
 }
 
 export interface PassSummary {
@@ -125,13 +139,12 @@ export async function cleanNorms(
   layers: number[],
 ): Promise<{ min: number; median: number; perLayerMin: number[] }> {
   checkLayers(study, layers);
-  const hooks = Object.fromEntries(layers.map((l) => [`blocks.${l}.hook_resid_post`, { kind: 'capture' as const }]));
-  const res = await study.model.run({ hooks, outputs: [] }, items);
+  const { cache } = await study.model.runWithCache(items, layers.map(hooks.residPost));
   const all: number[] = [];
   const perLayerMin = layers.map((l) => {
     let m = Infinity;
-    for (const it of res.items) {
-      const t = it.captures[`blocks.${l}.hook_resid_post`];
+    for (const it of items) {
+      const t = cache.get(hooks.residPost(l), it.id);
       const D = t.dims[1];
       for (let i = 0; i < t.dims[0]; i++) {
         let s = 0;

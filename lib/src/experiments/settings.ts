@@ -14,6 +14,11 @@ export interface Mode {
 
 export const SEED = 42;
 
+/** The RNG seed of seed index s of an experiment whose cell reseeds with 42 + offset + s (EXPERIMENTS.md §1.5.4). */
+export function seedFor(offset: number, seedIndex: number): number {
+  return SEED + offset + seedIndex;
+}
+
 /** Layers 8–15 of a 24-layer model = [⌊L/3⌋, ⌊2L/3⌋): the published choice, scaled to any depth. */
 export function middleLayers(nLayers: number): number[] {
   const a = Math.floor(nLayers / 3);

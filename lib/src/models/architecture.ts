@@ -1,26 +1,19 @@
-/** What each architecture definition provides, and the registry by HF model_type. */
-import { ArchName } from '../engine/types';
-import { Ctx } from './blocks';
+/** What each architecture definition provides: everything about its family, in its own file. */
+import type { ModelConfig } from '../engine/types';
+import type { Ctx } from './blocks';
+import type { Json } from './config';
 
-export interface Architecture {
+export interface Architecture<T extends string = string> {
+  /** the HF `model_type`s it reads */
+  modelTypes: readonly T[];
+  /** config.json → ModelConfig (ConfigError for what it does not support) */
+  readConfig(raw: Json, file: string): ModelConfig;
   /** prefixes HF checkpoints may carry on tensor names (the first is the canonical one used in code) */
   prefixes: string[];
+  /** the position id HF uses by default at token t of a right-padded row of `length` real tokens */
+  position(t: number, length: number): number;
   /** the forward pass up to and including the final norm: returns [N, D] */
   forward(c: Ctx): string;
   /** the unembedding matrix [V, D] */
   unembedding(c: Ctx): string;
-}
-
-export async function architectureFor(type: ArchName): Promise<Architecture> {
-  switch (type) {
-    case 'gpt_neox':
-      return (await import('./gpt_neox')).gptNeox;
-    case 'llama':
-    case 'mistral':
-      return (await import('./llama')).llama;
-    case 'opt':
-      return (await import('./opt')).opt;
-    case 'gpt2':
-      return (await import('./gpt2')).gpt2;
-  }
 }

@@ -4,15 +4,19 @@
  */
 import { GraphBuilder } from '../onnx/builder';
 import { DataType } from '../onnx/proto';
-import { HookPoints } from '../engine/hookpoints';
-import { ModelConfig } from '../engine/types';
+import type { HookName } from '../engine/hooks';
+import { hooks } from '../engine/hooks';
+import type { Sites } from '../engine/site';
+import type { Layout, ModelConfig } from '../engine/types';
 import { Checkpoint } from './weights';
 
 export interface Ctx {
   g: GraphBuilder;
   cfg: ModelConfig;
   ckpt: Checkpoint;
-  hooks: HookPoints;
+  sites: Sites;
+  /** the hook point: the plan's steps at `name` run here; returns the value the rest of the pass sees */
+  hook(name: HookName, value: string, layout: Layout): string;
   /** tensor names resolved for this checkpoint (handles optional prefixes like `transformer.`) */
   name: (n: string) => string;
   /** int64 [B, T] */
@@ -72,26 +76,54 @@ export function linear(
   return c.g.op('Gemm', inputs, { transB: conv ? 0 : 1 });
 }
 
-/** LayerNorm or RMSNorm of [N, D] with hooks `<hookPrefix>.hook_scale` and `<hookPrefix>.hook_normalized`. */
-export function norm(c: Ctx, x: string, prefix: string, hookPrefix: string): string {
+/** Runs `build` with graph node names under `scope` (e.g. "blocks.3.attn"), so the graph reads like the model. */
+export function scoped<T>(c: Ctx, scope: string, build: () => T): T {
+  const prev = c.g.scope;
+  c.g.scope = scope;
+  try {
+    return build();
+  } finally {
+    c.g.scope = prev;
+  }
+}
+
+export const flat = (width: number): Layout => ({ kind: 'flat', width });
+
+/**
+ * LayerNorm or RMSNorm of [N, D] with the hooks `<at>.hook_scale`, `<at>.hook_normalized` (x/scale,
+ * before γ and β, as in TransformerLens) and `<at>.hook_out` (γ and β applied). Unless a step changes
+ * the scale or the normalized value, the output is ONNX's fused LayerNormalization.
+ */
+export function norm(c: Ctx, x: string, prefix: string, at: 'ln1' | 'ln2' | 'ln_final', layer?: number): string {
   const { g, cfg } = c;
   const D = cfg.dModel;
-  const w = W(c, `${prefix}.weight`, [D]);
-  const scaleLayout = { kind: 'flat' as const, width: 1 };
-  let y: string;
-  if (cfg.norm === 'layernorm') {
-    const b = W(c, `${prefix}.bias`, [D]);
-    const [ln, mean, inv] = g.opN('LayerNormalization', [x, w, b], 3, { axis: -1, epsilon: cfg.normEps });
-    const scale = g.op('Reciprocal', [inv]);
-    const hooked = c.hooks.hook(`${hookPrefix}.hook_scale`, scale, scaleLayout);
-    y = hooked === scale ? ln : g.op('Add', [g.op('Mul', [g.op('Div', [g.op('Sub', [x, mean]), hooked]), w]), b]);
-  } else {
-    const ms = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [1], keepdims: 1 });
-    const scale = g.op('Sqrt', [g.op('Add', [ms, g.constF([cfg.normEps])])]);
-    const hooked = c.hooks.hook(`${hookPrefix}.hook_scale`, scale, scaleLayout);
-    y = g.op('Mul', [w, g.op('Div', [x, hooked])]);
-  }
-  return c.hooks.hook(`${hookPrefix}.hook_normalized`, y, { kind: 'flat', width: D });
+  const name = (h: 'scale' | 'normalized' | 'out'): HookName =>
+    at === 'ln_final' ? hooks.lnFinal[h] : hooks[at][h](layer!);
+  return scoped(c, at === 'ln_final' ? 'ln_final' : `blocks.${layer}.${at}`, () => {
+    const w = W(c, `${prefix}.weight`, [D]);
+    let y: string;
+    if (cfg.norm === 'layernorm') {
+      const b = W(c, `${prefix}.bias`, [D]);
+      const [ln, mean, inv] = g.opN('LayerNormalization', [x, w, b], 3, { axis: -1, epsilon: cfg.normEps });
+      if (!c.sites.has(name('scale')) && !c.sites.has(name('normalized'))) {
+        c.sites.declare(name('scale'), flat(1));
+        c.sites.declare(name('normalized'), flat(D));
+        y = ln;
+      } else {
+        const scale = g.op('Reciprocal', [inv]);
+        const s = c.hook(name('scale'), scale, flat(1));
+        const centered = g.op('Sub', [x, mean]);
+        const normalized = s === scale ? g.op('Mul', [centered, inv]) : g.op('Div', [centered, s]);
+        const n = c.hook(name('normalized'), normalized, flat(D));
+        y = s === scale && n === normalized ? ln : g.op('Add', [g.op('Mul', [n, w]), b]);
+      }
+    } else {
+      const ms = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [1], keepdims: 1 });
+      const s = c.hook(name('scale'), g.op('Sqrt', [g.op('Add', [ms, g.constF([cfg.normEps])])]), flat(1));
+      y = g.op('Mul', [w, c.hook(name('normalized'), g.op('Div', [x, s]), flat(D))]);
+    }
+    return c.hook(name('out'), y, flat(D));
+  });
 }
 
 export function activation(c: Ctx, x: string): string {
@@ -185,8 +217,9 @@ export function attentionAllowed(g: GraphBuilder, attentionMask: string, shapeBT
 }
 
 /**
- * Scaled dot-product attention with hooks q, k, v (given, already rotated), pattern and z.
- * q: [B,T,H,hd], k/v: [B,T,KVH,hd]. Returns z flattened to [N, H·hd].
+ * Scaled dot-product attention with the hooks q, k, v (before rotary), rot_q, rot_k (after it, when
+ * the model is rotary), attn_scores, pattern and z. q: [B,T,H,hd], k/v: [B,T,KVH,hd].
+ * `scaleQ`: multiply q by 1/√hd before q·kᵀ (OPT) instead of dividing the scores. Returns z as [N, H·hd].
  */
 export function attention(c: Ctx, layer: number, q: string, k: string, v: string, scaleQ = false): string {
   const { g, cfg } = c;
@@ -194,40 +227,48 @@ export function attention(c: Ctx, layer: number, q: string, k: string, v: string
   const KVH = cfg.nKvHeads;
   const hd = cfg.headDim;
   const G = H / KVH;
-  const p = `blocks.${layer}.attn`;
-  q = c.hooks.hook(`${p}.hook_q`, q, { kind: 'heads', heads: H, headDim: hd });
-  k = c.hooks.hook(`${p}.hook_k`, k, { kind: 'heads', heads: KVH, headDim: hd });
-  v = c.hooks.hook(`${p}.hook_v`, v, { kind: 'heads', heads: KVH, headDim: hd });
-  const invSqrt = g.constF([1 / Math.sqrt(hd)]);
-  if (scaleQ) q = g.op('Mul', [q, invSqrt]);
-  let scores: string;
-  const kT = g.op('Transpose', [k], { perm: [0, 2, 3, 1] }); // [B,KVH,hd,T]
-  const vT = g.op('Transpose', [v], { perm: [0, 2, 1, 3] }); // [B,KVH,T,hd]
-  const dimsB = (extra: number[]) =>
-    g.op('Concat', [g.op('Slice', [c.shapeBT, g.constI([0]), g.constI([1])]), g.constI(extra)], { axis: 0 });
-  if (G === 1) {
-    scores = g.op('MatMul', [g.op('Transpose', [q], { perm: [0, 2, 1, 3] }), kT]);
-  } else {
-    // query head h uses kv head h // G (HF repeat_kv)
-    const T = g.op('Slice', [c.shapeBT, g.constI([1]), g.constI([2])]);
-    const q5 = g.op('Reshape', [q, g.op('Concat', [c.shapeBT, g.constI([KVH, G, hd])], { axis: 0 })]);
-    const qT = g.op('Transpose', [q5], { perm: [0, 2, 3, 1, 4] }); // [B,KVH,G,T,hd]
-    const s5 = g.op('MatMul', [qT, g.op('Unsqueeze', [kT, g.constI([2])])]); // [B,KVH,G,T,T]
-    scores = g.op('Reshape', [s5, g.op('Concat', [dimsB([H]), T, T], { axis: 0 })]);
-  }
-  if (!scaleQ) scores = g.op('Mul', [scores, invSqrt]);
-  const masked = g.op('Where', [c.allowed, scores, g.constF([-3.4028234663852886e38])]);
-  let pattern = g.op('Softmax', [masked], { axis: -1 });
-  pattern = c.hooks.hook(`${p}.hook_pattern`, pattern, { kind: 'pattern', heads: H });
-  let zT: string; // [B,H,T,hd]
-  if (G === 1) zT = g.op('MatMul', [pattern, vT]);
-  else {
-    const T = g.op('Slice', [c.shapeBT, g.constI([1]), g.constI([2])]);
-    const p5 = g.op('Reshape', [pattern, g.op('Concat', [dimsB([KVH, G]), T, T], { axis: 0 })]);
-    const z5 = g.op('MatMul', [p5, g.op('Unsqueeze', [vT, g.constI([2])])]); // [B,KVH,G,T,hd]
-    zT = g.op('Reshape', [z5, g.op('Concat', [dimsB([H]), T, g.constI([hd])], { axis: 0 })]);
-  }
-  let z = g.op('Transpose', [zT], { perm: [0, 2, 1, 3] }); // [B,T,H,hd]
-  z = c.hooks.hook(`${p}.hook_z`, z, { kind: 'heads', heads: H, headDim: hd });
-  return g.op('Reshape', [z, g.constI([-1, H * hd])]);
+  const a = hooks.attn;
+  const heads = (n: number): Layout => ({ kind: 'heads', heads: n, headDim: hd });
+  return scoped(c, `blocks.${layer}.attn`, () => {
+    q = c.hook(a.q(layer), q, heads(H));
+    k = c.hook(a.k(layer), k, heads(KVH));
+    v = c.hook(a.v(layer), v, heads(KVH));
+    if (cfg.rotaryDims > 0) {
+      q = c.hook(a.rotQ(layer), rotary(c, q), heads(H));
+      k = c.hook(a.rotK(layer), rotary(c, k), heads(KVH));
+    }
+    const invSqrt = g.constF([1 / Math.sqrt(hd)]);
+    if (scaleQ) q = g.op('Mul', [q, invSqrt]);
+    let scores: string;
+    const kT = g.op('Transpose', [k], { perm: [0, 2, 3, 1] }); // [B,KVH,hd,T]
+    const vT = g.op('Transpose', [v], { perm: [0, 2, 1, 3] }); // [B,KVH,T,hd]
+    const dimsB = (extra: number[]) =>
+      g.op('Concat', [g.op('Slice', [c.shapeBT, g.constI([0]), g.constI([1])]), g.constI(extra)], { axis: 0 });
+    if (G === 1) {
+      scores = g.op('MatMul', [g.op('Transpose', [q], { perm: [0, 2, 1, 3] }), kT]);
+    } else {
+      // query head h uses kv head h // G (HF repeat_kv)
+      const T = g.op('Slice', [c.shapeBT, g.constI([1]), g.constI([2])]);
+      const q5 = g.op('Reshape', [q, g.op('Concat', [c.shapeBT, g.constI([KVH, G, hd])], { axis: 0 })]);
+      const qT = g.op('Transpose', [q5], { perm: [0, 2, 3, 1, 4] }); // [B,KVH,G,T,hd]
+      const s5 = g.op('MatMul', [qT, g.op('Unsqueeze', [kT, g.constI([2])])]); // [B,KVH,G,T,T]
+      scores = g.op('Reshape', [s5, g.op('Concat', [dimsB([H]), T, T], { axis: 0 })]);
+    }
+    if (!scaleQ) scores = g.op('Mul', [scores, invSqrt]);
+    const masked = c.hook(a.scores(layer), g.op('Where', [c.allowed, scores, g.constF([-3.4028234663852886e38])]), {
+      kind: 'pattern',
+      heads: H,
+    });
+    const pattern = c.hook(a.pattern(layer), g.op('Softmax', [masked], { axis: -1 }), { kind: 'pattern', heads: H });
+    let zT: string; // [B,H,T,hd]
+    if (G === 1) zT = g.op('MatMul', [pattern, vT]);
+    else {
+      const T = g.op('Slice', [c.shapeBT, g.constI([1]), g.constI([2])]);
+      const p5 = g.op('Reshape', [pattern, g.op('Concat', [dimsB([KVH, G]), T, T], { axis: 0 })]);
+      const z5 = g.op('MatMul', [p5, g.op('Unsqueeze', [vT, g.constI([2])])]); // [B,KVH,G,T,hd]
+      zT = g.op('Reshape', [z5, g.op('Concat', [dimsB([H]), T, g.constI([hd])], { axis: 0 })]);
+    }
+    const z = c.hook(a.z(layer), g.op('Transpose', [zT], { perm: [0, 2, 1, 3] }), heads(H)); // [B,T,H,hd]
+    return g.op('Reshape', [z, g.constI([-1, H * hd])]);
+  });
 }

@@ -8,7 +8,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
-import { Item } from '../../engine/types';
+import { hooks, type HookName } from '../../engine/hooks';
+import type { Item } from '../../engine/types';
 import { Study } from '../study';
 import { runConditions, Condition } from '../runs';
 import { PUBLISHED } from '../settings';
@@ -89,21 +90,18 @@ export interface ContrastRecord {
   [k: string]: unknown;
 }
 
-function hookNamesFor(hook: ContrastHook, nLayers: number): string[] {
-  const names = Array.from({ length: nLayers }, (_, l) => `blocks.${l}.hook_${hook}`);
-  if (hook === 'resid_pre') names.push(`blocks.${nLayers - 1}.hook_resid_post`);
+function hookNamesFor(hook: ContrastHook, nLayers: number): HookName[] {
+  const names = Array.from({ length: nLayers }, (_, l): HookName => `blocks.${l}.hook_${hook}`);
+  if (hook === 'resid_pre') names.push(hooks.residPost(nLayers - 1));
   return names;
 }
 
 /** Last-token vectors of every item at each hook: [hook][item]. */
-export async function lastTokenActivations(study: Study, items: Item[], hooks: string[]): Promise<Float32Array[][]> {
-  const res = await study.model.run(
-    { outputs: [], hooks: Object.fromEntries(hooks.map((h) => [h, { kind: 'capture' as const }])) },
-    items,
-  );
-  return hooks.map((h) =>
-    res.items.map((it) => {
-      const t = it.captures[h];
+export async function lastTokenActivations(study: Study, items: Item[], names: HookName[]): Promise<Float32Array[][]> {
+  const { cache } = await study.model.runWithCache(items, names);
+  return names.map((h) =>
+    items.map((it) => {
+      const t = cache.get(h, it.id);
       const [T, D] = t.dims;
       return t.data.slice((T - 1) * D, T * D);
     }),

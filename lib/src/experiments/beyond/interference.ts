@@ -6,12 +6,16 @@
  * Targets (each applied exactly: clean capture → factors in TypeScript → patch):
  *   resid_pre — per token, before ln1: the pre-attention norm removes a per-token rescale (up to ε),
  *               but the residual stream carries it on to later layers;
- *   ln1_out   — per token, ln1.hook_normalized (after the norm, before the q/k/v projections);
- *   q, k, v   — per token and head, hook_q/_k/_v (after rotary; k and v have the KV heads).
+ *   ln1_out   — per token, ln1.hook_out (the norm's output, γ and β applied: the q/k/v projections' input);
+ *   q, k, v   — per token and head, attn.hook_q/_k/_v (before rotary, which commutes with a per-row
+ *               factor; k and v have the KV heads).
  * Known answers: a positive factor on a query row scales that row's scores, so q never switches a
  * local argmax; v does not enter the local pattern at all; ε = 0 switches nothing anywhere.
  */
-import { Item, Tensor } from '../../engine/types';
+import { ActivationCache } from '../../engine/cache';
+import { hooks, type HookName } from '../../engine/hooks';
+import { plan } from '../../engine/plan';
+import type { Item, Tensor } from '../../engine/types';
 import { Study } from '../study';
 import { SEED } from '../settings';
 import { checkLayers, runConditions, wikitextItems, Condition } from '../runs';
@@ -20,12 +24,12 @@ import { countSwitches, mean, rows, scaleRows, signedFactors } from './geometry'
 export type InterferenceTarget = 'resid_pre' | 'ln1_out' | 'q' | 'k' | 'v';
 export const INTERFERENCE_TARGETS: readonly InterferenceTarget[] = ['resid_pre', 'ln1_out', 'q', 'k', 'v'];
 
-export function targetHook(target: InterferenceTarget, layer: number): string {
+export function targetHook(target: InterferenceTarget, layer: number): HookName {
   return target === 'resid_pre'
-    ? `blocks.${layer}.hook_resid_pre`
+    ? hooks.residPre(layer)
     : target === 'ln1_out'
-      ? `blocks.${layer}.ln1.hook_normalized`
-      : `blocks.${layer}.attn.hook_${target}`;
+      ? hooks.ln1.out(layer)
+      : hooks.attn[target](layer);
 }
 
 /** Whether the perturbation passes through the pre-attention norm before it reaches q/k/v. */
@@ -91,8 +95,6 @@ export function interferenceKey(target: InterferenceTarget, eps: number, seedInd
   return `${target}|e${eps}|s${seedIndex}|L${layer}`;
 }
 
-const patternHook = (l: number) => `blocks.${l}.attn.hook_pattern`;
-
 /** Per-row factors for one item's target tensor: per token for [T, D], per (token, head) for [T, H, hd]. */
 export function interferenceFactors(t: Tensor, eps: number, key: (string | number)[]): Float32Array {
   return signedFactors(rows(t), eps, ...key);
@@ -102,14 +104,12 @@ export async function runInterference(study: Study, s: InterferenceSettings): Pr
   const { items, source } = await wikitextItems(study, s.sentences, s.wikitextFile);
   if (!items.length) throw new Error('the sentence set is empty');
   const n = study.model.cfg.nLayers;
-  const allPatterns = Object.fromEntries(
-    Array.from({ length: n }, (_, l) => [patternHook(l), { kind: 'capture' as const }]),
-  );
+  const allPatterns = Array.from({ length: n }, (_, l) => hooks.attn.pattern(l));
   let cleanPatterns: Tensor[][] | undefined; // [layer][item]
   const patterns = async () => {
     if (!cleanPatterns) {
-      const res = await study.model.run({ outputs: [], hooks: allPatterns }, items);
-      cleanPatterns = Array.from({ length: n }, (_, l) => res.items.map((it) => it.captures[patternHook(l)]));
+      const { cache } = await study.model.runWithCache(items, allPatterns);
+      cleanPatterns = allPatterns.map((h) => cache.of(h, items));
     }
     return cleanPatterns;
   };
@@ -118,13 +118,9 @@ export async function runInterference(study: Study, s: InterferenceSettings): Pr
     const h = targetHook(target, layer);
     if (!targetCache.has(h)) {
       targetCache.clear(); // conditions run layer by layer: keep one layer's tensors
-      const hooks = Object.fromEntries(s.targets.map((t) => [targetHook(t, layer), { kind: 'capture' as const }]));
-      const res = await study.model.run({ outputs: [], hooks }, items);
-      for (const t of s.targets)
-        targetCache.set(
-          targetHook(t, layer),
-          res.items.map((it) => it.captures[targetHook(t, layer)]),
-        );
+      const names = s.targets.map((t) => targetHook(t, layer));
+      const { cache } = await study.model.runWithCache(items, names);
+      for (const h of names) targetCache.set(h, cache.of(h, items));
     }
     return targetCache.get(h)!;
   };
@@ -175,9 +171,9 @@ async function interferenceRecord(
   const patches = cleanT.map((t, i) =>
     scaleRows(t, interferenceFactors(t, eps, [s.experiment, target, eps, s.seed + seedIndex, items[i].id, layer])),
   );
-  const hooks: Record<string, { kind: 'capture' } | { kind: 'patch' }> = { [hook]: { kind: 'patch' } };
-  for (let l = layer; l < n; l++) hooks[patternHook(l)] = { kind: 'capture' };
-  const res = await study.model.run({ outputs: [], hooks }, items, { patches: { [hook]: patches } });
+  const modified = ActivationCache.fromTensors(hook, items, patches);
+  const later = Array.from({ length: n - layer }, (_, k) => hooks.attn.pattern(layer + k));
+  const res = await study.model.runWithHooks(items, plan().patch(hook, modified).capture(later));
   const switches: number[][] = [],
     tv: number[][] = [];
   let totalRows = 0;
@@ -187,7 +183,7 @@ async function interferenceRecord(
       d = new Array<number>(H).fill(0);
     let rowsL = 0;
     res.items.forEach((it, i) => {
-      const c = countSwitches(clean[l][i], it.captures[patternHook(l)]);
+      const c = countSwitches(clean[l][i], it.captures[hooks.attn.pattern(l)]);
       for (let h = 0; h < H; h++) {
         sw[h] += c.switches[h];
         d[h] += c.tv[h];

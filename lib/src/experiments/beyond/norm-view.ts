@@ -1,13 +1,16 @@
 /**
  * B1 "What each component sees" (issue 9.1): per layer, the residual norm, the pre-attention norm's
  * scale, and how much of a magnitude vs an angular perturbation of `hook_resid_pre` survives
- * `ln1` (cosine and relative change of `ln1.hook_normalized`). Plus three controls with known
+ * `ln1` (cosine and relative change of `ln1.hook_out`). Plus three controls with known
  * answers, applied exactly by patching `hook_resid_pre`:
  *   rescale   — a positive factor per token (log-uniform in [½, 2]): invisible to both norm types (cos 1);
  *   flip      — factor −1: the norm output becomes 2β − n (so n + n′ is the same vector for every token);
  *   meanShift — add c·(1,…,1) per token: invisible to LayerNorm (it subtracts the mean), visible to RMSNorm.
  */
-import { Item, Tensor } from '../../engine/types';
+import { ActivationCache } from '../../engine/cache';
+import { hooks } from '../../engine/hooks';
+import { plan } from '../../engine/plan';
+import type { Item, Tensor } from '../../engine/types';
 import { Study } from '../study';
 import { SEED } from '../settings';
 import { checkLayers, runConditions, wikitextItems, Condition } from '../runs';
@@ -76,7 +79,7 @@ export interface CleanLayer {
   normOverScale: number;
   /** mean fraction of ‖x‖² in the mean component D·μ² */
   meanEnergy: number;
-  /** mean ‖ln1.hook_normalized‖ */
+  /** mean ‖ln1.hook_out‖ */
   normalizedNorm: number;
 }
 
@@ -85,7 +88,7 @@ export interface PerturbLayer {
   delta: number;
   /** mean ‖h′ − h‖/‖h‖ at resid_pre */
   inRel: number;
-  /** mean ‖n′ − n‖/‖n‖ at ln1.hook_normalized */
+  /** mean ‖n′ − n‖/‖n‖ at ln1.hook_out */
   outRel: number;
   cosIn: number;
   cosOut: number;
@@ -119,20 +122,14 @@ export interface NormViewRecord {
   [k: string]: unknown;
 }
 
-const pre = (l: number) => `blocks.${l}.hook_resid_pre`;
-const scaleHook = (l: number) => `blocks.${l}.ln1.hook_scale`;
-const normed = (l: number) => `blocks.${l}.ln1.hook_normalized`;
-const CAP = { kind: 'capture' as const };
+const pre = hooks.residPre;
+const scaleHook = hooks.ln1.scale;
+/** what attention reads: ln1's output, γ and β applied */
+const normed = hooks.ln1.out;
 
 async function cleanCaptures(study: Study, items: Item[], layers: number[]): Promise<Record<string, Tensor>[]> {
-  const hooks = Object.fromEntries(
-    layers.flatMap((l) => [
-      [pre(l), CAP],
-      [scaleHook(l), CAP],
-      [normed(l), CAP],
-    ]),
-  );
-  const res = await study.model.run({ outputs: [], hooks }, items);
+  const names = layers.flatMap((l) => [pre(l), scaleHook(l), normed(l)]);
+  const res = await study.model.runWithHooks(items, plan().capture(names));
   return res.items.map((it) => it.captures);
 }
 
@@ -216,10 +213,12 @@ async function perturbRecord(
   const layers: PerturbLayer[] = [];
   for (const l of s.layers) {
     const delta = kappa * minNorm.get(l)!;
-    const res = await study.model.run(
-      { outputs: [], perturb: { op, hook: 'hook_resid_pre', layers: [l] }, hooks: { [pre(l)]: CAP, [normed(l)]: CAP } },
+    const res = await study.model.runWithHooks(
       items,
-      { delta, seed: s.seed, stream: streamId(s.experiment, op, kappa, l) },
+      plan()
+        .perturb(pre(l), { op, delta })
+        .capture([pre(l), normed(l)]),
+      { seed: s.seed, stream: streamId(s.experiment, op, kappa, l) },
     );
     const inRel: number[] = [],
       outRel: number[] = [],
@@ -280,7 +279,7 @@ export function controlInput(x: Tensor, control: NormControl, key: (string | num
   );
 }
 
-/** Compares ln1.hook_normalized of a clean and a modified pass, token by token. */
+/** Compares ln1.hook_out of a clean and a modified pass, token by token. */
 export function compareNormalized(cleanN: Tensor[], pertN: Tensor[]): Omit<ControlLayer, 'layer'> {
   const D = cleanN[0].dims[1];
   const cos: number[] = [],
@@ -327,11 +326,8 @@ async function controlRecord(
     const patches = clean.map((c, i) =>
       controlInput(c[pre(l)], control, [s.experiment, control, s.seed, items[i].id, l]),
     );
-    const res = await study.model.run(
-      { outputs: [], hooks: { [pre(l)]: { kind: 'patch' }, [normed(l)]: CAP } },
-      items,
-      { patches: { [pre(l)]: patches } },
-    );
+    const modified = ActivationCache.fromTensors(pre(l), items, patches);
+    const res = await study.model.runWithHooks(items, plan().patch(pre(l), modified).capture(normed(l)));
     layers.push({
       layer: l,
       ...compareNormalized(

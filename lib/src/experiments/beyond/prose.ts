@@ -37,7 +37,7 @@ export function describeNormView(s: NormViewSummary): string {
     '',
     `**Question.** The attention block of layer L does not read the residual stream h = \`resid_pre\`; it reads ln1(h). How much of a change in ‖h‖, and how much of a change in h's direction, is still there after ln1?`,
     '',
-    `**Method.** ${s.sentences} WikiText sentences, every real token, layers ${s.clean[0].layer}–${last.layer}. At one layer at a time the engine perturbs \`blocks.L.hook_resid_pre\` with δ = κ · min‖h‖ (κ = ${s.kappas.join(', ')}), by magnitude (h′ = (1 ± δ/‖h‖)·h) or exact angle (rotation, ‖h′‖ = ‖h‖). We compare \`ln1.hook_normalized\` with the clean pass: surviving share = (‖n′−n‖/‖n‖) / (‖h′−h‖/‖h‖), averaged over tokens. Controls patch \`resid_pre\` exactly: a positive factor per token in [½, 2], a sign flip, and a shift along (1,…,1).`,
+    `**Method.** ${s.sentences} WikiText sentences, every real token, layers ${s.clean[0].layer}–${last.layer}. At one layer at a time the engine perturbs \`blocks.L.hook_resid_pre\` with δ = κ · min‖h‖ (κ = ${s.kappas.join(', ')}), by magnitude (h′ = (1 ± δ/‖h‖)·h) or exact angle (rotation, ‖h′‖ = ‖h‖). We compare \`ln1.hook_out\` with the clean pass: surviving share = (‖n′−n‖/‖n‖) / (‖h′−h‖/‖h‖), averaged over tokens. Controls patch \`resid_pre\` exactly: a positive factor per token in [½, 2], a sign flip, and a shift along (1,…,1).`,
     '',
     `**Result.** Residual norms go from ${f(first.normMean)} (layer ${first.layer}) to ${f(last.normMean)} (layer ${last.layer}) on average, while ln1's output norm (γ and β included) lies between ${f(Math.min(...s.clean.map((c) => c.normalizedNorm)))} and ${f(Math.max(...s.clean.map((c) => c.normalizedNorm)))} across layers. ` +
       (mag.length && ang.length

@@ -7,8 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Model } from '../../engine/model';
-import { writeSafetensors, WriteDtype, WriteTensor } from '../../engine/reference';
-import { Plan } from '../../engine/types';
+import { writeSafetensors, type WriteDtype, type WriteTensor } from '../../weights/write';
+import { hooks } from '../../engine/hooks';
+import { Plan, plan } from '../../engine/plan';
 
 export interface SyntheticLlama {
   dModel: number;
@@ -116,22 +117,22 @@ export async function measureOrtMemory(
     id: b,
     ids: Array.from({ length: L }, (_, i) => 3 + ((i * 7 + b) % 200)),
   }));
-  const layers = [1];
+  const at = hooks.residPost(1);
   const plans: Plan[] = [
-    { outputs: ['logprobs'] },
-    { outputs: [], hooks: { 'blocks.0.hook_resid_post': { kind: 'capture' } } },
-    { outputs: ['logprobs'], perturb: { op: 'magnitude', layers } },
-    { outputs: ['logprobs'], perturb: { op: 'angle_legacy', layers, legacyIters: 20 } },
+    plan('logprobs'),
+    plan().capture(hooks.residPost(0)),
+    plan('logprobs').perturb(at, { op: 'magnitude', delta: 0.5 }),
+    plan('logprobs').perturb(at, { op: 'angle_legacy', delta: 0.5, legacyIters: 20 }),
   ];
   const r0 = rss();
-  await model.run(plans[0], tiny, { batchSize: 1 });
+  await model.runWithHooks(tiny, plans[0], { batchSize: 1 });
   const r1 = rss();
-  await model.run(plans[0], batch, { batchSize: B });
+  await model.runWithHooks(batch, plans[0], { batchSize: B });
   const r2 = rss();
   const extra: number[] = [];
   let prev = r2;
   for (const p of plans.slice(1)) {
-    await model.run(p, tiny, { delta: 0.5, batchSize: 1 });
+    await model.runWithHooks(tiny, p, { batchSize: 1 });
     const r = rss();
     extra.push(r - prev);
     prev = r;

@@ -4,11 +4,12 @@
  * does each operator spend its δ budget across tokens? And does the reversal survive exact per-token
  * matching and independent noise (all four matching × noise combinations)?
  */
-import { Item } from '../../engine/types';
-import { RunError } from '../../engine/model';
+import { UnreachableDelta } from '../../engine/errors';
+import { hooks } from '../../engine/hooks';
+import type { Item, RunResult } from '../../engine/types';
 import { Study } from '../study';
 import { Mode, SEED, modeName } from '../settings';
-import { Condition, cleanNorms, conditionStream, meanOf, perturbPlan, runConditions } from '../runs';
+import { Condition, cleanNorms, conditionStream, meanOf, perturbedPlan, runConditions } from '../runs';
 import { SweepRecord } from '../e1-sweep';
 import { summarizeE1 } from '../e1-stats';
 import { CrossModelEntry, registryEntry } from './registry';
@@ -40,15 +41,13 @@ function rowNorms(t: { dims: number[]; data: Float32Array }): number[] {
 /** Clean hook_resid_post norms per layer: first token vs the rest. */
 export async function normProfile(study: Study, items: Item[]): Promise<NormProfileRow[]> {
   const nL = study.model.cfg.nLayers;
-  const hooks = Object.fromEntries(
-    Array.from({ length: nL }, (_, l) => [`blocks.${l}.hook_resid_post`, { kind: 'capture' as const }]),
-  );
-  const res = await study.model.run({ outputs: [], hooks }, items);
-  return Array.from({ length: nL }, (_, l) => {
+  const layers = Array.from({ length: nL }, (_, l) => l);
+  const { cache } = await study.model.runWithCache(items, layers.map(hooks.residPost));
+  return layers.map((l) => {
     const first: number[] = [],
       rest: number[] = [];
-    for (const it of res.items) {
-      const n = rowNorms(it.captures[`blocks.${l}.hook_resid_post`]);
+    for (const it of items) {
+      const n = rowNorms(cache.get(hooks.residPost(l), it.id));
       first.push(n[0]);
       rest.push(...n.slice(1));
     }
@@ -84,15 +83,14 @@ export async function budgetSpend(
   const skipped: string[] = [];
   const tokens = items.reduce((a, it) => a + it.ids.length, 0);
   for (const mode of modes) {
-    let res: import('../../engine/types').RunResult;
+    let res: RunResult;
     try {
-      res = await study.model.run(perturbPlan(mode, layers, {}, 'length', o.legacyIters), items, {
+      res = await study.model.runWithHooks(items, perturbedPlan({ mode, layers, delta, legacyIters: o.legacyIters }), {
         seed: o.seed ?? SEED,
         stream: conditionStream('budget', delta, mode),
-        delta,
       });
     } catch (e) {
-      if (e instanceof RunError && /exact angle/.test(e.message)) {
+      if (e instanceof UnreachableDelta) {
         skipped.push(`${modeName(mode)} δ=${delta.toPrecision(3)}: ${e.message.split(';')[0]}`);
         continue;
       }

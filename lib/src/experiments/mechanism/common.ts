@@ -3,11 +3,13 @@
  * same quick scaling as E1, attention-entropy reductions, the clean-cache → unrepaired → repaired
  * pass sequence, and the seed- and sentence-level statistics every summary reports.
  */
-import { Item, Plan, RunResult, Tensor } from '../../engine/types';
+import { hooks, type HookName } from '../../engine/hooks';
+import { Plan, plan } from '../../engine/plan';
+import type { Item, RunResult, Tensor } from '../../engine/types';
 import { bootstrapCI, cohenDz, mean, std, ttestPaired, type TTestResult } from '../../stats';
 import { Study } from '../study';
-import { Mode, PUBLISHED, PUBLISHED_SCALE, QUICK, Scale, middleLayers } from '../settings';
-import { ConditionRecordBase, checkLayers, conditionStream, perturbPlan, sentenceLoss, wikitextItems } from '../runs';
+import { Mode, PUBLISHED, PUBLISHED_SCALE, QUICK, Scale, middleLayers, seedFor } from '../settings';
+import { ConditionRecordBase, checkLayers, conditionStream, perturbedPlan, sentenceLoss, wikitextItems } from '../runs';
 import { sweepSettings } from '../e1-sweep';
 
 export type MechExperiment = 'E3' | 'E4' | 'E5' | 'E6' | 'E7' | 'E9' | 'E11';
@@ -126,7 +128,7 @@ export async function mechanismItems(study: Study, s: MechanismSettings): Promis
   return r;
 }
 
-export const seedOf = (s: MechanismSettings, seedIndex: number): number => 42 + s.seedOffset + seedIndex;
+export const seedOf = (s: MechanismSettings, seedIndex: number): number => seedFor(s.seedOffset, seedIndex);
 
 // ───────────────────────────── attention entropy ─────────────────────────────
 
@@ -156,10 +158,6 @@ export function patternEntropy(t: Tensor): { perHead: number[]; layer: number } 
   return { perHead, layer: mean(perHead) };
 }
 
-export function patternHooks(layers: number[]): Record<string, { kind: 'capture' }> {
-  return Object.fromEntries(layers.map((l) => [`blocks.${l}.attn.hook_pattern`, { kind: 'capture' as const }]));
-}
-
 /** Items per chunk so that captures stay below ~`budget` bytes. */
 export function chunkSize(floatsPerItem: number, given?: number, budget = 256 * 2 ** 20): number {
   if (given) return Math.max(1, Math.floor(given));
@@ -181,13 +179,14 @@ export function lossesOf(res: RunResult): number[] {
 /** One repair condition: the hooks whose clean values are patched in (all tokens, all heads). */
 export interface PatchSet {
   name: string;
-  hooks: string[];
+  hooks: HookName[];
 }
 
-export const attnHooks = (layers: number[]): string[] => layers.map((l) => `blocks.${l}.hook_attn_out`);
-export const mlpHooks = (layers: number[]): string[] => layers.map((l) => `blocks.${l}.hook_mlp_out`);
-export const lnHooks = (layers: number[]): string[] =>
-  layers.flatMap((l) => [`blocks.${l}.ln1.hook_normalized`, `blocks.${l}.ln2.hook_normalized`]);
+export const attnHooks = (layers: number[]): HookName[] => layers.map(hooks.attnOut);
+export const mlpHooks = (layers: number[]): HookName[] => layers.map(hooks.mlpOut);
+/** both norms' normalized values (TransformerLens' hook_normalized): patching them makes the norms' outputs clean */
+export const lnHooks = (layers: number[]): HookName[] =>
+  layers.flatMap((l) => [hooks.ln1.normalized(l), hooks.ln2.normalized(l)]);
 
 export interface RepairRun {
   /** per sentence: loss with the perturbation and no patch (pass 0) */
@@ -226,32 +225,19 @@ export async function repairPasses(
   const size = chunkSize(allHooks.length * maxT * D, o.chunk);
   const unrepaired: number[] = [];
   const repaired: Record<string, number[]> = Object.fromEntries(o.sets.map((p) => [p.name, [] as number[]]));
-  const capturePlan: Plan = {
-    outputs: [],
-    hooks: Object.fromEntries(allHooks.map((h) => [h, { kind: 'capture' as const }])),
-  };
-  const plain = perturbPlan(o.mode, o.layers, {}, 'item', o.legacyIters);
+  const perturbed = (rest?: Plan) =>
+    perturbedPlan(
+      { mode: o.mode, layers: o.layers, delta: o.delta, noiseScope: 'item', legacyIters: o.legacyIters },
+      rest,
+    );
+  const run = (part: Item[], p: Plan, pass: number) =>
+    study.model.runWithHooks(part, p, { seed: o.seed, stream: o.stream, pass });
   for (const part of chunks(items, size)) {
-    const clean = allHooks.length ? await study.model.run(capturePlan, part) : null;
-    const u = await study.model.run(plain, part, { seed: o.seed, stream: o.stream, delta: o.delta, pass: 0 });
-    unrepaired.push(...lossesOf(u));
+    const clean = allHooks.length ? (await study.model.runWithCache(part, allHooks)).cache : null;
+    unrepaired.push(...lossesOf(await run(part, perturbed(), 0)));
     for (let j = 0; j < o.sets.length; j++) {
       const set = o.sets[j];
-      const plan = perturbPlan(
-        o.mode,
-        o.layers,
-        { hooks: Object.fromEntries(set.hooks.map((h) => [h, { kind: 'patch' as const }])) },
-        'item',
-        o.legacyIters,
-      );
-      const patches = Object.fromEntries(set.hooks.map((h) => [h, clean!.items.map((it) => it.captures[h])]));
-      const r = await study.model.run(plan, part, {
-        seed: o.seed,
-        stream: o.stream,
-        delta: o.delta,
-        pass: j + 1,
-        patches,
-      });
+      const r = await run(part, perturbed(plan('logprobs').patch(set.hooks, clean!)), j + 1);
       repaired[set.name].push(...lossesOf(r));
     }
   }

@@ -6,11 +6,13 @@
  * stream per (seed, mode). The baseline is deterministic and stored once (the original recomputed it
  * per seed and got std 0).
  */
-import { Item } from '../../engine/types';
+import { hooks } from '../../engine/hooks';
+import { plan } from '../../engine/plan';
+import type { Item } from '../../engine/types';
 import { cohenDPooledPopulation, cohenDz, mean, ttestPaired, type TTestResult } from '../../stats';
 import { Study } from '../study';
 import { modeName } from '../settings';
-import { Condition, conditionStream, perturbPlan, runConditions } from '../runs';
+import { Condition, conditionStream, perturbedPlan, runConditions } from '../runs';
 import {
   CompareRow,
   MECH_MODES,
@@ -27,7 +29,6 @@ import {
   mechanismSettings,
   meanStd,
   patternEntropy,
-  patternHooks,
   seedAveraged,
   seedOf,
   sentencePaired,
@@ -60,21 +61,20 @@ async function entropyPass(
   const t0 = performance.now();
   const L = study.model.cfg.nLayers;
   const all = Array.from({ length: L }, (_, l) => l);
-  const hooks = patternHooks(all);
-  const plan = mode
-    ? perturbPlan(MECH_MODES[mode], s.layers, { hooks, outputs: [] }, 'length', s.legacyIters)
-    : { hooks, outputs: [] };
+  const caps = plan().capture(all.map(hooks.attn.pattern));
+  const p = mode
+    ? perturbedPlan({ mode: MECH_MODES[mode], layers: s.layers, delta: s.delta, legacyIters: s.legacyIters }, caps)
+    : caps;
   const maxT = Math.max(...items.map((it) => it.ids.length));
   const size = chunkSize(L * study.model.cfg.nHeads * maxT * maxT, s.chunk);
   const byLayer: number[][] = [];
   for (const part of chunks(items, size)) {
-    const res = await study.model.run(
-      plan,
+    const res = await study.model.runWithHooks(
       part,
-      mode ? { seed, stream: conditionStream(s.experiment, s.publishedDelta, MECH_MODES[mode]), delta: s.delta } : {},
+      p,
+      mode ? { seed, stream: conditionStream(s.experiment, s.publishedDelta, MECH_MODES[mode]) } : {},
     );
-    for (const it of res.items)
-      byLayer.push(all.map((l) => patternEntropy(it.captures[`blocks.${l}.attn.hook_pattern`]).layer));
+    for (const it of res.items) byLayer.push(all.map((l) => patternEntropy(it.captures[hooks.attn.pattern(l)]).layer));
   }
   return { sentence: byLayer.map((ls) => mean(ls)), byLayer, seconds: (performance.now() - t0) / 1000 };
 }

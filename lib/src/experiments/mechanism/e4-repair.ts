@@ -14,7 +14,8 @@ import {
   type RecoverySpread,
   bootstrapCI,
 } from '../../stats';
-import { Item } from '../../engine/types';
+import { plan } from '../../engine/plan';
+import type { Item } from '../../engine/types';
 import { Study } from '../study';
 import { modeName } from '../settings';
 import { Condition, runConditions } from '../runs';
@@ -60,7 +61,7 @@ export function e4Settings(study: Study, opts: MechanismOptions = {}): Promise<M
 }
 
 export async function baselineLosses(study: Study, items: Item[]): Promise<RepairRecord> {
-  const res = await study.model.run({ outputs: ['logprobs'] }, items);
+  const res = await study.model.runWithHooks(items, plan('logprobs'));
   return { key: 'baseline', kind: 'baseline', losses: lossesOf(res), seconds: res.seconds };
 }
 

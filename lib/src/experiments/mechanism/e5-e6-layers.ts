@@ -18,9 +18,12 @@
  * here one record per seed holds U once and R for every set (common random numbers).
  */
 import { mean, mulberry32, recoverySeed, std, ttestInd, type RecoverySpread, type TTestResult } from '../../stats';
-import { Item } from '../../engine/types';
+import { hooks } from '../../engine/hooks';
+import { plan } from '../../engine/plan';
+import type { Item } from '../../engine/types';
 import { Study } from '../study';
-import { Condition, conditionStream, perturbPlan, runConditions } from '../runs';
+import { seedFor } from '../settings';
+import { Condition, conditionStream, perturbedPlan, runConditions } from '../runs';
 import {
   CompareRow,
   MECH_MODES,
@@ -34,7 +37,6 @@ import {
   mechanismItems,
   mechanismSettings,
   patternEntropy,
-  patternHooks,
   seedAveraged,
   sentenceRecovery,
 } from './common';
@@ -69,30 +71,29 @@ export function e5Settings(study: Study, opts: MechanismOptions = {}): Promise<M
 /** Step 1: per-head entropy Δ at the perturbed layers and the layer ranking (sum of head Δ, descending). */
 export async function headEntropyRanking(study: Study, s: MechanismSettings, items: Item[]): Promise<E5Record> {
   const t0 = performance.now();
-  const hooks = patternHooks(s.layers);
+  const caps = plan().capture(s.layers.map(hooks.attn.pattern));
   const H = study.model.cfg.nHeads;
   const maxT = Math.max(...items.map((it) => it.ids.length));
   const size = chunkSize(s.layers.length * H * maxT * maxT, s.chunk);
   const perHead = async (perturbed: boolean): Promise<number[][]> => {
     const sums = s.layers.map(() => new Array<number>(H).fill(0));
-    const plan = perturbed
-      ? perturbPlan(MECH_MODES.angle, s.layers, { hooks, outputs: [] }, 'length', s.legacyIters)
-      : { hooks, outputs: [] };
+    const p = perturbed
+      ? perturbedPlan({ mode: MECH_MODES.angle, layers: s.layers, delta: s.delta, legacyIters: s.legacyIters }, caps)
+      : caps;
     for (const part of chunks(items, size)) {
-      const res = await study.model.run(
-        plan,
+      const res = await study.model.runWithHooks(
         part,
+        p,
         perturbed
           ? {
-              seed: 42 + s.seedOffset,
+              seed: seedFor(s.seedOffset, 0),
               stream: conditionStream('E5-ranking', s.publishedDelta, MECH_MODES.angle),
-              delta: s.delta,
             }
           : {},
       );
       for (const it of res.items)
         s.layers.forEach((l, li) =>
-          patternEntropy(it.captures[`blocks.${l}.attn.hook_pattern`]).perHead.forEach(
+          patternEntropy(it.captures[hooks.attn.pattern(l)]).perHead.forEach(
             (e, h) => (sums[li][h] += e / items.length),
           ),
         );

@@ -1,17 +1,19 @@
 /**
  * E7 (original idx 15, "Cell 16: Q·K Alignment Analysis"): cos(q_i, k_i) of each head's query and
- * key at the *same* position, at the upper half of the perturbed layers (12–15 for 8–15). The
- * engine's hook_q/hook_k are post-rotary; rotary applies the same orthogonal map to q_i and k_i, so
- * the same-position cosine equals the original's pre-rotary one. With GQA, query head h is compared
+ * key at the *same* position, at the upper half of the perturbed layers (12–15 for 8–15), read
+ * at attn.hook_q/hook_k: before rotary, as the original computed them (rotary applies the same
+ * orthogonal map to q_i and k_i, so the post-rotary cosine would be the same). With GQA, query head h is compared
  * with its key/value head ⌊h·KVH/H⌋. Noise: legacy cache cleared per (seed, mode) → noiseKey
  * ['length'] with a stream per (seed, mode); seeds 42+s+600. The original found *no* effect (the
  * angular "drop" was negative); this module reports whatever comes out, sign included.
  */
-import { Item, Tensor } from '../../engine/types';
+import { hooks } from '../../engine/hooks';
+import { plan } from '../../engine/plan';
+import type { Item, Tensor } from '../../engine/types';
 import { cohenDz, mean, ttestPaired, type TTestResult } from '../../stats';
 import { Study } from '../study';
 import { modeName } from '../settings';
-import { Condition, conditionStream, perturbPlan, runConditions } from '../runs';
+import { Condition, conditionStream, perturbedPlan, runConditions } from '../runs';
 import {
   CompareRow,
   MECH_MODES,
@@ -85,28 +87,21 @@ async function qkPass(
 ): Promise<{ cos: number[][]; seconds: number }> {
   const t0 = performance.now();
   const L = qkLayers(s.layers);
-  const hooks = Object.fromEntries(
-    L.flatMap((l) => [
-      [`blocks.${l}.attn.hook_q`, { kind: 'capture' as const }],
-      [`blocks.${l}.attn.hook_k`, { kind: 'capture' as const }],
-    ]),
-  );
-  const plan = mode
-    ? perturbPlan(MECH_MODES[mode], s.layers, { hooks, outputs: [] }, 'length', s.legacyIters)
-    : { hooks, outputs: [] };
+  const caps = plan().capture(L.flatMap((l) => [hooks.attn.q(l), hooks.attn.k(l)]));
+  const p = mode
+    ? perturbedPlan({ mode: MECH_MODES[mode], layers: s.layers, delta: s.delta, legacyIters: s.legacyIters }, caps)
+    : caps;
   const maxT = Math.max(...items.map((it) => it.ids.length));
   const size = chunkSize(2 * L.length * maxT * study.model.cfg.dModel, s.chunk);
   const cos: number[][] = [];
   for (const part of chunks(items, size)) {
-    const res = await study.model.run(
-      plan,
+    const res = await study.model.runWithHooks(
       part,
-      mode ? { seed, stream: conditionStream('E7', s.publishedDelta, MECH_MODES[mode]), delta: s.delta } : {},
+      p,
+      mode ? { seed, stream: conditionStream('E7', s.publishedDelta, MECH_MODES[mode]) } : {},
     );
     for (const it of res.items)
-      cos.push(
-        L.map((l) => sameTokenCos(it.captures[`blocks.${l}.attn.hook_q`], it.captures[`blocks.${l}.attn.hook_k`])),
-      );
+      cos.push(L.map((l) => sameTokenCos(it.captures[hooks.attn.q(l)], it.captures[hooks.attn.k(l)])));
   }
   return { cos, seconds: (performance.now() - t0) / 1000 };
 }

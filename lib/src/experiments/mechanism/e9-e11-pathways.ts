@@ -15,7 +15,10 @@
  *
  * Passes as E4: angle noise shared by every pass of a sentence, magnitude signs fresh per pass.
  */
-import { Item, Plan } from '../../engine/types';
+import type { HookName } from '../../engine/hooks';
+import { hooks } from '../../engine/hooks';
+import { plan } from '../../engine/plan';
+import type { Item } from '../../engine/types';
 import {
   mean,
   recoveryOfMeans,
@@ -25,7 +28,8 @@ import {
   type TTestResult,
 } from '../../stats';
 import { Study } from '../study';
-import { Condition, perturbPlan, runConditions } from '../runs';
+import { Condition, perturbedPlan, runConditions } from '../runs';
+import { seedFor } from '../settings';
 import {
   CompareRow,
   MECH_MODES,
@@ -306,37 +310,21 @@ export async function parallelEquivalence(
 ): Promise<{ parallelResidual: boolean; rows: EquivalenceRow[] }> {
   const { items: all } = await mechanismItems(study, s);
   const items: Item[] = all.slice(0, opts.sentences ?? 8);
-  const last = `blocks.${study.model.cfg.nLayers - 1}.hook_resid_post`;
+  const last = hooks.residPost(study.model.cfg.nLayers - 1);
   const ln = lnHooks(s.layers),
     am = [...attnHooks(s.layers), ...mlpHooks(s.layers)];
-  const clean = await study.model.run(
-    { outputs: [], hooks: Object.fromEntries([...ln, ...am].map((h) => [h, { kind: 'capture' as const }])) },
-    items,
-  );
+  const { cache: clean } = await study.model.runWithCache(items, [...ln, ...am]);
   const rows: EquivalenceRow[] = [];
   for (const mode of ['angle', 'magnitude'] as const) {
-    const run = async (hooks: string[]) => {
-      const plan: Plan = perturbPlan(
-        MECH_MODES[mode],
-        s.layers,
-        {
-          hooks: {
-            ...Object.fromEntries(hooks.map((h) => [h, { kind: 'patch' as const }])),
-            [last]: { kind: 'capture' },
-          },
-        },
-        'item',
-        s.legacyIters,
+    const run = (patched: HookName[]) =>
+      study.model.runWithHooks(
+        items,
+        perturbedPlan(
+          { mode: MECH_MODES[mode], layers: s.layers, delta: s.delta, noiseScope: 'item', legacyIters: s.legacyIters },
+          plan('logprobs').patch(patched, clean).capture(last),
+        ),
+        { seed: seedFor(s.seedOffset, 0), stream: repairStream('E11-equivalence', s.publishedDelta, mode), pass: 1 },
       );
-      const patches = Object.fromEntries(hooks.map((h) => [h, clean.items.map((it) => it.captures[h])]));
-      return study.model.run(plan, items, {
-        seed: 42 + s.seedOffset,
-        stream: repairStream('E11-equivalence', s.publishedDelta, mode),
-        delta: s.delta,
-        pass: 1,
-        patches,
-      });
-    };
     const a = await run(ln),
       b = await run(am);
     let lp = 0,

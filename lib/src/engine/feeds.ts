@@ -1,0 +1,96 @@
+/**
+ * One forward pass's inputs and outputs: the token inputs every graph has (ids, positions as the
+ * architecture defines them, mask, next-token targets), each step's own feeds, and reading the
+ * outputs back per item with padding removed.
+ */
+import * as ort from 'onnxruntime-node';
+import type { Architecture } from '../models/architecture';
+import type { Compiled } from './compile';
+import { NonFiniteOutput } from './errors';
+import type { Plan } from './plan';
+import { ioName, kindOf } from './site';
+import type { Item, ItemResult, ModelConfig, RunOptions } from './types';
+
+export interface Feeds {
+  feeds: Record<string, ort.Tensor>;
+  /** the pass's padded length */
+  T: number;
+}
+
+export function passFeeds(
+  cfg: ModelConfig,
+  arch: Architecture,
+  compiled: Compiled,
+  plan: Plan,
+  batch: Item[],
+  opts: RunOptions,
+): Feeds {
+  const B = batch.length;
+  const T = Math.max(...batch.map((b) => b.ids.length));
+  const ids = new BigInt64Array(B * T);
+  const pos = new BigInt64Array(B * T);
+  const mask = new BigInt64Array(B * T);
+  const targets = new BigInt64Array(B * T);
+  batch.forEach((it, b) => {
+    const L = it.ids.length;
+    for (let t = 0; t < T; t++) {
+      ids[b * T + t] = BigInt(t < L ? it.ids[t] : 0);
+      mask[b * T + t] = t < L ? 1n : 0n;
+      targets[b * T + t] = BigInt(t + 1 < L ? it.ids[t + 1] : 0);
+      pos[b * T + t] = BigInt(arch.position(t, L));
+    }
+  });
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor('int64', ids, [B, T]),
+    position_ids: new ort.Tensor('int64', pos, [B, T]),
+    attention_mask: new ort.Tensor('int64', mask, [B, T]),
+  };
+  if (plan.outputs.includes('logprobs')) feeds.targets = new ort.Tensor('int64', targets, [B, T]);
+  plan.steps.forEach((step, i) => {
+    const name = (n: string, shared?: boolean) => ioName(plan, i, n, shared);
+    kindOf(step.kind).feed?.(
+      {
+        cfg,
+        info: compiled.stepInfo[i],
+        items: batch,
+        T,
+        opts,
+        set: (n, t, shared) => (feeds[name(n, shared)] = t),
+        has: (n, shared) => name(n, shared) in feeds,
+      },
+      step,
+    );
+  });
+  return { feeds, T };
+}
+
+/** Item b of a finished pass; NonFiniteOutput when a loss-type output holds NaN/Inf. */
+export function readItem(
+  cfg: ModelConfig,
+  compiled: Compiled,
+  plan: Plan,
+  out: ort.InferenceSession.ReturnType,
+  it: Item,
+  b: number,
+  T: number,
+): ItemResult {
+  const L = it.ids.length;
+  const row = (name: string, n: number) => (out[name].data as Float32Array).slice(b * T, b * T + n);
+  const r: ItemResult = { id: it.id, captures: {} as ItemResult['captures'] };
+  if (plan.outputs.includes('logprobs')) r.logprobs = row('logprobs', L - 1);
+  if (plan.outputs.includes('entropy')) r.entropy = row('entropy', L);
+  if (plan.outputs.includes('logits')) {
+    const V = cfg.vocabSize;
+    r.logits = { dims: [L, V], data: (out.logits.data as Float32Array).slice(b * T * V, (b * T + L) * V) };
+  }
+  plan.steps.forEach((step, i) =>
+    kindOf(step.kind).read?.(
+      { info: compiled.stepInfo[i], item: it, b, T, get: (n) => out[ioName(plan, i, n)], result: r },
+      step,
+    ),
+  );
+  for (const [name, v] of Object.entries({ logprobs: r.logprobs, entropy: r.entropy, logits: r.logits?.data }))
+    if (v && v.some((x) => !Number.isFinite(x)))
+      throw new NonFiniteOutput(`non-finite value in output '${name}' for item ${it.id}`, b);
+  return r;
+}
