@@ -199,11 +199,7 @@ export async function verifyGolden(dir: string, opts: { provider?: 'cpu' | 'cuda
   const replaced: number[] = meta.repair?.replaced_layers ?? [1, 2, 3];
   for (const kind of kinds) {
     const hooksOf = (l: number): HookName[] =>
-      kind === 'attn'
-        ? [hooks.attnOut(l)]
-        : kind === 'mlp'
-          ? [hooks.mlpOut(l)]
-          : [hooks.ln1.out(l), hooks.ln2.out(l)]; // the fixtures replace the norms' outputs (γ, β applied)
+      kind === 'attn' ? [hooks.attnOut(l)] : kind === 'mlp' ? [hooks.mlpOut(l)] : [hooks.ln1.out(l), hooks.ln2.out(l)]; // the fixtures replace the norms' outputs (γ, β applied)
     const patchHooks = replaced.flatMap(hooksOf);
     const { cache } = await model.runWithCache(items, patchHooks);
     const map = new Map<string, HookName | 'logits'>();
