@@ -3,12 +3,13 @@
  * (`plan().capture(hook)`, `.patch(hook, cache)`, ...). A new kind is one module plus one line here.
  */
 import { ablate } from './ablate';
+import { add } from './add';
 import { capture } from './capture';
 import { patch } from './patch';
 import { perturb } from './perturb';
 import { scale } from './scale';
 
-export const INTERVENTIONS = { capture, patch, scale, ablate, perturb } as const;
+export const INTERVENTIONS = { capture, patch, scale, ablate, perturb, add } as const;
 export type Interventions = typeof INTERVENTIONS;
 
 export type { PatchOptions } from './patch';
