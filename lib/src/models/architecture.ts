@@ -16,4 +16,12 @@ export interface Architecture<T extends string = string> {
   forward(c: Ctx): string;
   /** the unembedding matrix [V, D] */
   unembedding(c: Ctx): string;
+  /** parameters of a checkpoint of this shape (embeddings, blocks, final norm, unembedding unless tied) */
+  paramCount(c: ShapeFacts): number;
 }
+
+/** The config facts a parameter count needs. */
+export type ShapeFacts = Pick<
+  ModelConfig,
+  'nLayers' | 'dModel' | 'nHeads' | 'nKvHeads' | 'dMlp' | 'vocabSize' | 'maxPositions' | 'tiedEmbeddings'
+>;

@@ -42,6 +42,12 @@ export const gpt2: Architecture<'gpt2'> = {
   prefixes: ['transformer.', ''],
   position: (t) => t,
   unembedding: (c) => tiedHead(c, 'transformer.wte.weight'),
+  paramCount: ({ dModel: D, dMlp: F, vocabSize: V, nLayers: L, maxPositions, tiedEmbeddings }) =>
+    V * D +
+    (tiedEmbeddings ? 0 : V * D) +
+    maxPositions * D +
+    2 * D +
+    L * (4 * D + (3 * D * D + 3 * D) + (D * D + D) + (D * F + F) + (F * D + D)),
   forward(c: Ctx): string {
     const { g, cfg } = c;
     const D = cfg.dModel;

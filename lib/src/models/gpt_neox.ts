@@ -39,6 +39,11 @@ export const gptNeox: Architecture<'gpt_neox'> = {
   prefixes: ['gpt_neox.', ''],
   position: (t) => t,
   unembedding: (c) => W(c, 'embed_out.weight', [c.cfg.vocabSize, c.cfg.dModel]),
+  paramCount: ({ dModel: D, dMlp: F, vocabSize: V, nLayers: L, tiedEmbeddings }) =>
+    V * D +
+    (tiedEmbeddings ? 0 : V * D) +
+    2 * D +
+    L * (4 * D + (3 * D * D + 3 * D) + (D * D + D) + (D * F + F) + (F * D + D)),
   forward(c: Ctx): string {
     const { g, cfg } = c;
     const D = cfg.dModel;

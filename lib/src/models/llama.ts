@@ -42,6 +42,10 @@ export const llama: Architecture<'llama' | 'mistral'> = {
   prefixes: ['model.', ''],
   position: (t) => t,
   unembedding: (c) => tiedHead(c, 'model.embed_tokens.weight'),
+  paramCount: ({ dModel: D, dMlp: F, vocabSize: V, nLayers: L, nHeads, nKvHeads, tiedEmbeddings }) => {
+    const kv = nKvHeads * (D / nHeads);
+    return V * D + (tiedEmbeddings ? 0 : V * D) + D + L * (2 * D + 2 * D * D + 2 * D * kv + 3 * D * F);
+  },
   forward(c: Ctx): string {
     const { g, cfg } = c;
     const D = cfg.dModel;

@@ -48,6 +48,12 @@ export const opt: Architecture<'opt'> = {
   // real tokens t + 2, right padding −1 + 2 = 1
   position: (t, length) => (t < length ? t + 2 : 1),
   unembedding: (c) => tiedHead(c, 'model.decoder.embed_tokens.weight'),
+  paramCount: ({ dModel: D, dMlp: F, vocabSize: V, nLayers: L, maxPositions, tiedEmbeddings }) =>
+    V * D +
+    (tiedEmbeddings ? 0 : V * D) +
+    (maxPositions + 2) * D +
+    2 * D +
+    L * (4 * D + 4 * (D * D + D) + (D * F + F) + (F * D + D)),
   forward(c: Ctx): string {
     const { g, cfg } = c;
     const D = cfg.dModel;

@@ -6,6 +6,7 @@
  * and figure is computed from result files.
  */
 import { ArchName, ModelConfig } from '../../engine/types';
+import { architectureFor } from '../../models/registry';
 import { Tokenizer } from '../../data';
 
 /** Architecture facts of the published checkpoint (config.json), enough for the memory plan and the summary. */
@@ -345,32 +346,7 @@ export function checkBos(entry: CrossModelEntry, tok: Tokenizer): BosCheck {
 
 /** Parameter count of an architecture (embeddings, blocks, final norm, unembedding unless tied). */
 export function paramCount(a: ArchFacts): number {
-  const D = a.dModel,
-    F = a.dMlp,
-    V = a.vocabSize,
-    L = a.nLayers;
-  const hd = D / a.nHeads;
-  const kv = a.nKvHeads * hd;
-  const unembed = a.tiedEmbeddings ? 0 : V * D;
-  switch (a.modelType) {
-    case 'gpt_neox':
-      return V * D + unembed + 2 * D + L * (4 * D + (3 * D * D + 3 * D) + (D * D + D) + (D * F + F) + (F * D + D));
-    case 'llama':
-    case 'mistral':
-      return V * D + unembed + D + L * (2 * D + 2 * D * D + 2 * D * kv + 3 * D * F);
-    case 'opt':
-      return (
-        V * D + unembed + (a.maxPositions + 2) * D + 2 * D + L * (4 * D + 4 * (D * D + D) + (D * F + F) + (F * D + D))
-      );
-    case 'gpt2':
-      return (
-        V * D +
-        unembed +
-        a.maxPositions * D +
-        2 * D +
-        L * (4 * D + (3 * D * D + 3 * D) + (D * D + D) + (D * F + F) + (F * D + D))
-      );
-  }
+  return architectureFor(a.modelType).paramCount(a);
 }
 
 /** The facts of a loaded model's config in registry form. */
