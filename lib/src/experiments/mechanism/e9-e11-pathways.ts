@@ -4,8 +4,9 @@
  * (§1.5.5) plus the standard sentence-level recovery; test: paired t of per-seed (U − R_mlp) vs
  * (U − R_attn) for the angle, one-sided (H1: MLP recovers more). Seeds 42+s+900.
  *
- * E11 (original idx 24, "Cell 25: LayerNorm Pathway Test"): patch both LayerNorm outputs
- * (ln1/ln2.hook_normalized, γ and β included) at the perturbed layers. Recovery R-pooled-baseline;
+ * E11 (original idx 24, "Cell 25: LayerNorm Pathway Test"): patch both LayerNorms at the perturbed
+ * layers (ln1/ln2.hook_normalized, the values before γ and β, so both norms' outputs become the
+ * clean ones). Recovery R-pooled-baseline;
  * test: paired t of magnitude vs angular recovery, one-sided (H1: magnitude larger). Seeds
  * 42+s+1200. In a parallel-residual block both norms read the block input, so this repair equals
  * "patch attention + MLP outputs" — `parallelEquivalence` computes that on the model at hand. (The
