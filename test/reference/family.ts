@@ -1,6 +1,6 @@
 /** What each family's reference forward pass provides, and the weights it reads. */
 import { readSafetensorsHeader, readTensor } from '../../lib/src/weights/safetensors';
-import { linear, type Json, type Mat, type Vec } from './numerics';
+import { layerNorm, linear, type Json, type Mat, type Vec } from './numerics';
 
 export interface Forward {
   D: number;
@@ -14,9 +14,24 @@ export interface Forward {
   head: Mat;
 }
 
+/** What every family uses on a sequence of T tokens: linear layers and LayerNorm by HF parameter prefix. */
+export interface RefOps {
+  T: number;
+  lin: (x: Vec, prefix: string, opts?: { bias?: 'yes' | 'no' | 'optional'; conv?: boolean }) => Vec;
+  ln: (x: Vec, prefix: string, eps: number) => Vec;
+}
+
 export interface ReferenceFamily {
   modelTypes: readonly string[];
-  build(w: RefWeights, cfg: Json, ids: number[]): Forward;
+  build(w: RefWeights, cfg: Json, ids: number[], ops: RefOps): Forward;
+}
+
+export function refOps(w: RefWeights, T: number): RefOps {
+  return {
+    T,
+    lin: (x, prefix, opts = {}) => w.linear(x, T, prefix, opts),
+    ln: (x, prefix, eps) => layerNorm(x, T, x.length / T, w.vec(`${prefix}.weight`), w.vec(`${prefix}.bias`), eps),
+  };
 }
 
 /** The checkpoint's tensors as float64, read with the library's safetensors reader. */

@@ -1,31 +1,20 @@
 /** The float64 reference forward pass of GPT-2 (test oracle; see numerics.ts). */
-import { act, add, attention, layerNorm, linear, rmsNorm, rotary, type Json, type Mat, type Vec } from './numerics';
-import type { Forward, ReferenceFamily, RefWeights } from './family';
+import { act, add, attention, linear, type Json, type Mat, type Vec } from './numerics';
+import type { Forward, RefOps, ReferenceFamily, RefWeights } from './family';
 
 export const gpt2Reference: ReferenceFamily = {
   modelTypes: ['gpt2'],
-  build(w: RefWeights, c: Json, ids: number[]): Forward {
-    const T = ids.length;
+  build(w: RefWeights, c: Json, ids: number[], { T, lin, ln }: RefOps): Forward {
     const pos = ids.map((_, t) => t);
-    let D: number, H: number, KVH: number, L: number, act_: string;
-    let x: Vec;
-    let embed: Vec;
-    let block: (x: Vec, l: number) => Vec;
-    let finalNorm: (x: Vec) => Vec;
-    let head: Mat;
-    const lin = (x: Vec, prefix: string, opts: { bias?: 'yes' | 'no' | 'optional'; conv?: boolean } = {}) =>
-      w.linear(x, T, prefix, opts);
-    const ln = (x: Vec, prefix: string, eps: number) =>
-      layerNorm(x, T, D, w.vec(`${prefix}.weight`), w.vec(`${prefix}.bias`), eps);
-    D = c.n_embd;
-    H = KVH = c.n_head;
-    L = c.n_layer;
-    act_ = c.activation_function ?? 'gelu_new';
+    const D = c.n_embd;
+    const H = c.n_head;
+    const L = c.n_layer;
+    const act_ = c.activation_function ?? 'gelu_new';
     const hd = D / H;
     const eps = c.layer_norm_epsilon ?? 1e-5;
     const pre = w.has('transformer.wte.weight') ? 'transformer.' : '';
-    embed = x = add(w.rows(`${pre}wte.weight`, ids), w.rows(`${pre}wpe.weight`, pos));
-    block = (x, l) => {
+    const embed = add(w.rows(`${pre}wte.weight`, ids), w.rows(`${pre}wpe.weight`, pos));
+    const block = (x: Vec, l: number): Vec => {
       const p = `${pre}h.${l}`;
       const qkv = lin(ln(x, `${p}.ln_1`, eps), `${p}.attn.c_attn`, { conv: true }); // [T, 3D] = [q | k | v]
       const part = (j: number) => {
@@ -44,8 +33,8 @@ export const gpt2Reference: ReferenceFamily = {
         ),
       );
     };
-    finalNorm = (x) => ln(x, `${pre}ln_f`, eps);
-    head = w.has('lm_head.weight') ? w.mat('lm_head.weight') : w.mat(`${pre}wte.weight`);
-    return { D: D!, L: L!, embed: embed!, block: block!, finalNorm: finalNorm!, head: head! };
+    const finalNorm = (x: Vec): Vec => ln(x, `${pre}ln_f`, eps);
+    const head: Mat = w.has('lm_head.weight') ? w.mat('lm_head.weight') : w.mat(`${pre}wte.weight`);
+    return { D, L, embed, block, finalNorm, head };
   },
 };

@@ -1,31 +1,19 @@
 /** The float64 reference forward pass of GPT-NeoX / Pythia (test oracle; see numerics.ts). */
-import { act, add, attention, layerNorm, linear, rmsNorm, rotary, type Json, type Mat, type Vec } from './numerics';
-import type { Forward, ReferenceFamily, RefWeights } from './family';
+import { act, add, attention, linear, rotary, type Json, type Mat, type Vec } from './numerics';
+import type { Forward, RefOps, ReferenceFamily, RefWeights } from './family';
 
 export const gptNeoxReference: ReferenceFamily = {
   modelTypes: ['gpt_neox'],
-  build(w: RefWeights, c: Json, ids: number[]): Forward {
-    const T = ids.length;
-    const pos = ids.map((_, t) => t);
-    let D: number, H: number, KVH: number, L: number, act_: string;
-    let x: Vec;
-    let embed: Vec;
-    let block: (x: Vec, l: number) => Vec;
-    let finalNorm: (x: Vec) => Vec;
-    let head: Mat;
-    const lin = (x: Vec, prefix: string, opts: { bias?: 'yes' | 'no' | 'optional'; conv?: boolean } = {}) =>
-      w.linear(x, T, prefix, opts);
-    const ln = (x: Vec, prefix: string, eps: number) =>
-      layerNorm(x, T, D, w.vec(`${prefix}.weight`), w.vec(`${prefix}.bias`), eps);
-    D = c.hidden_size;
-    H = KVH = c.num_attention_heads;
-    L = c.num_hidden_layers;
-    act_ = c.hidden_act ?? 'gelu';
+  build(w: RefWeights, c: Json, ids: number[], { T, lin, ln }: RefOps): Forward {
+    const D = c.hidden_size;
+    const H = c.num_attention_heads;
+    const L = c.num_hidden_layers;
+    const act_ = c.hidden_act ?? 'gelu';
     const hd = D / H;
     const rd = Math.floor(hd * c.rotary_pct);
     const eps = c.layer_norm_eps ?? 1e-5;
-    embed = x = w.rows('gpt_neox.embed_in.weight', ids);
-    block = (x, l) => {
+    const embed = w.rows('gpt_neox.embed_in.weight', ids);
+    const block = (x: Vec, l: number): Vec => {
       const p = `gpt_neox.layers.${l}`;
       const qkv = lin(ln(x, `${p}.input_layernorm`, eps), `${p}.attention.query_key_value`); // [T, H, 3, hd]
       const q = new Float64Array(T * H * hd),
@@ -52,8 +40,8 @@ export const gptNeoxReference: ReferenceFamily = {
       const mid = add(x, attnOut);
       return add(mid, mlp(ln(mid, `${p}.post_attention_layernorm`, eps)));
     };
-    finalNorm = (x) => ln(x, 'gpt_neox.final_layer_norm', eps);
-    head = w.mat('embed_out.weight');
-    return { D: D!, L: L!, embed: embed!, block: block!, finalNorm: finalNorm!, head: head! };
+    const finalNorm = (x: Vec): Vec => ln(x, 'gpt_neox.final_layer_norm', eps);
+    const head: Mat = w.mat('embed_out.weight');
+    return { D, L, embed, block, finalNorm, head };
   },
 };

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RefWeights, type ReferenceFamily } from './family';
+import { RefWeights, refOps, type ReferenceFamily } from './family';
 import { gpt2Reference } from './gpt2';
 import { gptNeoxReference } from './gpt_neox';
 import { llamaReference } from './llama';
@@ -49,7 +49,7 @@ export class ReferenceModel {
   forward(items: number[][], pert?: ReferencePerturbation): ReferenceResult {
     const res: ReferenceResult = { logits: [], residPost: [], embed: [], finalNorm: [] };
     items.forEach((ids, b) => {
-      const f = this.family.build(this.weights, this.cfg, ids);
+      const f = this.family.build(this.weights, this.cfg, ids, refOps(this.weights, ids.length));
       const T = ids.length;
       let x: Vec = f.embed;
       const residPost: Vec[] = [];

@@ -1,33 +1,21 @@
 /** The float64 reference forward pass of Llama / Mistral (test oracle; see numerics.ts). */
-import { act, add, attention, layerNorm, linear, rmsNorm, rotary, type Json, type Mat, type Vec } from './numerics';
-import type { Forward, ReferenceFamily, RefWeights } from './family';
+import { act, add, attention, linear, rmsNorm, rotary, type Json, type Mat, type Vec } from './numerics';
+import type { Forward, RefOps, ReferenceFamily, RefWeights } from './family';
 
 export const llamaReference: ReferenceFamily = {
   modelTypes: ['llama', 'mistral'],
-  build(w: RefWeights, c: Json, ids: number[]): Forward {
-    const T = ids.length;
-    const pos = ids.map((_, t) => t);
-    let D: number, H: number, KVH: number, L: number, act_: string;
-    let x: Vec;
-    let embed: Vec;
-    let block: (x: Vec, l: number) => Vec;
-    let finalNorm: (x: Vec) => Vec;
-    let head: Mat;
-    const lin = (x: Vec, prefix: string, opts: { bias?: 'yes' | 'no' | 'optional'; conv?: boolean } = {}) =>
-      w.linear(x, T, prefix, opts);
-    const ln = (x: Vec, prefix: string, eps: number) =>
-      layerNorm(x, T, D, w.vec(`${prefix}.weight`), w.vec(`${prefix}.bias`), eps);
-    D = c.hidden_size;
-    H = c.num_attention_heads;
-    KVH = c.num_key_value_heads ?? H;
-    L = c.num_hidden_layers;
-    act_ = c.hidden_act ?? 'silu';
+  build(w: RefWeights, c: Json, ids: number[], { T, lin, ln }: RefOps): Forward {
+    const D = c.hidden_size;
+    const H = c.num_attention_heads;
+    const KVH = c.num_key_value_heads ?? H;
+    const L = c.num_hidden_layers;
+    const act_ = c.hidden_act ?? 'silu';
     const hd = D / H;
     const eps = c.rms_norm_eps ?? 1e-6;
     const base = c.rope_theta ?? 10000;
     const rms = (x: Vec, name: string) => rmsNorm(x, T, D, w.vec(name), eps);
-    embed = x = w.rows('model.embed_tokens.weight', ids);
-    block = (x, l) => {
+    const embed = w.rows('model.embed_tokens.weight', ids);
+    const block = (x: Vec, l: number): Vec => {
       const p = `model.layers.${l}`;
       const a = rms(x, `${p}.input_layernorm.weight`);
       const q = rotary(lin(a, `${p}.self_attn.q_proj`, { bias: 'optional' }), T, H, hd, hd, base);
@@ -46,8 +34,8 @@ export const llamaReference: ReferenceFamily = {
         ),
       );
     };
-    finalNorm = (x) => rms(x, 'model.norm.weight');
-    head = w.has('lm_head.weight') ? w.mat('lm_head.weight') : w.mat('model.embed_tokens.weight');
-    return { D: D!, L: L!, embed: embed!, block: block!, finalNorm: finalNorm!, head: head! };
+    const finalNorm = (x: Vec): Vec => rms(x, 'model.norm.weight');
+    const head: Mat = w.has('lm_head.weight') ? w.mat('lm_head.weight') : w.mat('model.embed_tokens.weight');
+    return { D, L, embed, block, finalNorm, head };
   },
 };

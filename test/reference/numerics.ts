@@ -23,28 +23,6 @@ export interface Mat {
   data: Float64Array;
 }
 
-export interface ReferencePerturbation {
-  op: 'magnitude' | 'angle_exact' | 'angle_legacy';
-  layers: number[];
-  delta: number;
-  /** per item, [len, D] row-major (the same draws at every perturbed layer, as the engine's `draws`) */
-  noise?: Float32Array[];
-  /** per item, [len] of ±1 */
-  signs?: Float32Array[];
-  legacyIters?: number;
-}
-
-export interface ReferenceResult {
-  /** per item: [len, V] */
-  logits: Float64Array[];
-  /** per item: L tensors [len, D], the output of block l (after its perturbation, if any) */
-  residPost: Float64Array[][];
-  /** per item: the block-0 input (embeddings incl. learned positions) */
-  embed: Float64Array[];
-  /** per item: the final-norm output [len, D] */
-  finalNorm: Float64Array[];
-}
-
 // ---------------------------------------------------------------------------------------------
 // numerics
 
