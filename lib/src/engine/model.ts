@@ -42,6 +42,13 @@ export interface LoadOptions {
    * Each session holds its own float32 copy of the weights (onnxruntime-node cannot share them).
    */
   maxSessions?: number;
+  /**
+   * Compute the unperturbed prefix (blocks before a plan's first intervention) once per item and start
+   * later plans from it (default true; false runs every plan from the embeddings, for benchmarks).
+   */
+  reusePrefix?: boolean;
+  /** most bytes the cached prefixes may hold (default 512 MiB); the least recently used are dropped beyond it */
+  prefixCacheBytes?: number;
 }
 
 export class Model {
