@@ -188,6 +188,9 @@ export class Model {
       graphOptimizationLevel: 'all',
       intraOpNumThreads: this.threads,
       interOpNumThreads: 1,
+      // no per-session arena on the CPU: an arena keeps its peak for the session's life, and a run
+      // has one session per plan, so arenas would add up to a copy of the activations per plan
+      enableCpuMemArena: this.provider !== 'cpu',
       ...this.sessionOptions,
       extra: {
         ...extra,
