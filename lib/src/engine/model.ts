@@ -41,7 +41,7 @@ export interface LoadOptions {
   sessionOptions?: ort.InferenceSession.SessionOptions;
   /**
    * Most sessions (one per plan) alive at once; the least recently used is released beyond it.
-   * Each session holds its own float32 copy of the weights (onnxruntime-node cannot share them).
+   * On the CPU all sessions share one float32 copy of the weights; on GPU providers each holds its own.
    */
   maxSessions?: number;
   /**
