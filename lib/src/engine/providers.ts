@@ -1,0 +1,76 @@
+/**
+ * Execution providers (`--device`): their names, whether this onnxruntime-node build has each, the
+ * one-line error when one is missing (raised before any work), and the token budget per pass.
+ *
+ *   cpu     always there
+ *   cuda    NVIDIA GPUs; the provider library is downloaded by onnxruntime-node's install script (README "Using CUDA")
+ *   webgpu  any GPU through Dawn (Vulkan on Linux, Metal on macOS, D3D12 on Windows); bundled in onnxruntime-node 1.30
+ */
+import * as ort from 'onnxruntime-node';
+import { CUDA_TOKENS_PER_BATCH, DEFAULT_TOKENS_PER_BATCH, WEBGPU_TOKENS_PER_BATCH } from './batching';
+import { RunError } from './errors';
+
+export const PROVIDERS = ['cpu', 'cuda', 'webgpu'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+/** The command README "Using CUDA" gives to install the CUDA provider into node_modules. */
+export const CUDA_INSTALL_COMMAND =
+  'node node_modules/onnxruntime-node/script/install.js --onnxruntime-node-install=cuda12';
+
+/** The help text's `cpu|cuda|webgpu`. */
+export const PROVIDER_CHOICES = PROVIDERS.join('|');
+
+export function isProvider(x: unknown): x is Provider {
+  return typeof x === 'string' && (PROVIDERS as readonly string[]).includes(x);
+}
+
+/** `x` as a Provider, or a one-line error naming `what` (e.g. '--device'). */
+export function parseProvider(x: unknown, what = 'provider'): Provider {
+  if (!isProvider(x)) throw new RunError(`${what} must be one of ${PROVIDERS.join(', ')}, got '${String(x)}'`);
+  return x;
+}
+
+/** What onnxruntime-node says about its backends: name → whether its library is present. */
+export function ortBackends(): Map<string, boolean> {
+  const out = new Map<string, boolean>();
+  for (const b of ort.listSupportedBackends()) out.set(b.name, b.bundled);
+  return out;
+}
+
+/** Why `p` cannot be used by this installation, or null when it can (as far as can be told without a session). */
+export function providerMissing(p: Provider, backends = ortBackends()): string | null {
+  if (p === 'cpu') return null;
+  if (backends.get(p)) return null;
+  if (p === 'cuda')
+    return `--device cuda: onnxruntime-node's CUDA provider is not installed; install it with: ${CUDA_INSTALL_COMMAND} (see README "Using CUDA")`;
+  return `--device ${p}: this onnxruntime-node build has no ${p} provider (onnxruntime-node 1.30 on Linux x64, macOS or Windows has it; see README "Choosing a device")`;
+}
+
+/** Throws the one-line error of providerMissing; called by Model.fromDir before anything is read. */
+export function requireProvider(p: Provider): void {
+  const why = providerMissing(p);
+  if (why) throw new RunError(why);
+}
+
+/** A hint appended to a session-creation failure on `p`. */
+export function sessionFailureHint(p: Provider): string {
+  if (p === 'cuda')
+    return ` (is the CUDA provider installed and CUDA 12 / cuDNN 9 on the library path? see README "Using CUDA")`;
+  if (p === 'webgpu')
+    return ' (does the machine have a Vulkan driver Dawn accepts, e.g. Mesa ≥ 25 or NVIDIA, and XDG_RUNTIME_DIR set? see README "Choosing a device")';
+  return '';
+}
+
+/** The default padded tokens per forward pass on `p`: a GPU has the memory and the parallelism for bigger passes. */
+export function tokensPerBatchFor(p: Provider): number {
+  if (p === 'cuda') return CUDA_TOKENS_PER_BATCH;
+  if (p === 'webgpu') return WEBGPU_TOKENS_PER_BATCH;
+  return DEFAULT_TOKENS_PER_BATCH;
+}
+
+/** ONNX Runtime's name of the provider, as its profiling records and logs spell it. */
+export const ORT_PROVIDER_NAME: Record<Provider, string> = {
+  cpu: 'CPUExecutionProvider',
+  cuda: 'CUDAExecutionProvider',
+  webgpu: 'WebGpuExecutionProvider',
+};
