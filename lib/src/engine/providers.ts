@@ -9,6 +9,8 @@
 import * as ort from 'onnxruntime-node';
 import { CUDA_TOKENS_PER_BATCH, DEFAULT_TOKENS_PER_BATCH, WEBGPU_TOKENS_PER_BATCH } from './batching';
 import { RunError } from './errors';
+import { GraphBuilder } from '../onnx/builder';
+import { DataType } from '../onnx/proto';
 
 export const PROVIDERS = ['cpu', 'cuda', 'webgpu'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -74,3 +76,28 @@ export const ORT_PROVIDER_NAME: Record<Provider, string> = {
   cuda: 'CUDAExecutionProvider',
   webgpu: 'WebGpuExecutionProvider',
 };
+
+/**
+ * Whether a session can actually be created and run on `p` (a 2×2 MatMul): null when it can, else why.
+ * For webgpu this is where a missing or refused Vulkan driver shows (Dawn finds no adapter).
+ */
+export async function probeProvider(p: Provider): Promise<string | null> {
+  const missing = providerMissing(p);
+  if (missing) return missing;
+  const g = new GraphBuilder();
+  const a = g.input('a', DataType.FLOAT, [2, 2]);
+  g.output('y', g.op('MatMul', [a, g.constF([1, 2, 3, 4], [2, 2])]));
+  try {
+    const s = await ort.InferenceSession.create(g.encode('probe'), { executionProviders: [p] });
+    try {
+      const y = (await s.run({ a: new ort.Tensor('float32', new Float32Array([1, 0, 0, 1]), [2, 2]) })).y;
+      const got = Array.from(y.data as Float32Array);
+      if (got.join() !== '1,2,3,4') return `${p}: a 2×2 MatMul gave ${got.join()} instead of 1,2,3,4`;
+    } finally {
+      await s.release();
+    }
+  } catch (e) {
+    return `${p}: cannot create or run a session${sessionFailureHint(p)}: ${(e as Error).message.split('\n')[0]}`;
+  }
+  return null;
+}
