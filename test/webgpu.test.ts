@@ -21,6 +21,10 @@ import { plan } from '../lib/src/engine/plan';
 import { CUDA_INSTALL_COMMAND, probeProvider, providerMissing } from '../lib/src/engine/providers';
 import type { Item, PerturbOp, RunResult } from '../lib/src/engine/types';
 import { placementOf } from '../lib/src/cli/doctor';
+import { deviceOutputOptions, readBack, releaseReaders } from '../lib/src/engine/device-buffers';
+import { GraphBuilder } from '../lib/src/onnx/builder';
+import { DataType } from '../lib/src/onnx/proto';
+import * as ort from 'onnxruntime-node';
 import { sentenceLoss } from '../lib/src/experiments/runs';
 import { seedFor } from '../lib/src/experiments/settings';
 
@@ -178,4 +182,39 @@ test('--device cuda without the CUDA provider: one line with the install command
   });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /--device must be one of cpu, cuda, webgpu, got 'tpu'/);
+});
+
+test('device buffers: a gpu-buffer output feeds another webgpu session in place and reads back', async (t) => {
+  const skip = await webgpu();
+  if (skip) return t.skip(skip);
+  const matmul = (name: string) => {
+    const g = new GraphBuilder();
+    const a = g.input('a', DataType.FLOAT, ['n', 3]);
+    g.output('y', g.op('MatMul', [a, g.constF([1, 2, 0, -1, 0.5, 3, 2, 0, 1], [3, 3])]));
+    return g.encode(name);
+  };
+  const first = await ort.InferenceSession.create(matmul('first'), {
+    executionProviders: ['webgpu'],
+    ...deviceOutputOptions('webgpu', ['y']),
+  });
+  const second = await ort.InferenceSession.create(matmul('second'), { executionProviders: ['webgpu'] });
+  const x = Float32Array.from([1, 2, 3, -1, 0, 4]);
+  const y = (await first.run({ a: new ort.Tensor('float32', x, [2, 3]) })).y;
+  assert.equal(y.location, 'gpu-buffer');
+  const z = (await second.run({ a: y })).y;
+  assert.equal(z.location, 'cpu');
+  // the same two products on the host
+  const M = [1, 2, 0, -1, 0.5, 3, 2, 0, 1];
+  const mul = (v: ArrayLike<number>) =>
+    Array.from({ length: 6 }, (_, k) => {
+      const [i, j] = [Math.floor(k / 3), k % 3];
+      return v[i * 3] * M[j] + v[i * 3 + 1] * M[3 + j] + v[i * 3 + 2] * M[6 + j];
+    });
+  assert.deepEqual(Array.from(await readBack(y, 'webgpu')), mul(x));
+  assert.deepEqual(Array.from(z.data as Float32Array), mul(mul(x)));
+  assert.deepEqual(deviceOutputOptions('cpu', ['y']), {});
+  y.dispose();
+  await releaseReaders();
+  await first.release();
+  await second.release();
 });
