@@ -6,6 +6,8 @@
  *   cuda    NVIDIA GPUs; the provider library is downloaded by onnxruntime-node's install script (README "Using CUDA")
  *   webgpu  any GPU through Dawn (Vulkan on Linux, Metal on macOS, D3D12 on Windows); bundled in onnxruntime-node 1.30
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { CUDA_TOKENS_PER_BATCH, DEFAULT_TOKENS_PER_BATCH, WEBGPU_TOKENS_PER_BATCH } from './batching';
 import { RunError } from './errors';
@@ -32,10 +34,25 @@ export function parseProvider(x: unknown, what = 'provider'): Provider {
   return x;
 }
 
-/** What onnxruntime-node says about its backends: name → whether its library is present. */
+/**
+ * Which providers this onnxruntime-node can use: name → present. `listSupportedBackends()` says what
+ * the build supports and whether the npm package bundles it (cpu, webgpu: bundled; cuda: not, a
+ * fixed answer even after installing); a non-bundled provider counts when its library is in the
+ * binding's folder, where onnxruntime-node's install script puts it.
+ */
 export function ortBackends(): Map<string, boolean> {
   const out = new Map<string, boolean>();
-  for (const b of ort.listSupportedBackends()) out.set(b.name, b.bundled);
+  const binDir = path.join(
+    path.dirname(require.resolve('onnxruntime-node')),
+    '..',
+    'bin/napi-v6',
+    process.platform,
+    process.arch,
+  );
+  const libFile = (name: string) =>
+    process.platform === 'win32' ? `onnxruntime_providers_${name}.dll` : `libonnxruntime_providers_${name}.so`;
+  for (const b of ort.listSupportedBackends())
+    out.set(b.name, b.bundled || fs.existsSync(path.join(binDir, libFile(b.name))));
   return out;
 }
 
