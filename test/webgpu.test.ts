@@ -218,3 +218,15 @@ test('device buffers: a gpu-buffer output feeds another webgpu session in place 
   await first.release();
   await second.release();
 });
+
+test('dirmag doctor: a line per device; exit 0 when --device works, 1 when it does not', (t) => {
+  const doctor = (device: string) =>
+    spawnSync(process.execPath, [CLI, 'doctor', '--device', device], { encoding: 'utf8', env: process.env });
+  const cpu = doctor('cpu');
+  assert.equal(cpu.status, 0, cpu.stderr);
+  assert.match(cpu.stdout, /^cpu +ok$/m);
+  assert.match(cpu.stdout, /^webgpu +/m);
+  if (providerMissing('cuda') === null) return t.skip('the CUDA provider is installed here');
+  assert.ok(cpu.stdout.includes(CUDA_INSTALL_COMMAND), cpu.stdout);
+  assert.equal(doctor('cuda').status, 1);
+});
