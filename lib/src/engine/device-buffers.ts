@@ -9,8 +9,9 @@
  *   - Reading it in JS (`tensor.getData()`) aborts the process ("terminate called after throwing an
  *     instance of 'char const*'"): the Node binding has no downloader. `readBack` below copies it
  *     through a one-node Identity session whose output is on the CPU instead.
- *   - The CPU and CUDA providers: CPU outputs are host memory already; the Node binding accepts
- *     'gpu-buffer' only for WebGPU, so CUDA outputs come back to the host (untested here: no CUDA).
+ *   - CPU outputs are host memory already. Whether the binding's 'gpu-buffer' location also works
+ *     with the CUDA provider is untested (no CUDA provider can be installed here), so keepsOutputsOnDevice
+ *     says no for cuda and its outputs come back to the host as before.
  *
  * What the engine does with this: nothing yet. Captures come back per item, unpadded, as Float32Array
  * (ActivationCache), and a patch pass packs them again for its own batches, which can group items
