@@ -10,14 +10,16 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Architecture } from '../models/architecture';
 import { architectureFor, parseConfig } from '../models/registry';
-import { Checkpoint } from '../models/weights';
+import { Checkpoint, WEIGHT_INPUT_PREFIX, type WeightMode } from '../models/weights';
 import { DEFAULT_TOKENS_PER_BATCH, planBatches } from './batching';
 import { ActivationCache } from './cache';
 import { compile } from './compile';
 import { NonFiniteOutput, RunError } from './errors';
 import { Feeds, passFeeds, readItem } from './feeds';
 import type { HookName } from './hooks';
+import { hooks } from './hooks';
 import { Plan, plan as newPlan } from './plan';
+import { PrefixCache, chunksWithin, prefixStart, startAt } from './prefix';
 import { Provider, parseProvider, requireProvider, sessionFailureHint, tokensPerBatchFor } from './providers';
 import { Session, SessionCache } from './sessions';
 import type { HookInfo, Item, ItemResult, ModelConfig, RunOptions, RunResult } from './types';
@@ -52,9 +54,29 @@ export interface LoadOptions {
   prefixCacheBytes?: number;
 }
 
+/** default budget of the prefix cache */
+export const DEFAULT_PREFIX_BYTES = 512 * 2 ** 20;
+
+/** The feeds the session's graph has inputs for (pruned graphs drop unused ones, e.g. the token ids). */
+function onlyInputs(s: Session, feeds: Feeds['feeds']): Feeds['feeds'] {
+  const names = s.session.inputNames;
+  if (names.length === Object.keys(feeds).length) return feeds;
+  return Object.fromEntries(names.filter((n) => n in feeds).map((n) => [n, feeds[n]]));
+}
+
 export class Model {
   /** padded tokens per forward pass of the default batching policy */
   tokensPerBatch = DEFAULT_TOKENS_PER_BATCH;
+  /** start plans from cached unperturbed prefixes (engine/prefix.ts) */
+  reusePrefix = true;
+  /** the cached prefixes (blocks.k.hook_resid_pre per item) */
+  readonly prefixes = new PrefixCache(DEFAULT_PREFIX_BYTES);
+  /**
+   * How graphs carry the weights: on the CPU as inputs fed from one float32 copy shared by every
+   * session; on GPU providers as initializers (an input would be uploaded on every pass).
+   */
+  readonly weightMode: WeightMode;
+  private readonly weightTensors = new Map<string, ort.Tensor>();
   private readonly sessions: SessionCache;
 
   private constructor(
@@ -68,8 +90,9 @@ export class Model {
     readonly name: string,
     readonly sessionOptions: ort.InferenceSession.SessionOptions = {},
   ) {
+    this.weightMode = provider === 'cpu' ? 'inputs' : 'initializers';
     this.sessions = new SessionCache(
-      (p) => compile(cfg, ckpt, arch, p),
+      (p) => compile(cfg, ckpt, arch, p, this.weightMode),
       (bytes) => ort.InferenceSession.create(bytes, this.sessionOptionsFor()),
       (e) => {
         return new RunError(
@@ -111,6 +134,12 @@ export class Model {
     if (opts.maxSessions !== undefined) {
       if (!(opts.maxSessions >= 1)) throw new RunError(`maxSessions must be at least 1, got ${opts.maxSessions}`);
       m.maxSessions = opts.maxSessions;
+    }
+    if (opts.reusePrefix !== undefined) m.reusePrefix = opts.reusePrefix;
+    if (opts.prefixCacheBytes !== undefined) {
+      if (!(opts.prefixCacheBytes >= 0))
+        throw new RunError(`prefixCacheBytes must be ≥ 0, got ${opts.prefixCacheBytes}`);
+      m.prefixes.budgetBytes = opts.prefixCacheBytes;
     }
     if (opts.tokensPerBatch !== undefined) {
       if (!(Number.isInteger(opts.tokensPerBatch) && opts.tokensPerBatch > 0))
@@ -169,14 +198,67 @@ export class Model {
     } as ort.InferenceSession.SessionOptions;
   }
 
+  /** Releases the sessions, the shared weights and the cached prefixes. */
   async release(): Promise<void> {
     await this.sessions.releaseAll();
+    this.weightTensors.clear();
+    this.ckpt.releaseWeights();
+    this.prefixes.clear();
   }
 
   /** Runs `plan` over `items` and returns one result per item, in the items' order. */
-  runWithHooks(items: Item[], plan: Plan, opts: RunOptions = {}): Promise<RunResult> {
+  async runWithHooks(items: Item[], plan: Plan, opts: RunOptions = {}): Promise<RunResult> {
     this.checkItems(items, plan);
-    return this.sessions.with(plan, (s) => this.runOn(s, plan, items, opts));
+    const k = this.reusePrefix ? prefixStart(plan, this.cfg.nLayers) : 0;
+    if (k === 0 || this.prefixes.budgetBytes === 0)
+      return this.sessions.with(plan, (s) => this.runOn(s, plan, items, opts));
+    const t0 = performance.now();
+    const out: RunResult['items'] = [];
+    for (const chunk of chunksWithin(items, this.cfg.dModel, this.prefixes.budgetBytes)) {
+      const values = await this.prefixValues(k, chunk, opts);
+      const started = startAt(plan, k, values);
+      const r = await this.sessions.with(started, (s) => this.runOn(s, started, chunk, opts));
+      out.push(...r.items);
+    }
+    return { items: out, provider: this.provider, seconds: (performance.now() - t0) / 1000 };
+  }
+
+  /** blocks.k.hook_resid_pre of `items`: from the prefix cache, or computed (blocks 0..k-1 only) and cached. */
+  private async prefixValues(k: number, items: Item[], opts: RunOptions): Promise<ActivationCache> {
+    const hook = hooks.residPre(k);
+    const values = new ActivationCache();
+    const missing: Item[] = [];
+    for (const it of items) {
+      const t = this.prefixes.get(k, it);
+      if (t) values.set(hook, it.id, t);
+      else missing.push(it);
+    }
+    if (missing.length) {
+      const capture = newPlan().capture(hook);
+      const r = await this.sessions.with(capture, (s) =>
+        this.runOn(s, capture, missing, { batchSize: opts.batchSize }),
+      );
+      r.items.forEach((res, i) => {
+        const t = res.captures[hook]!;
+        this.prefixes.set(k, missing[i], t);
+        values.set(hook, missing[i].id, t);
+      });
+    }
+    return values;
+  }
+
+  /** The graph inputs that carry weights ('inputs' mode), as tensors over the checkpoint's one float32 copy. */
+  private feedWeights(s: Session, feeds: Feeds['feeds']): void {
+    for (const name of s.session.inputNames) {
+      if (!name.startsWith(WEIGHT_INPUT_PREFIX)) continue;
+      let t = this.weightTensors.get(name);
+      if (!t) {
+        const w = name.slice(WEIGHT_INPUT_PREFIX.length);
+        t = new ort.Tensor('float32', this.ckpt.float32(w), this.ckpt.shape(w));
+        this.weightTensors.set(name, t);
+      }
+      feeds[name] = t;
+    }
   }
 
   /**
@@ -225,7 +307,8 @@ export class Model {
       const idx = batches[k];
       const cur = next!;
       if (cur.error !== undefined) throw cur.error;
-      const pending = s.session.run(cur.feeds!.feeds);
+      this.feedWeights(s, cur.feeds!.feeds);
+      const pending = s.session.run(onlyInputs(s, cur.feeds!.feeds));
       pending.catch(() => {}); // awaited below; avoids an unhandled rejection while the next feeds are built
       next = k + 1 < batches.length ? prepare(k + 1) : null;
       try {

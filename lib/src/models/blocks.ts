@@ -8,12 +8,14 @@ import type { HookName } from '../engine/hooks';
 import { hooks } from '../engine/hooks';
 import type { Sites } from '../engine/site';
 import type { Layout, ModelConfig } from '../engine/types';
-import { Checkpoint } from './weights';
+import { Checkpoint, type WeightMode } from './weights';
 
 export interface Ctx {
   g: GraphBuilder;
   cfg: ModelConfig;
   ckpt: Checkpoint;
+  /** how the graph carries the weights (models/weights.ts) */
+  weights: WeightMode;
   sites: Sites;
   /** the hook point: the plan's steps at `name` run here; returns the value the rest of the pass sees */
   hook(name: HookName, value: string, layout: Layout): string;
@@ -31,7 +33,7 @@ export interface Ctx {
 
 /** A float32 weight by HF name with its expected shape. */
 export function W(c: Ctx, name: string, shape: number[]): string {
-  return c.ckpt.value(c.g, c.name(name), shape);
+  return c.ckpt.value(c.g, c.name(name), shape, c.weights);
 }
 
 /** Optional tensor: the weight if the checkpoint has it, else null. */
