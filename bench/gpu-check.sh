@@ -52,11 +52,19 @@ prepare() {
   [ -f "$ort/bin/napi-v6/linux/x64/libonnxruntime.so.1" ] || die "onnxruntime-node's Linux x64 binaries not found under $ort"
   mkdir -p "$bundle"
   bundle=$(cd "$bundle" && pwd)
-  rm -f "$bundle"/*.xz "$bundle"/*.deb "$bundle"/MANIFEST
-  local node
+  local node stamp
   node=$(readlink -f "$(command -v node)")
-  log "node: $node ($(node -v))"
-  xz -6 -T0 -c "$node" >"$bundle/node.xz"
+  stamp="$node $(stat -c '%s %Y' "$node")"
+  # the node binary's compression takes minutes: kept when it is the same binary as last time
+  if [ -f "$bundle/node.xz" ] && [ "$(cat "$bundle/.node-source" 2>/dev/null)" = "$stamp" ]; then
+    log "node: $node ($(node -v)), node.xz kept"
+    find "$bundle" -maxdepth 1 \( -name '*.xz' ! -name node.xz -o -name '*.deb' -o -name MANIFEST \) -delete
+  else
+    rm -f "$bundle"/*.xz "$bundle"/*.deb "$bundle"/MANIFEST
+    log "node: $node ($(node -v))"
+    xz -6 -T0 -c "$node" >"$bundle/node.xz"
+    echo "$stamp" >"$bundle/.node-source"
+  fi
   log "onnxruntime-node $(node -p "require('$ort/package.json').version")"
   tar -C "$root" -cJf "$bundle/ort.tar.xz" \
     node_modules/onnxruntime-node/package.json node_modules/onnxruntime-node/dist \
