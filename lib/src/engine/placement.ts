@@ -108,7 +108,8 @@ export function placementReport(planName: string, provider: Provider, nodes: Pla
 
 /**
  * Runs each plan once over `items` on `provider` with ONNX Runtime's profiler on (a model of its own,
- * so the profile holds that plan's session only) and reports where its nodes ran.
+ * so the profiles hold that plan's sessions only: its own, and the clean prefix's where the plan
+ * starts after block 0) and reports where their nodes ran.
  */
 export async function nodePlacement(
   dir: string,
@@ -130,11 +131,16 @@ export async function nodePlacement(
       } finally {
         await model.release(); // writes the profile
       }
+      // one profile per session the plan used (with prefix reuse: the clean prefix's and the plan's own)
       const files = fs.readdirSync(tmp).filter((f) => f.startsWith(`p${i}_`) && f.endsWith('.json'));
-      if (files.length !== 1)
-        throw new Error(`expected one ONNX Runtime profile for plan ${p.name}, found ${files.length}`);
-      const events = JSON.parse(fs.readFileSync(path.join(tmp, files[0]), 'utf8')) as ProfileEvent[];
-      out.push(placementReport(p.name, provider, placedNodes(events, provider)));
+      if (!files.length) throw new Error(`no ONNX Runtime profile was written for plan ${p.name}`);
+      const nodes = files.flatMap((f, k) =>
+        placedNodes(JSON.parse(fs.readFileSync(path.join(tmp, f), 'utf8')) as ProfileEvent[], provider).map((n) => ({
+          ...n,
+          node: files.length > 1 ? `session${k}/${n.node}` : n.node,
+        })),
+      );
+      out.push(placementReport(p.name, provider, nodes));
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
