@@ -36,6 +36,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'execute every notebook headlessly (Jupyter + tslab kernel)',
     load: () => import('./notebooks'),
   },
+  doctor: {
+    summary: 'which devices work here (cpu, cuda, webgpu); with --model, which nodes run on the CPU instead of the GPU',
+    load: () => import('./doctor'),
+  },
   data: { summary: 'dataset checks: data wikitext --file PATH --tokenizer DIR|ID', load: () => import('./data') },
 };
 
