@@ -36,6 +36,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'execute every notebook headlessly (Jupyter + tslab kernel)',
     load: () => import('./notebooks'),
   },
+  download: {
+    summary: 'fetch a model (--model ID) and the datasets (--data) into the HF cache, for offline use',
+    load: () => import('./download'),
+  },
   data: { summary: 'dataset checks: data wikitext --file PATH --tokenizer DIR|ID', load: () => import('./data') },
 };
 

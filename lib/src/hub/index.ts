@@ -11,7 +11,7 @@ export { repoFolderName, type RepoType } from './cache';
 export { downloadFile, type DownloadOptions, type DownloadResult } from './download';
 export { snapshotDownload, listRepoFiles, type SnapshotOptions, type SnapshotResult } from './snapshot';
 export { resolveModel, resolveTokenizer, OPTIONAL_FILES, type ResolveModelOptions, type ResolvedModel } from './model';
-export { downloadDatasetFile, WIKITEXT, BLIMP_REPO, blimpFile } from './datasets';
+export { downloadDatasetFile, downloadStudyData, WIKITEXT, BLIMP_REPO, blimpFile } from './datasets';
 export { downloadCommand } from './fetch-hint';
 export {
   onDownloadProgress,
