@@ -79,8 +79,7 @@ export class DownloadReporter {
     private readonly total: number | null,
     private readonly resumedFrom: number,
   ) {
-    this.send =
-      listener ?? (process.env.DIRMAG_PROGRESS === '0' ? null : (defaultListener ??= stderrListener()));
+    this.send = listener ?? (process.env.DIRMAG_PROGRESS === '0' ? null : (defaultListener ??= stderrListener()));
     this.update(resumedFrom);
   }
 
