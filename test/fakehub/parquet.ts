@@ -12,7 +12,11 @@ const T = { BOOLEAN: 0, INT32: 1, BYTE_ARRAY: 6 } as const;
 // compact-protocol field types
 const C = { TRUE: 1, FALSE: 2, I32: 5, I64: 6, BINARY: 8, LIST: 9, STRUCT: 12 } as const;
 
-type Field = [id: number, kind: 'i32' | 'i64' | 'bin' | 'struct' | 'list-i32' | 'list-bin' | 'list-struct', value: unknown];
+type Field = [
+  id: number,
+  kind: 'i32' | 'i64' | 'bin' | 'struct' | 'list-i32' | 'list-bin' | 'list-struct',
+  value: unknown,
+];
 
 function varint(n: number, out: number[]): void {
   let v = BigInt(n);
