@@ -103,8 +103,9 @@ const SMALL = ['--seeds', '1', '--layers', '8', '--modes', 'magnitude,angle_lega
 const SWEEP = ['sweep', '--model', MODEL, '--sentences', '2', '--deltas', '5', ...SMALL];
 const BLIMP = ['blimp', '--model', MODEL, '--per-paradigm', '2', ...SMALL];
 
-test('sweep and blimp from the hub alone, then offline without a single request', async () => {
+test('sweep and blimp from the hub alone, then offline without a single request', async (t) => {
   const sweep = await dirmag(SWEEP);
+  t.diagnostic(`sweep stdout:\n${sweep.out}\nstderr (last lines):\n${sweep.err.split('\n').slice(-6).join('\n')}`);
   assert.equal(sweep.rc, 0, sweep.err);
   assert.match(sweep.out, /E1 sweep on EleutherAI--pythia-410m: layers 8, δ 5, 1 seeds/);
   assert.match(sweep.out, /baseline loss \d+\.\d+ \(2 sentences\)/);
@@ -125,12 +126,14 @@ test('sweep and blimp from the hub alone, then offline without a single request'
 
   const blimp = await dirmag(BLIMP);
   assert.equal(blimp.rc, 0, blimp.err);
+  t.diagnostic(`blimp stdout:\n${blimp.out}`);
   assert.match(blimp.out, /E2 BLiMP on EleutherAI--pythia-410m: .*2 pairs each/);
   assert.match(blimp.out, /baseline accuracy \d+\.\d% \(4 pairs\)/);
   assert.ok(fs.existsSync(path.join(cache, 'datasets--nyu-mll--blimp/refs/main')), 'BLiMP came from the hub');
 
   const dl = await dirmag(['download', '--model', MODEL, '--data']);
   assert.equal(dl.rc, 0, dl.err);
+  t.diagnostic(`download stdout:\n${dl.out}`);
   assert.match(dl.out, /dataset nyu-mll\/blimp: 67 file\(s\)/);
 
   hub.log = [];
