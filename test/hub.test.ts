@@ -19,6 +19,8 @@ import {
   hfCacheDir,
   hubEndpoint,
   isOffline,
+  onDownloadProgress,
+  progressLines,
   resolveModel,
   snapshotDownload,
 } from '../lib/src/hub';
@@ -189,12 +191,27 @@ test('a truncated .incomplete blob is resumed with a Range request', async () =>
   fs.mkdirSync(path.join(gpt2Dir(), 'blobs'), { recursive: true });
   fs.writeFileSync(path.join(gpt2Dir(), 'blobs', `${sha}.incomplete`), weights.subarray(0, 300_000));
   const progress: number[] = [];
+  const lines: string[] = [];
+  const prev = onDownloadProgress(progressLines((l) => lines.push(l), 25));
   const r = await downloadFile({
     repo: 'openai-community/gpt2',
     file: 'model.safetensors',
     onProgress: (d) => progress.push(d),
-  });
+  }).finally(() => onDownloadProgress(prev));
   assert.ok(hub.log.includes(`GET /cdn/${sha} bytes=300000- -> 206`), hub.log.join('\n'));
+  // the progress lines: bytes of the total, rate, eta, and that the download was resumed
+  const size = (weights.length / 1e3).toFixed(1); // the fixture is under 1 MB
+  assert.match(
+    lines[0],
+    /^openai-community\/gpt2\/model\.safetensors@main: 300\.0 kB \/ [\d.]+ kB \(30%\), .*\/s, eta .* \(resumed at 300\.0 kB\)$/,
+  );
+  assert.ok(
+    lines
+      .at(-1)!
+      .endsWith(`: ${size} kB / ${size} kB (100%), ${lines.at(-1)!.split(', ')[1]}, done (resumed at 300.0 kB)`),
+    lines.at(-1),
+  );
+  assert.ok(lines.length >= 2 && lines.length <= 6, `a line per 25%: ${lines.length}`);
   assert.deepEqual(fs.readFileSync(r.path), weights);
   assert.ok(progress[0] > 300_000, 'progress counts the bytes already on disk');
   assert.equal(fs.existsSync(path.join(gpt2Dir(), 'blobs', `${sha}.incomplete`)), false);
