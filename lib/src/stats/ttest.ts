@@ -18,6 +18,12 @@ export interface TTestResult {
 /** The text a statistic shows when there are fewer than `min` of `unit` (seeds, sentences, pairs). */
 export const needsMore = (min: number, unit: string): string => `n/a: needs ≥ ${min} ${unit}`;
 
+/** Independent t-test, or (na + nb < 3) a result whose numbers are NaN and whose `na` says so. */
+export function ttestIndOrNA(a: readonly number[], b: readonly number[], unit: string): TTestResult {
+  if (a.length + b.length >= 3 && a.length > 0 && b.length > 0) return ttestInd(a, b);
+  return { t: NaN, df: a.length + b.length - 2, pTwoSided: NaN, pGreater: NaN, pLess: NaN, na: needsMore(2, unit) };
+}
+
 /** Paired t-test, or (fewer than 2 pairs) a result whose numbers are NaN and whose `na` says so. */
 export function ttestPairedOrNA(a: readonly number[], b: readonly number[], unit: string): TTestResult {
   if (a.length >= 2) return ttestPaired(a, b);
