@@ -46,6 +46,7 @@ export function formatDownload(u: DownloadUpdate): string {
 export function progressLines(write: (line: string) => void, stepPct = 5): DownloadListener {
   const lastStep = new Map<string, number>();
   return (u) => {
+    if (!u.finished && u.total !== null && u.done >= u.total) return; // the final line says it
     const step = u.total ? Math.floor((100 * u.done) / u.total / stepPct) : Math.floor(u.done / 2 ** 26);
     const prev = lastStep.get(u.file);
     if (prev !== undefined && step === prev && !u.finished) return;
