@@ -14,7 +14,7 @@ export const TEST_DATA_ENV = 'DIRMAG_TEST_DATA';
 export function testDataDir(dir = process.env[TEST_DATA_ENV]): string {
   if (!dir)
     throw new Error(
-      `tiny CI checkpoints are assembled from a test-data folder (fixtures/hf, models/stories260k-hf): set ${TEST_DATA_ENV}=DIR`,
+      `CI models come from a test-data folder (models/stories260k-hf, fixtures/hf, data/): pass --test-data DIR to dirmag notebooks --ci, or set ${TEST_DATA_ENV}=DIR`,
     );
   return path.resolve(dir);
 }
