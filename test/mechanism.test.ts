@@ -17,6 +17,8 @@ import { plan, type Plan } from '../lib/src/engine/plan';
 import type { Item } from '../lib/src/engine/types';
 import * as M from '../lib/src/experiments/mechanism';
 import { parseResultsFile } from '../lib/src/results';
+import { summarizeE1 } from '../lib/src/experiments/e1-stats';
+import type { SweepRecord } from '../lib/src/experiments/e1-sweep';
 
 const SHARED = process.env.DIRMAG_SHARED ?? path.resolve(__dirname, '../../shared');
 const STORIES = path.join(SHARED, 'models/stories260k-hf');
@@ -359,4 +361,62 @@ test('E3 and E4 quick runs resume from their JSONL without recomputing; more see
   assert.ok(Math.abs(row(s.layers[0]).dAngle) < 1e-6 && Math.abs(row(s.layers[0]).dMagnitude) < 1e-6);
   assert.ok(Math.abs(row(s.layers[1]).dMagnitude) < 1e-4 && Math.abs(row(s.layers[1]).dAngle) > 1e-4);
   study.close();
+});
+
+// ---- E1, E3, E7 pair angle and magnitude by seed index, not by sorted position (issue 14) ----
+
+test('E1, E3 and E7 pair seeds by seed index: a seed missing in one mode drops out, no wrong pairs', () => {
+  const sentences = 4;
+  const val = (mode: string, s: number, i: number) => (mode === 'angle' ? 1 : 0.2) + 0.37 * s * s + 0.05 * i;
+  // angle has seeds 0, 1, 2 (given in shuffled order); magnitude 0 and 2 only
+  const seeds = { angle: [2, 0, 1], magnitude: [2, 0] } as const;
+  const e3 = (drop: boolean) => [
+    {
+      key: 'b',
+      kind: 'baseline' as const,
+      sentence: Array(sentences).fill(0.5),
+      byLayer: Array.from({ length: sentences }, () => [0.5, 0.5]),
+      layers: [1],
+      seconds: 0,
+    },
+    ...(['angle', 'magnitude'] as const).flatMap((mode) =>
+      seeds[mode]
+        .filter((s) => !(drop && s === 1))
+        .map((s) => ({
+          key: `${mode}${s}`,
+          kind: 'condition' as const,
+          mode,
+          seedIndex: s,
+          seed: 42 + s,
+          sentence: Array.from({ length: sentences }, (_, i) => val(mode, s, i)),
+          byLayer: Array.from({ length: sentences }, (_, i) => [val(mode, s, i), val(mode, s, i)]),
+          layers: [1],
+          seconds: 0,
+        })),
+    ),
+  ];
+  const full = M.summarizeE3(e3(false) as M.E3Record[]);
+  const paired = M.summarizeE3(e3(true) as M.E3Record[]);
+  assert.equal(full.seeds, 2);
+  assert.equal(full.test.t, paired.test.t);
+  assert.deepEqual(full.angle, paired.angle);
+
+  const e7 = (drop: boolean) =>
+    e3(drop).map((r) => ({ ...r, qkLayers: [1], cos: r.byLayer.map((ls) => [ls[0]]) })) as unknown as M.E7Record[];
+  const f7 = M.summarizeE7(e7(false));
+  assert.equal(f7.seeds, 2);
+  assert.deepEqual(f7, M.summarizeE7(e7(true)));
+
+  const sweep = (drop: boolean) =>
+    e3(drop).map((r) => ({
+      ...r,
+      publishedDelta: r.kind === 'baseline' ? undefined : 1,
+      mode: r.kind === 'baseline' ? undefined : r.mode === 'angle' ? 'angle_legacy/legacy' : 'magnitude',
+      losses: r.sentence,
+      loss: r.sentence.reduce((a, b) => a + b, 0) / sentences,
+    })) as unknown as SweepRecord[];
+  const f1 = summarizeE1(sweep(false));
+  assert.equal(f1.rows.length, 1);
+  assert.equal(f1.rows[0].angle.perSeed.length, 2);
+  assert.deepEqual(f1, summarizeE1(sweep(true)));
 });
