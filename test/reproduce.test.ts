@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { verdict } from '../lib/src/report/verdict';
+import { readingsReproducing } from '../lib/src/experiments/e2-blimp';
 
 const SHARED = process.env.DIRMAG_SHARED ?? path.resolve(__dirname, '../../shared');
 const CLI = path.resolve(__dirname, '../lib/bin/dirmag.js');
@@ -62,4 +63,25 @@ test('reproduce --quick writes figures, tables and an honest REPORT.md', () => {
     fs.readFileSync(path.join(out, 'tables/stories260k-hf-quick/table1_loss_damage.tex'), 'utf8'),
     /\\toprule/,
   );
+});
+
+test('BLiMP baseline readings: every scoring is checked against the published 89.5% of 200, not only sum', () => {
+  const v = (correctSum: number, correctMean: number, pooling: '100+100' | 'first 200' = '100+100') => ({
+    paradigms: ['a', 'b'],
+    pooling,
+    accSum: correctSum / 2,
+    accMean: correctMean / 2,
+    correctSum,
+    correctMean,
+    pairs: 200,
+  });
+  const hits = readingsReproducing([v(178, 179), v(179, 170, 'first 200'), v(150, 151)], {
+    accuracy: 89.5,
+    pairs: 200,
+  });
+  assert.deepEqual(
+    hits.map((h) => `${h.variant.pooling}/${h.scoring}`),
+    ['100+100/mean', 'first 200/sum'],
+  );
+  assert.deepEqual(readingsReproducing([{ ...v(179, 179), pairs: 100 }], { accuracy: 89.5, pairs: 200 }), []);
 });
