@@ -420,3 +420,38 @@ test('E1, E3 and E7 pair seeds by seed index: a seed missing in one mode drops o
   assert.equal(f1.rows[0].angle.perSeed.length, 2);
   assert.deepEqual(f1, summarizeE1(sweep(true)));
 });
+
+// ---- repair passes: the same angle noise in U and R, fresh magnitude signs (EXPERIMENTS.md E4 procedure) ----
+
+test('repair passes share the angle noise between U and R but draw the magnitude signs afresh', async () => {
+  const study = await open(tinyCheckpoint('gpt_neox_parallel'));
+  const L = study.model.cfg.nLayers;
+  const items = [
+    { id: 0, ids: [5, 17, 33, 2, 9, 41, 7, 12] },
+    { id: 1, ids: [8, 3, 30, 19, 6] },
+  ];
+  // a patch before every perturbed layer replaces a value by itself: R = U exactly when U and R see the
+  // same draws; a patch of the perturbed region moves R (the comparison could fail)
+  const noop = { name: 'noop', hooks: [H.attnOut(0)] };
+  const real = { name: 'real', hooks: [H.attnOut(L - 1)] };
+  const layers = [1, 2].filter((l) => l < L);
+  const pass = (mode: M.ModeName) =>
+    M.repairPasses(study, items, {
+      mode: M.MECH_MODES[mode],
+      layers,
+      delta: 2,
+      seed: 42,
+      stream: M.repairStream('E4', 2, mode),
+      sets: [noop, real],
+      legacyIters: 20,
+    });
+  const ang = await pass('angle');
+  assert.deepEqual(ang.repaired.noop, ang.unrepaired, 'angle: U and R use the same noise');
+  assert.notDeepEqual(ang.repaired.real, ang.unrepaired);
+  const mag = await pass('magnitude');
+  const diff = Math.max(...mag.repaired.noop.map((x, i) => Math.abs(x - mag.unrepaired[i])));
+  assert.ok(diff > 1e-4, `magnitude: R must draw fresh signs (max |R − U| = ${diff})`);
+  // and the draws are the seed's: the same call again gives the same numbers
+  assert.deepEqual((await pass('magnitude')).repaired.noop, mag.repaired.noop);
+  study.close();
+});
