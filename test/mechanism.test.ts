@@ -455,3 +455,69 @@ test('repair passes share the angle noise between U and R but draw the magnitude
   assert.deepEqual((await pass('magnitude')).repaired.noop, mag.repaired.noop);
   study.close();
 });
+
+test('E5/E6 compare by layer identity: other layers than the published get no published number; % of full ÷ 28.4', () => {
+  const close = (a: number, b: number, tol = 1e-6) => assert.ok(Math.abs(a - b) <= tol, `${a} ≠ ${b}`);
+  const B = [1, 2, 3];
+  const cond = (name: string, layers: number[], si = 0) => ({
+    key: `s${si}|angle`,
+    kind: 'condition' as const,
+    seedIndex: si,
+    mode: 'angle' as const,
+    unrepaired: [3, 4, 5],
+    repaired: { [name]: [2.5, 3.5, 4.5] },
+    patched: { [name]: layers },
+    seconds: 0,
+  });
+  const e5 = (top4: number[]) =>
+    M.summarizeE5([
+      { key: 'ranking', kind: 'baseline', ranking: [...top4, 8, 9, 10, 11], heads: [], layerScores: {}, seconds: 0 },
+      { key: 'baseline', kind: 'baseline', losses: B, seconds: 0 },
+      cond('top4', top4),
+    ] as M.E5Record[]);
+  const same = e5([12, 14, 13, 15]); // the published top-4 layers in another order: the same set
+  assert.equal(same.rows[0].published?.mean, 25.5);
+  close(same.rows[0].pctOfPublishedFull, (100 * 25) / 28.4);
+  const pctRow = same.compare.find((c) => /% of full repair, both ÷ the published 28\.4/.test(c.quantity))!;
+  assert.equal(pctRow.published, 90);
+  close(pctRow.reproduced, (100 * 25) / 28.4);
+  const other = e5([15, 13, 11, 10]);
+  assert.equal(other.rows[0].published, null);
+  const row = other.compare.find((c) => c.quantity.startsWith('repair of layers [15, 13, 11, 10] (top-4) recovery'))!;
+  assert.equal(row.published, null);
+  assert.match(row.note!, /not the published layers: ours \[15, 13, 11, 10\], published top-4 \[15, 13, 14, 12\]/);
+
+  const e6 = (top: number[]) =>
+    M.summarizeE6([
+      {
+        key: 'baseline',
+        kind: 'baseline',
+        losses: B,
+        seconds: 0,
+        sets: [
+          { name: 'top', label: 'Top 4', layers: top },
+          { name: 'middle', label: 'Middle 4', layers: [10, 11, 12, 14] },
+          { name: 'bottom', label: 'Bottom 4', layers: [8, 9, 10, 11] },
+          { name: 'random1', label: 'R1', layers: [10, 11, 14, 15] },
+          { name: 'random2', label: 'R2', layers: [10, 12, 13, 14] },
+          { name: 'random3', label: 'R3', layers: [9, 11, 12, 14] },
+        ],
+      },
+      ...[0, 1].map((si) => ({
+        ...cond('top', top, si),
+        repaired: {
+          top: [2.5, 3.5, 4.5 - si / 10],
+          middle: [2.6, 3.6, 4.6],
+          bottom: [2.9, 3.9, 4.9 - si / 20],
+          random1: [2.7, 3.7, 4.7 + si / 10],
+          random2: [2.8, 3.8, 4.8],
+          random3: [2.75, 3.75, 4.75 + si / 20],
+        },
+      })),
+    ] as M.RepairRecord[]);
+  assert.equal(e6([12, 13, 14, 15]).sets[0].published?.mean, 25.0);
+  const o6 = e6([11, 13, 14, 15]);
+  assert.equal(o6.sets[0].published, null);
+  assert.match(o6.compare[0].note!, /ours \[11, 13, 14, 15\], published top \[12, 13, 14, 15\]/);
+  assert.equal(o6.sets[2].published?.mean, 6.4); // bottom still the published layers
+});
