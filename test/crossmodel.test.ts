@@ -451,3 +451,76 @@ test('reversal investigation: four matching × noise combinations, norm profile 
   assert.ok(Math.abs(mag.firstShare - mag.evenShare) < 1e-4, 'magnitude moves every token by δ');
   assert.equal(r.bos, 1);
 });
+
+test('Figure 3B shows the repair bars measured by E4 (410M-style) and E9 (1.4B-style) in the models’ own folders', () => {
+  const root = tmp();
+  const write = (folder: string, store: string, recs: object[]) => {
+    const f = path.join(root, folder, `${store}.jsonl`);
+    fs.mkdirSync(path.dirname(f), { recursive: true });
+    fs.writeFileSync(f, recs.map((r) => JSON.stringify(r) + '\n').join(''));
+  };
+  const losses = (x: number) => [x, x + 0.2, x + 0.4];
+  const loss = [
+    { key: 'b', kind: 'baseline', loss: 2.2, losses: losses(2) },
+    ...[2, 5, 10].flatMap((d) =>
+      [0, 1].flatMap((s) => [
+        {
+          key: `a${d}${s}`,
+          kind: 'condition',
+          seedIndex: s,
+          publishedDelta: d,
+          delta: d,
+          mode: 'angle_legacy/legacy',
+          loss: 2.2 + d / 10 + s / 100,
+          losses: losses(2 + d / 10 + s / 100),
+          seconds: 0,
+        },
+        {
+          key: `m${d}${s}`,
+          kind: 'condition',
+          seedIndex: s,
+          publishedDelta: d,
+          delta: d,
+          mode: 'magnitude',
+          loss: 2.2 + d / 100 + s / 50,
+          losses: losses(2 + d / 100 + s / 50),
+          seconds: 0,
+        },
+      ]),
+    ),
+  ];
+  // seed recoveries: angle 50 and 30 % (mean 40), magnitude 20 and 10 % (mean 15)
+  const rep = (sets: string[]) => [
+    { key: 'baseline', kind: 'baseline', losses: [1, 2, 3], seconds: 0 },
+    ...[
+      ['angle', 0, [3, 4, 5], [2, 3, 4]],
+      ['angle', 1, [3, 4, 5], [2.4, 3.4, 4.4]],
+      ['magnitude', 0, [1.5, 2.5, 3.5], [1.4, 2.4, 3.4]],
+      ['magnitude', 1, [1.5, 2.5, 3.5], [1.45, 2.45, 3.45]],
+    ].map(([mode, si, U, R]) => ({
+      key: `${mode}${si}`,
+      kind: 'condition',
+      mode,
+      seedIndex: si,
+      unrepaired: U,
+      repaired: Object.fromEntries(sets.map((s) => [s, R])),
+      patched: {},
+      seconds: 0,
+    })),
+  ];
+  const e410 = C.CROSSMODEL_REGISTRY.find((e) => e.key === 'pythia-410m')!;
+  const e14 = C.CROSSMODEL_REGISTRY.find((e) => e.key === 'pythia-1.4b')!;
+  for (const e of [e410, e14]) write(C.crossModelFolder(e), e.loss.store, loss);
+  write(C.crossModelFolder(e410), 'E4', rep(['attn', 'ln', 'mlp', 'both']));
+  write(C.crossModelFolder(e14), 'E9', rep(['attn', 'mlp', 'both']));
+  const { inputs } = C.loadCrossModelInputs({ root });
+  const by = (k: string) => inputs.find((i) => i.entry.key === k)!;
+  assert.equal(by('pythia-410m').repairOverride?.source, 'E4');
+  assert.ok(Math.abs(by('pythia-410m').repairOverride!.angular.mean - 40) < 1e-6);
+  assert.ok(Math.abs(by('pythia-410m').repairOverride!.magnitude.mean - 15) < 1e-6);
+  assert.match(by('pythia-1.4b').repairOverride!.source, /^E9/);
+  const fig = C.figure3FromResults(inputs) as unknown as { data: { name: string; x: string[]; y: number[] }[] };
+  const bars = fig.data.filter((t) => t.x.includes(e410.label) && t.x.includes(e14.label) && t.y.length === 2);
+  assert.ok(bars.length >= 2, JSON.stringify(fig.data.map((t) => [t.name, t.x])));
+  fs.rmSync(root, { recursive: true });
+});

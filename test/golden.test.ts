@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { GOLDEN_TOLERANCE, verifyGolden } from '../lib/src/engine/golden';
+import { writeGoldenFixture } from './golden-fixture';
 
 const SHARED = process.env.DIRMAG_SHARED ?? path.resolve(__dirname, '../../shared');
 const ROOT = path.resolve(__dirname, '..');
@@ -131,4 +132,82 @@ test('verifyGolden reports a golden tensor with the wrong width as a failure, no
   const row = rows.find((r) => r.name === 'mlp_out.0');
   assert.ok(row && !row.ok, JSON.stringify(row));
   fs.rmSync(dir, { recursive: true });
+});
+
+// ---- fixtures of our own (test/golden-fixture.ts, float64 reference): other δ, other layers ----
+
+const genRoot = () => fs.mkdtempSync(path.join(os.tmpdir(), 'dirmag-golden-gen-'));
+
+for (const [src, spec] of [
+  [
+    'gpt_neox_parallel',
+    {
+      perturbedLayers: [0, 2],
+      deltas: [1, 3],
+      repair: { op: 'angle_exact' as const, delta: 3, layers: [0, 2], replacedLayers: [0, 3] },
+    },
+  ],
+  [
+    'gpt2',
+    {
+      perturbedLayers: [3],
+      deltas: [1.5],
+      repair: { op: 'magnitude' as const, delta: 1, layers: [1, 3], replacedLayers: [2] },
+    },
+  ],
+] as const)
+  test(`verifyGolden follows the description of a generated ${src} fixture (layers [${spec.perturbedLayers}], δ ${spec.deltas}, repair ${spec.repair.op} δ ${spec.repair.delta} replacing [${spec.repair.replacedLayers}])`, async () => {
+    const root = genRoot();
+    const dir = writeGoldenFixture({
+      source: path.join(SHARED, 'fixtures/hf', src),
+      out: path.join(root, src),
+      ...spec,
+    });
+    const rows = await verifyGolden(dir);
+    assert.deepEqual(
+      rows.filter((r) => !r.ok).map((r) => `${r.name} ${r.maxRel} ${r.note ?? ''}`),
+      [],
+    );
+    const names = new Set(rows.map((r) => r.name));
+    for (const d of spec.deltas) {
+      const dn = Number.isInteger(d) ? d.toFixed(1) : String(d);
+      for (const l of spec.perturbedLayers) assert.ok(names.has(`pert.angle_exact.d${dn}.block_out.${l}`));
+      assert.ok(names.has(`pert.magnitude.d${dn}.logits`));
+    }
+    for (const k of ['attn', 'mlp', 'ln'])
+      for (const l of spec.repair.replacedLayers) assert.ok(names.has(`repair.${k}.block_out.${l}`), `${k} ${l}`);
+    // the repair moved the logits: the comparison could fail (not a copy of the plain perturbed run)
+    fs.rmSync(root, { recursive: true });
+  });
+
+test('verify-golden fails loudly on a fixture whose description lacks the perturbation or the repair', async () => {
+  const root = genRoot();
+  const base = {
+    source: path.join(SHARED, 'fixtures/hf/gpt_neox_sequential'),
+    perturbedLayers: [0, 2],
+    deltas: [1],
+    repair: { op: 'angle_exact' as const, delta: 1, layers: [0, 2], replacedLayers: [1] },
+    lengths: [5, 3],
+  };
+  const noPert = writeGoldenFixture({ ...base, out: path.join(root, 'no-pert'), omit: ['perturbation'] });
+  await assert.rejects(verifyGolden(noPert), /golden\.json: no "perturbation" description/);
+  const noRepair = writeGoldenFixture({ ...base, out: path.join(root, 'no-repair'), omit: ['repair'] });
+  await assert.rejects(verifyGolden(noRepair), /no "repair" description/);
+  // unreadable repair.perturbation
+  const bad = path.join(noRepair, 'golden.json');
+  const meta = JSON.parse(fs.readFileSync(bad, 'utf8'));
+  meta.repair = { perturbation: 'some angle thing', replaced_layers: [1] };
+  fs.writeFileSync(bad, JSON.stringify(meta));
+  await assert.rejects(verifyGolden(noRepair), /repair\.perturbation unreadable/);
+  meta.repair = { perturbation: 'angle_exact delta=1.0 at layers [0, 2]' };
+  fs.writeFileSync(bad, JSON.stringify(meta));
+  await assert.rejects(verifyGolden(noRepair), /repair\.replaced_layers must be a non-empty list/);
+  // the CLI: one clear line on stderr, exit 1
+  const r = cli('verify-golden', noPert);
+  assert.equal(r.status, 1);
+  assert.match(
+    r.stderr,
+    /^dirmag: verify-golden: .*golden\.json: no "perturbation" description for the pert\.\* tensors\n$/,
+  );
+  fs.rmSync(root, { recursive: true });
 });

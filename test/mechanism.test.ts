@@ -18,6 +18,8 @@ import { plan, type Plan } from '../lib/src/engine/plan';
 import type { Item } from '../lib/src/engine/types';
 import * as M from '../lib/src/experiments/mechanism';
 import { parseResultsFile } from '../lib/src/results';
+import { summarizeE1 } from '../lib/src/experiments/e1-stats';
+import type { SweepRecord } from '../lib/src/experiments/e1-sweep';
 
 const SHARED = process.env.DIRMAG_SHARED ?? path.resolve(__dirname, '../../shared');
 const STORIES = path.join(SHARED, 'models/stories260k-hf');
@@ -360,4 +362,163 @@ test('E3 and E4 quick runs resume from their JSONL without recomputing; more see
   assert.ok(Math.abs(row(s.layers[0]).dAngle) < 1e-6 && Math.abs(row(s.layers[0]).dMagnitude) < 1e-6);
   assert.ok(Math.abs(row(s.layers[1]).dMagnitude) < 1e-4 && Math.abs(row(s.layers[1]).dAngle) > 1e-4);
   study.close();
+});
+
+// ---- E1, E3, E7 pair angle and magnitude by seed index, not by sorted position (issue 14) ----
+
+test('E1, E3 and E7 pair seeds by seed index: a seed missing in one mode drops out, no wrong pairs', () => {
+  const sentences = 4;
+  const val = (mode: string, s: number, i: number) => (mode === 'angle' ? 1 : 0.2) + 0.37 * s * s + 0.05 * i;
+  // angle has seeds 0, 1, 2 (given in shuffled order); magnitude 0 and 2 only
+  const seeds = { angle: [2, 0, 1], magnitude: [2, 0] } as const;
+  const e3 = (drop: boolean) => [
+    {
+      key: 'b',
+      kind: 'baseline' as const,
+      sentence: Array(sentences).fill(0.5),
+      byLayer: Array.from({ length: sentences }, () => [0.5, 0.5]),
+      layers: [1],
+      seconds: 0,
+    },
+    ...(['angle', 'magnitude'] as const).flatMap((mode) =>
+      seeds[mode]
+        .filter((s) => !(drop && s === 1))
+        .map((s) => ({
+          key: `${mode}${s}`,
+          kind: 'condition' as const,
+          mode,
+          seedIndex: s,
+          seed: 42 + s,
+          sentence: Array.from({ length: sentences }, (_, i) => val(mode, s, i)),
+          byLayer: Array.from({ length: sentences }, (_, i) => [val(mode, s, i), val(mode, s, i)]),
+          layers: [1],
+          seconds: 0,
+        })),
+    ),
+  ];
+  const full = M.summarizeE3(e3(false) as M.E3Record[]);
+  const paired = M.summarizeE3(e3(true) as M.E3Record[]);
+  assert.equal(full.seeds, 2);
+  assert.equal(full.test.t, paired.test.t);
+  assert.deepEqual(full.angle, paired.angle);
+
+  const e7 = (drop: boolean) =>
+    e3(drop).map((r) => ({ ...r, qkLayers: [1], cos: r.byLayer.map((ls) => [ls[0]]) })) as unknown as M.E7Record[];
+  const f7 = M.summarizeE7(e7(false));
+  assert.equal(f7.seeds, 2);
+  assert.deepEqual(f7, M.summarizeE7(e7(true)));
+
+  const sweep = (drop: boolean) =>
+    e3(drop).map((r) => ({
+      ...r,
+      publishedDelta: r.kind === 'baseline' ? undefined : 1,
+      mode: r.kind === 'baseline' ? undefined : r.mode === 'angle' ? 'angle_legacy/legacy' : 'magnitude',
+      losses: r.sentence,
+      loss: r.sentence.reduce((a, b) => a + b, 0) / sentences,
+    })) as unknown as SweepRecord[];
+  const f1 = summarizeE1(sweep(false));
+  assert.equal(f1.rows.length, 1);
+  assert.equal(f1.rows[0].angle.perSeed.length, 2);
+  assert.deepEqual(f1, summarizeE1(sweep(true)));
+});
+
+// ---- repair passes: the same angle noise in U and R, fresh magnitude signs (EXPERIMENTS.md E4 procedure) ----
+
+test('repair passes share the angle noise between U and R but draw the magnitude signs afresh', async () => {
+  const study = await open(tinyCheckpoint('gpt_neox_parallel'));
+  const L = study.model.cfg.nLayers;
+  const items = [
+    { id: 0, ids: [5, 17, 33, 2, 9, 41, 7, 12] },
+    { id: 1, ids: [8, 3, 30, 19, 6] },
+  ];
+  // a patch before every perturbed layer replaces a value by itself: R = U exactly when U and R see the
+  // same draws; a patch of the perturbed region moves R (the comparison could fail)
+  const noop = { name: 'noop', hooks: [H.attnOut(0)] };
+  const real = { name: 'real', hooks: [H.attnOut(L - 1)] };
+  const layers = [1, 2].filter((l) => l < L);
+  const pass = (mode: M.ModeName) =>
+    M.repairPasses(study, items, {
+      mode: M.MECH_MODES[mode],
+      layers,
+      delta: 2,
+      seed: 42,
+      stream: M.repairStream('E4', 2, mode),
+      sets: [noop, real],
+      legacyIters: 20,
+    });
+  const ang = await pass('angle');
+  assert.deepEqual(ang.repaired.noop, ang.unrepaired, 'angle: U and R use the same noise');
+  assert.notDeepEqual(ang.repaired.real, ang.unrepaired);
+  const mag = await pass('magnitude');
+  const diff = Math.max(...mag.repaired.noop.map((x, i) => Math.abs(x - mag.unrepaired[i])));
+  assert.ok(diff > 1e-4, `magnitude: R must draw fresh signs (max |R − U| = ${diff})`);
+  // and the draws are the seed's: the same call again gives the same numbers
+  assert.deepEqual((await pass('magnitude')).repaired.noop, mag.repaired.noop);
+  study.close();
+});
+
+test('E5/E6 compare by layer identity: other layers than the published get no published number; % of full ÷ 28.4', () => {
+  const close = (a: number, b: number, tol = 1e-6) => assert.ok(Math.abs(a - b) <= tol, `${a} ≠ ${b}`);
+  const B = [1, 2, 3];
+  const cond = (name: string, layers: number[], si = 0) => ({
+    key: `s${si}|angle`,
+    kind: 'condition' as const,
+    seedIndex: si,
+    mode: 'angle' as const,
+    unrepaired: [3, 4, 5],
+    repaired: { [name]: [2.5, 3.5, 4.5] },
+    patched: { [name]: layers },
+    seconds: 0,
+  });
+  const e5 = (top4: number[]) =>
+    M.summarizeE5([
+      { key: 'ranking', kind: 'baseline', ranking: [...top4, 8, 9, 10, 11], heads: [], layerScores: {}, seconds: 0 },
+      { key: 'baseline', kind: 'baseline', losses: B, seconds: 0 },
+      cond('top4', top4),
+    ] as M.E5Record[]);
+  const same = e5([12, 14, 13, 15]); // the published top-4 layers in another order: the same set
+  assert.equal(same.rows[0].published?.mean, 25.5);
+  close(same.rows[0].pctOfPublishedFull, (100 * 25) / 28.4);
+  const pctRow = same.compare.find((c) => /% of full repair, both ÷ the published 28\.4/.test(c.quantity))!;
+  assert.equal(pctRow.published, 90);
+  close(pctRow.reproduced, (100 * 25) / 28.4);
+  const other = e5([15, 13, 11, 10]);
+  assert.equal(other.rows[0].published, null);
+  const row = other.compare.find((c) => c.quantity.startsWith('repair of layers [15, 13, 11, 10] (top-4) recovery'))!;
+  assert.equal(row.published, null);
+  assert.match(row.note!, /not the published layers: ours \[15, 13, 11, 10\], published top-4 \[15, 13, 14, 12\]/);
+
+  const e6 = (top: number[]) =>
+    M.summarizeE6([
+      {
+        key: 'baseline',
+        kind: 'baseline',
+        losses: B,
+        seconds: 0,
+        sets: [
+          { name: 'top', label: 'Top 4', layers: top },
+          { name: 'middle', label: 'Middle 4', layers: [10, 11, 12, 14] },
+          { name: 'bottom', label: 'Bottom 4', layers: [8, 9, 10, 11] },
+          { name: 'random1', label: 'R1', layers: [10, 11, 14, 15] },
+          { name: 'random2', label: 'R2', layers: [10, 12, 13, 14] },
+          { name: 'random3', label: 'R3', layers: [9, 11, 12, 14] },
+        ],
+      },
+      ...[0, 1].map((si) => ({
+        ...cond('top', top, si),
+        repaired: {
+          top: [2.5, 3.5, 4.5 - si / 10],
+          middle: [2.6, 3.6, 4.6],
+          bottom: [2.9, 3.9, 4.9 - si / 20],
+          random1: [2.7, 3.7, 4.7 + si / 10],
+          random2: [2.8, 3.8, 4.8],
+          random3: [2.75, 3.75, 4.75 + si / 20],
+        },
+      })),
+    ] as M.RepairRecord[]);
+  assert.equal(e6([12, 13, 14, 15]).sets[0].published?.mean, 25.0);
+  const o6 = e6([11, 13, 14, 15]);
+  assert.equal(o6.sets[0].published, null);
+  assert.match(o6.compare[0].note!, /ours \[11, 13, 14, 15\], published top \[12, 13, 14, 15\]/);
+  assert.equal(o6.sets[2].published?.mean, 6.4); // bottom still the published layers
 });

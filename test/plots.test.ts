@@ -69,8 +69,9 @@ test('figure1: traces, colours, symbols, ranges, ratio labels and stars from the
 test('figure2: repair bars, computed recovery annotations, layer-set bars and bracket', () => {
   const fig = figure2({
     repair: {
-      angular: { unrepaired: { mean: 4, std: 0.1 }, repaired: { mean: 3, std: 0.1 } },
-      magnitude: { unrepaired: { mean: 1, std: 0.05 }, repaired: { mean: 0.9, std: 0.05 } },
+      // labels: the given mean of per-seed recoveries (27.6, 4.4), not 100·(U − R)/U of the means (25, 10)
+      angular: { unrepaired: { mean: 4, std: 0.1 }, repaired: { mean: 3, std: 0.1 }, recovery: 27.6 },
+      magnitude: { unrepaired: { mean: 1, std: 0.05 }, repaired: { mean: 0.9, std: 0.05 }, recovery: 4.4 },
     },
     layerSets: [
       { label: 'Top 4', mean: 25, std: 1 },
@@ -86,7 +87,7 @@ test('figure2: repair bars, computed recovery annotations, layer-set bars and br
   assert.deepEqual(fig.data[1].y, [3, 0.9]);
   assert.deepEqual(fig.data[2].text, ['25.0%', '5.0%']);
   const texts = fig.layout.annotations.map((a: Obj) => a.text);
-  assert.deepEqual(texts, ['<b>A</b>', '<b>B</b>', '−25%', '−10%', 'p < 0.0001']);
+  assert.deepEqual(texts, ['<b>A</b>', '<b>B</b>', '−28%', '−4%', 'p < 0.0001']);
   assert.deepEqual(fig.layout.yaxis.range, [0, 6]); // ceil(1.25 · 4.1)
   assert.deepEqual(fig.layout.yaxis2.range, [0, 36]); // ceil(1.35 · 26)
   assert.equal(fig.layout.shapes.length, 3);

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RefWeights, refOps, type ReferenceFamily } from './family';
+import { RefWeights, refOps, type RefOps, type ReferenceFamily } from './family';
 import { gpt2Reference } from './gpt2';
 import { gptNeoxReference } from './gpt_neox';
 import { llamaReference } from './llama';
@@ -45,11 +45,19 @@ export class ReferenceModel {
     this.weights = new RefWeights(path.join(dir, 'model.safetensors'));
   }
 
-  /** Runs each item alone. */
-  forward(items: number[][], pert?: ReferencePerturbation): ReferenceResult {
+  /**
+   * Runs each item alone. `wrapOps` may observe or replace what the family's linear layers and
+   * norms return (by HF parameter prefix), per item: the clean-cache and patching of a repair run.
+   */
+  forward(
+    items: number[][],
+    pert?: ReferencePerturbation,
+    wrapOps?: (ops: RefOps, item: number) => RefOps,
+  ): ReferenceResult {
     const res: ReferenceResult = { logits: [], residPost: [], embed: [], finalNorm: [] };
     items.forEach((ids, b) => {
-      const f = this.family.build(this.weights, this.cfg, ids, refOps(this.weights, ids.length));
+      const ops = refOps(this.weights, ids.length);
+      const f = this.family.build(this.weights, this.cfg, ids, wrapOps ? wrapOps(ops, b) : ops);
       const T = ids.length;
       let x: Vec = f.embed;
       const residPost: Vec[] = [];

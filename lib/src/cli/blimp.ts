@@ -24,7 +24,7 @@ export async function run(argv: string[]): Promise<number> {
   if (args.options.variants) {
     for (const v of await blimpBaselineVariants(study, { blimpDir: opt('blimp-dir') }))
       console.log(
-        `${v.paradigms.join(' + ')} (${v.pooling}): sum ${v.accSum.toFixed(1)}% (${v.correctSum}/${v.pairs}), mean ${v.accMean.toFixed(1)}%`,
+        `${v.paradigms.join(' + ')} (${v.pooling}): sum ${v.accSum.toFixed(1)}% (${v.correctSum}/${v.pairs}), mean ${v.accMean.toFixed(1)}% (${v.correctMean}/${v.pairs})`,
       );
     return 0;
   }

@@ -172,9 +172,11 @@ export async function verifyGolden(dir: string, opts: { provider?: Provider } = 
     const res = await model.runWithHooks([items[b]], plan('logits'));
     record(n, (acc) => compareRow('logits', res.items[0].logits!, r, 0, lengths[b], acc));
   }
-  // 3. perturbations (golden.json: layers 1 and 2, the same noise and signs at both)
-  const meta = JSON.parse(fs.readFileSync(path.join(dir, 'golden.json'), 'utf8'));
-  const pertLayers: number[] = meta.perturbation?.layers ?? [1, 2];
+  // 3. perturbations and 4. repairs, as golden.json describes them (no defaults: see readGoldenDescription)
+  const desc = readGoldenDescription(path.join(dir, 'golden.json'), {
+    perturbed: perturbedNames.size > 0,
+    repaired: repaired.size > 0,
+  });
   const perRow = (t: Ref, width: number) =>
     items.map((it, b) => t.data.slice(b * T * width, (b * T + it.ids.length) * width));
   const byId = (rows: Float32Array[]) => Object.fromEntries(rows.map((r, b) => [items[b].id, r]));
@@ -182,36 +184,114 @@ export async function verifyGolden(dir: string, opts: { provider?: Provider } = 
     noise: file.tensors.has('pert.noise') ? byId(perRow(ref('pert.noise'), model.cfg.dModel)) : undefined,
     signs: file.tensors.has('pert.signs') ? byId(perRow(ref('pert.signs'), 1)) : undefined,
   };
-  const perturbed = (op: PerturbOp, delta: number) =>
-    plan().perturb(pertLayers.map(hooks.residPost), { op, delta, noiseKey: [], signKey: [], draws });
+  const perturbed = (op: PerturbOp, delta: number, layers: number[]) =>
+    plan().perturb(layers.map(hooks.residPost), { op, delta, noiseKey: [], signKey: [], draws });
   const groups = new Map<string, Map<string, HookName | 'logits'>>();
   for (const [n, p] of perturbedNames) {
+    if (!desc.perturbation!.deltas.includes(Number(p.delta))) {
+      rows.push({ name: n, maxAbs: NaN, maxRel: NaN, ok: false, note: `δ=${p.delta} not in perturbation.deltas` });
+      continue;
+    }
     const key = `${p.op}|${p.delta}`;
     if (!groups.has(key)) groups.set(key, new Map());
     groups.get(key)!.set(n, p.what === 'logits' ? 'logits' : hooks.residPost(Number(p.what.split('.')[1])));
   }
   for (const [key, map] of groups) {
     const [op, delta] = key.split('|');
-    const res = await model.runWithHooks(items, capturePlan(map.values(), perturbed(op as PerturbOp, Number(delta))));
+    const pert = perturbed(op as PerturbOp, Number(delta), desc.perturbation!.layers);
+    const res = await model.runWithHooks(items, capturePlan(map.values(), pert));
     compareAll(map, res, (n) => (n.endsWith('logits') ? 'logits' : 'block_out'));
   }
-  // 4. repairs: clean values of layers 1..3 patched into an angle_exact δ=2 run
+  // 4. repairs: clean values of the replaced layers patched into the described perturbed run
   const kinds = new Set([...repaired.values()].map((r) => r.kind));
-  const replaced: number[] = meta.repair?.replaced_layers ?? [1, 2, 3];
   for (const kind of kinds) {
+    const rep = desc.repair!;
     const hooksOf = (l: number): HookName[] =>
       kind === 'attn' ? [hooks.attnOut(l)] : kind === 'mlp' ? [hooks.mlpOut(l)] : [hooks.ln1.out(l), hooks.ln2.out(l)]; // the fixtures replace the norms' outputs (γ, β applied)
-    const patchHooks = replaced.flatMap(hooksOf);
+    const patchHooks = rep.replacedLayers.flatMap(hooksOf);
     const { cache } = await model.runWithCache(items, patchHooks);
     const map = new Map<string, HookName | 'logits'>();
     for (const [n, r] of repaired)
       if (r.kind === kind) map.set(n, r.what === 'logits' ? 'logits' : hooks.residPost(Number(r.what.split('.')[1])));
-    const res = await model.runWithHooks(
-      items,
-      capturePlan(map.values(), perturbed('angle_exact', 2.0).patch(patchHooks, cache)),
-    );
+    const pert = perturbed(rep.op, rep.delta, rep.layers).patch(patchHooks, cache);
+    const res = await model.runWithHooks(items, capturePlan(map.values(), pert));
     compareAll(map, res, (n) => (n.endsWith('logits') ? 'logits' : 'block_out'));
   }
   await model.release();
   return rows;
+}
+
+/** What golden.json says about the perturbed and repaired tensors (fixtures README "Perturbations", "Repair"). */
+export interface GoldenDescription {
+  /** `perturbation`: the layers whose output is perturbed and the δs of the pert.* tensors */
+  perturbation?: { layers: number[]; deltas: number[] };
+  /** `repair`: the perturbation of the repair runs and the layers whose module outputs are replaced */
+  repair?: { op: PerturbOp; delta: number; layers: number[]; replacedLayers: number[] };
+}
+
+const OPS: readonly PerturbOp[] = ['magnitude', 'angle_exact', 'angle_legacy'];
+
+const layerList = (v: unknown, what: string): number[] => {
+  if (!Array.isArray(v) || !v.length || !v.every((x) => Number.isInteger(x) && x >= 0))
+    throw new Error(`${what} must be a non-empty list of layer indices (got ${JSON.stringify(v)})`);
+  return v as number[];
+};
+
+/**
+ * Reads the description of the perturbed (`needs.perturbed`) and repaired (`needs.repaired`)
+ * tensors from golden.json; a missing or unreadable entry is an error, never a default. The repair
+ * run is `repair.perturbation`, written as the fixtures write it ("angle_exact delta=2.0 at layers
+ * [1, 2] …"), or as an object { op, delta, layers }.
+ */
+export function readGoldenDescription(
+  file: string,
+  needs: { perturbed: boolean; repaired: boolean },
+): GoldenDescription {
+  const fail = (why: string): never => {
+    throw new Error(`verify-golden: ${file}: ${why}`);
+  };
+  if (!needs.perturbed && !needs.repaired) return {};
+  let meta: Record<string, any>;
+  try {
+    meta = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    return fail(`cannot read the description of the perturbed/repaired tensors (${(e as Error).message})`);
+  }
+  const out: GoldenDescription = {};
+  try {
+    if (needs.perturbed) {
+      const p = meta.perturbation;
+      if (!p || typeof p !== 'object') fail('no "perturbation" description for the pert.* tensors');
+      const deltas = p.deltas;
+      if (!Array.isArray(deltas) || !deltas.length || !deltas.every((d: unknown) => typeof d === 'number' && d > 0))
+        fail(`perturbation.deltas must be a non-empty list of positive numbers (got ${JSON.stringify(deltas)})`);
+      out.perturbation = { layers: layerList(p.layers, 'perturbation.layers'), deltas };
+    }
+    if (needs.repaired) {
+      const r = meta.repair;
+      if (!r || typeof r !== 'object') fail('no "repair" description for the repair.* tensors');
+      let op: string, delta: number, layers: number[];
+      if (typeof r.perturbation === 'string') {
+        const m = /^\s*(\w+)\s+delta\s*=\s*([0-9.eE+-]+)\s+at\s+layers\s+(\[[\d,\s]*\])/.exec(r.perturbation);
+        if (!m) fail(`repair.perturbation unreadable: "${r.perturbation}" (expected "<op> delta=<δ> at layers [..]")`);
+        [op, delta, layers] = [m![1], Number(m![2]), layerList(JSON.parse(m![3]), 'repair.perturbation layers')];
+      } else if (r.perturbation && typeof r.perturbation === 'object') {
+        [op, delta] = [r.perturbation.op, r.perturbation.delta];
+        layers = layerList(r.perturbation.layers, 'repair.perturbation.layers');
+      } else return fail('repair.perturbation missing (operator, δ and layers of the repair runs)');
+      if (!OPS.includes(op as PerturbOp))
+        fail(`repair.perturbation: unknown operator '${op}' (one of ${OPS.join(', ')})`);
+      if (!(delta > 0)) fail(`repair.perturbation: δ must be a positive number (got ${delta})`);
+      out.repair = {
+        op: op as PerturbOp,
+        delta,
+        layers,
+        replacedLayers: layerList(r.replaced_layers, 'repair.replaced_layers'),
+      };
+    }
+  } catch (e) {
+    if ((e as Error).message.startsWith('verify-golden:')) throw e;
+    fail((e as Error).message);
+  }
+  return out;
 }

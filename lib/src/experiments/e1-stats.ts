@@ -15,6 +15,7 @@ import {
   type TwoRegimeResult,
 } from '../stats';
 import { SweepRecord } from './e1-sweep';
+import { pairBySeedIndex } from './settings';
 
 export interface ModeDamage {
   mode: string;
@@ -82,13 +83,11 @@ export function summarizeE1(
   const B = base.loss;
   const conds = records.filter((r) => r.kind === 'condition');
   const deltas = [...new Set(conds.map((r) => r.publishedDelta!))].sort((a, b) => a - b);
-  const pick = (d: number, mode: string) =>
-    conds.filter((r) => r.publishedDelta === d && r.mode === mode).sort((a, b) => a.seedIndex! - b.seedIndex!);
+  const pick = (d: number, mode: string) => conds.filter((r) => r.publishedDelta === d && r.mode === mode);
   const rows: DeltaRow[] = [];
   for (const d of deltas) {
-    const ang = pick(d, angleMode);
-    const mag = pick(d, magnitudeMode);
-    if (!ang.length || ang.length !== mag.length) continue;
+    const [ang, mag] = pairBySeedIndex(pick(d, angleMode), pick(d, magnitudeMode));
+    if (!ang.length) continue;
     const dmg = (rs: SweepRecord[], mode: string): ModeDamage => {
       const perSeed = rs.map((r) => r.loss - B);
       return { mode, perSeed, mean: mean(perSeed), std: std(perSeed) };

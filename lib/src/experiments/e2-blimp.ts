@@ -255,7 +255,28 @@ export interface BaselineVariant {
   accSum: number;
   accMean: number;
   correctSum: number;
+  /** pairs right under mean (per-token) log-probability scoring */
+  correctMean: number;
   pairs: number;
+}
+
+/**
+ * The readings (variant × scoring) whose unperturbed accuracy is the published one, compared as
+ * counts: round(accuracy% · pairs / 100) correct pairs out of the published number of pairs.
+ * Every scoring is checked, not only sum.
+ */
+export function readingsReproducing(
+  variants: readonly BaselineVariant[],
+  published: { accuracy: number; pairs: number },
+): { variant: BaselineVariant; scoring: 'sum' | 'mean' }[] {
+  const correct = Math.round((published.accuracy * published.pairs) / 100);
+  return variants
+    .filter((v) => v.pairs === published.pairs)
+    .flatMap((v) =>
+      (['sum', 'mean'] as const)
+        .filter((s) => (s === 'sum' ? v.correctSum : v.correctMean) === correct)
+        .map((scoring) => ({ variant: v, scoring })),
+    );
 }
 
 /**
@@ -285,6 +306,7 @@ export async function blimpBaselineVariants(
         accSum: scores.accSum,
         accMean: scores.accMean,
         correctSum: scores.marginSum.filter((x) => x > 0).length,
+        correctMean: scores.marginMean.filter((x) => x > 0).length,
         pairs,
       });
     }

@@ -19,6 +19,19 @@ export function seedFor(offset: number, seedIndex: number): number {
   return SEED + offset + seedIndex;
 }
 
+/**
+ * The records of two conditions paired by seed index (not by position): only the seed indices both
+ * have, in increasing order, so a partial or unmerged run never pairs different seeds.
+ */
+export function pairBySeedIndex<R extends { seedIndex?: number }>(a: readonly R[], b: readonly R[]): [R[], R[]] {
+  const byIdx = (rs: readonly R[]) =>
+    new Map(rs.filter((r) => r.seedIndex !== undefined).map((r) => [r.seedIndex!, r]));
+  const A = byIdx(a),
+    B = byIdx(b);
+  const idx = [...A.keys()].filter((i) => B.has(i)).sort((x, y) => x - y);
+  return [idx.map((i) => A.get(i)!), idx.map((i) => B.get(i)!)];
+}
+
 /** Layers 8–15 of a 24-layer model = [⌊L/3⌋, ⌊2L/3⌋): the published choice, scaled to any depth. */
 export function middleLayers(nLayers: number): number[] {
   const a = Math.floor(nLayers / 3);

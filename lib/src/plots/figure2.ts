@@ -14,17 +14,21 @@ import {
 } from './common';
 
 export interface Figure2Input {
-  /** A: loss damage (nats) without and with attention repair, per mode (mean ± std over seeds). */
-  repair: Readonly<Record<Mode, { unrepaired: MeanStd; repaired: MeanStd }>>;
+  /**
+   * A: loss damage (nats) without and with attention repair, per mode (mean ± std over seeds), and
+   * the recovery % of the "−x%" label: the mean of the per-seed recoveries (E4's, as the original's
+   * "−28%"), not a ratio of the mean damages.
+   */
+  repair: Readonly<Record<Mode, { unrepaired: MeanStd; repaired: MeanStd; recovery: number }>>;
   /** B: recovery % per repaired layer set (e.g. "Top 4 (12-15)"), mean ± std. */
   layerSets: readonly ({ label: string } & MeanStd)[];
   /** B: optional significance bracket between two layer sets. */
   bracket?: { from: string; to: string; p: number };
 }
 
-/** Recovery of the damage means, 100·(U − R)/U, as annotated in panel A ("−28%"). */
-export function damageRecovery(r: { unrepaired: MeanStd; repaired: MeanStd }): number {
-  return (100 * (r.unrepaired.mean - r.repaired.mean)) / r.unrepaired.mean;
+/** The "−x%" label of panel A: the given recovery (mean of per-seed recoveries, %), rounded. */
+export function recoveryLabel(recovery: number): string {
+  return `${recovery >= 0 ? '−' : '+'}${Math.abs(Math.round(recovery))}%`;
 }
 
 export function figure2(input: Figure2Input, size = { width: 1000, height: 420 }): PlotlyFigure {
@@ -51,7 +55,7 @@ export function figure2(input: Figure2Input, size = { width: 1000, height: 420 }
   const tops = modes.map((m) => Math.max(top(input.repair[m].unrepaired), top(input.repair[m].repaired)));
   const yMaxA = axisMax(tops, 1.25);
   const recoveryNotes = modes.map((m, i) => ({
-    text: `${damageRecovery(input.repair[m]) >= 0 ? '−' : '+'}${Math.abs(Math.round(damageRecovery(input.repair[m])))}%`,
+    text: recoveryLabel(input.repair[m].recovery),
     x: categories[i],
     y: tops[i] + 0.04 * yMaxA,
     xref: 'x',

@@ -13,7 +13,7 @@ export {
   type Mode,
 } from './common';
 export { figure1, type Figure1Input } from './figure1';
-export { figure2, damageRecovery, type Figure2Input } from './figure2';
+export { figure2, recoveryLabel, type Figure2Input } from './figure2';
 export { figure3, type Figure3Input, type Figure3Model } from './figure3';
 export {
   chromiumPath,

@@ -5,50 +5,107 @@
  */
 import * as C from '../experiments/crossmodel';
 import { Study } from '../experiments/study';
-import { ReportRow, row } from './verdict';
+import * as M from '../experiments/mechanism';
+import type { E1Summary } from '../experiments/e1-stats';
+import { Comparability, ReportRow, row } from './verdict';
+import { PublishedTarget, comparableWith } from './reproduce';
 import { Step, emptyOutput } from './step';
 
 function entryFor(study: Study): C.CrossModelEntry | undefined {
   return C.CROSSMODEL_REGISTRY.find((e) => e.runner && e.hfId === study.opts.model);
 }
 
+/** The published target of a registry cell: its own model (hub id, revision when pinned, shape). */
+export function cellTarget(entry: C.CrossModelEntry): PublishedTarget {
+  return {
+    label: entry.label,
+    hfId: entry.hfId,
+    ...(entry.revision ? { revision: entry.revision } : {}),
+    arch: entry.arch,
+  };
+}
+
+/**
+ * REPORT.md rows of one cross-model cell: loss (baseline, damages), E8 entropy and E10 repair
+ * against the cell's published numbers; each row names the original cell and model, and its
+ * verdict is computed only when `ctx` says the run is that model with the published settings.
+ */
+export function crossModelCellRows(
+  entry: C.CrossModelEntry,
+  ctx: Comparability,
+  r: { lossSummary?: E1Summary | null; entropy?: M.E3Record[]; repair?: M.RepairRecord[] },
+): ReportRow[] {
+  const pub = C.PUBLISHED_CROSSMODEL[entry.key];
+  const rows: ReportRow[] = [];
+  if (!pub) return rows;
+  const q = (what: string) => `${entry.label} [${entry.cell}, ${entry.hfId}] ${what}`;
+  const ms = (pp: { mean: number; std: number | null }, n: number) => ({
+    value: pp.mean,
+    ...(pp.std === null ? {} : { std: pp.std, n }),
+  });
+  const ours = (m?: { mean: number; std: number; perSeed: number[] }) =>
+    m ? { value: m.mean, std: m.std, n: m.perSeed.length } : null;
+  if (r.lossSummary) {
+    if (pub.baseline !== null)
+      rows.push(row(q('baseline loss'), { value: pub.baseline }, { value: r.lossSummary.baseline }, ctx));
+    for (const p of pub.loss) {
+      const o = r.lossSummary.rows.find((x) => x.publishedDelta === p.delta);
+      rows.push(row(q(`angular damage, δ=${p.delta}`), ms(p.angular, entry.loss.seeds), ours(o?.angle), ctx));
+      rows.push(row(q(`magnitude damage, δ=${p.delta}`), ms(p.magnitude, entry.loss.seeds), ours(o?.magnitude), ctx));
+    }
+  }
+  if (pub.entropy && entry.entropy && r.entropy?.length && C.pairedSeedCount(r.entropy) > 1) {
+    const e = C.summarizeEntropy(r.entropy);
+    const n = entry.entropy.seeds;
+    rows.push(row(q('E8 entropy baseline'), { value: pub.entropy.base }, { value: e.base }, ctx));
+    rows.push(row(q('E8 ΔH angle'), ms(pub.entropy.deltaAngle, n), ours(e.deltaAngle), ctx));
+    rows.push(row(q('E8 ΔH magnitude'), ms(pub.entropy.deltaMagnitude, n), ours(e.deltaMagnitude), ctx));
+    rows.push(row(q('E8 t (paired, seeds)'), { value: pub.entropy.t }, { value: e.t }, ctx));
+  }
+  if (pub.repair && entry.repair && r.repair?.length && C.pairedSeedCount(r.repair) > 0) {
+    const e = C.summarizeRepair(r.repair);
+    const n = entry.repair.seeds;
+    const side = (x: { mean: number; std: number; recovery: number[] }) => ({
+      value: x.mean,
+      std: x.std,
+      n: x.recovery.length,
+    });
+    rows.push(
+      row(
+        q(`E10 attention-repair recovery % angular (${pub.repair.source})`),
+        ms(pub.repair.angular, n),
+        side(e.angular),
+        ctx,
+      ),
+    );
+    rows.push(
+      row(
+        q(`E10 attention-repair recovery % magnitude (${pub.repair.source})`),
+        ms(pub.repair.magnitude, n),
+        side(e.magnitude),
+        ctx,
+      ),
+    );
+    if (pub.repair.t !== undefined)
+      rows.push(row(q('E10 t (paired, seeds)'), { value: pub.repair.t }, { value: e.t }, ctx));
+  }
+  return rows;
+}
+
 export const crossModelCellStep: Step = {
   name: 'cross-model replication cell',
   applies: (study) => !!entryFor(study),
-  async run(study, ctx) {
+  async run(study) {
     const out = emptyOutput();
     const entry = entryFor(study)!;
     const r = await C.runCrossModel(entry.key, study);
-    const pub = C.PUBLISHED_CROSSMODEL[entry.key];
     out.notes.push(
       `${entry.label}: ${r.info.scale}; memory: ${r.info.memory}; BOS: ${r.info.bos.message ?? (r.info.bos.ok ? 'as expected' : 'differs')}.`,
     );
     if (r.lossSummary) out.tables[`${entry.key}_loss`] = C.publishedComparisonTable(entry.key, r.lossSummary);
-    const rows: ReportRow[] = [];
-    if (pub && r.lossSummary) {
-      if (pub.baseline !== null)
-        rows.push(
-          row(
-            `${entry.label} baseline loss`,
-            { value: pub.baseline },
-            { value: r.lossSummary.baseline },
-            ctx.comparable,
-          ),
-        );
-      for (const p of pub.loss) {
-        const o = r.lossSummary.rows.find((x) => x.publishedDelta === p.delta);
-        const side = (pp: { mean: number; std: number | null }, m?: { mean: number; std: number; perSeed: number[] }) =>
-          [
-            { value: pp.mean, ...(pp.std === null ? {} : { std: pp.std, n: 3 }) },
-            m ? { value: m.mean, std: m.std, n: m.perSeed.length } : null,
-          ] as const;
-        rows.push(row(`${entry.label} angular damage, δ=${p.delta}`, ...side(p.angular, o?.angle), ctx.comparable));
-        rows.push(
-          row(`${entry.label} magnitude damage, δ=${p.delta}`, ...side(p.magnitude, o?.magnitude), ctx.comparable),
-        );
-      }
-    }
-    out.rows.push(...rows);
+    const ctx = comparableWith(study, cellTarget(entry));
+    out.notes.push(`${entry.label} (${entry.cell}) comparability: ${ctx.comparability}.`);
+    out.rows.push(...crossModelCellRows(entry, ctx, r));
     return out;
   },
 };

@@ -3,13 +3,19 @@ import { wikitextItems } from '../experiments/runs';
 import { runSweep, sweepSettings } from '../experiments/e1-sweep';
 import { PUBLISHED } from '../experiments/settings';
 import { summarizeE1 } from '../experiments/e1-stats';
-import { blimpBaselineVariants, blimpSettings, runBlimp, summarizeBlimp } from '../experiments/e2-blimp';
+import {
+  blimpBaselineVariants,
+  blimpSettings,
+  readingsReproducing,
+  runBlimp,
+  summarizeBlimp,
+} from '../experiments/e2-blimp';
 import { runRobustness } from '../experiments/robustness';
 import { e1StatsTable, e1Table, e2Table, robustnessTable } from '../experiments/main-tables';
 import { figure1FromResults } from '../experiments/figure1-data';
 import { hookCheck } from '../experiments/hook-check';
 import { resultsTable } from '../tables';
-import { mainReportRows } from './published-main';
+import { PUBLISHED_MAIN, mainReportRows } from './published-main';
 import { Step, emptyOutput } from './step';
 
 export const mainStep: Step = {
@@ -49,16 +55,19 @@ export const mainStep: Step = {
         acc_sum: v.accSum,
         acc_mean: v.accMean,
         correct: `${v.correctSum}/${v.pairs}`,
+        correct_mean: `${v.correctMean}/${v.pairs}`,
       })),
     );
     out.tables['robustness'] = robustnessTable(robust);
     out.figures['figure1_dissociation'] = figure1FromResults(e1, e2);
     out.rows.push(...mainReportRows(e1, e2, ctx.comparable, data));
 
-    const hit = variants.filter((v) => v.correctSum === 179 && v.pairs === 200);
+    const pubPairs = PUBLISHED.e2.items;
+    const pubCorrect = Math.round((PUBLISHED_MAIN.blimpBaseline * pubPairs) / 100);
+    const hit = readingsReproducing(variants, { accuracy: PUBLISHED_MAIN.blimpBaseline, pairs: pubPairs });
     out.notes.push(
       `Settings: layers ${settings.layers.join(', ')}; δ ${settings.publishedDeltas.join(', ')}${settings.scale.quick ? ` (${settings.scale.note})` : ''}; ${settings.seeds} seeds; ${e1.nSentences} sentences.`,
-      `BLiMP baseline readings reproducing the published 179/200: ${hit.length ? hit.map((v) => `${v.paradigms.join(' + ')} (${v.pooling})`).join('; ') : 'none on this model'}.`,
+      `BLiMP baseline readings reproducing the published ${pubCorrect}/${pubPairs} (sum and mean scoring checked): ${hit.length ? hit.map((h) => `${h.variant.paradigms.join(' + ')} (${h.variant.pooling}, ${h.scoring} scoring)`).join('; ') : 'none on this model'}.`,
       `Robustness: the δ=1 loss ratio is ${robust.map((r) => `${r.ratio1.toFixed(2)} (${r.matching} matching, ${r.noise} noise)`).join(', ')}.`,
     );
     const r1 = e1.rows[0];

@@ -1,8 +1,41 @@
 /** Mechanism experiments (E3–E7, E9, E11) and Figure 2 in `reproduce`, in the original's order. */
 import * as M from '../experiments/mechanism';
 import { Study } from '../experiments/study';
-import { row } from './verdict';
+import { Comparability, ReportRow, row } from './verdict';
+import { ComparedRun, comparableWith, publishedTarget } from './reproduce';
+import { PUBLISHED_MODEL } from './published-main';
 import { Step, StepOutput, emptyOutput } from './step';
+
+/**
+ * REPORT.md rows of the mechanism summaries: each names its original cell and model, and gets a
+ * verdict only when this run is *that* model with the published settings (E9 belongs to
+ * Pythia-1.4B; the others to `ctx`'s Pythia-410M).
+ */
+export function mechanismRows(
+  summaries: { compare: M.CompareRow[] }[],
+  study: ComparedRun,
+  ctx: Comparability,
+): ReportRow[] {
+  const P = M.PUBLISHED_MECHANISM as Record<string, { cell?: string; model?: string }>;
+  const ctxFor = new Map<string, Comparability>();
+  const comparable = (model: string | undefined) => {
+    if (!model || model === PUBLISHED_MODEL.id) return ctx;
+    if (!ctxFor.has(model)) ctxFor.set(model, comparableWith(study, publishedTarget(model)));
+    return ctxFor.get(model)!;
+  };
+  return summaries.flatMap((s) =>
+    s.compare.map((c) => {
+      const p = P[c.experiment];
+      const from = p?.cell ? ` [${p.cell}, ${p.model ?? PUBLISHED_MODEL.id}]` : '';
+      return row(
+        `${c.experiment}${from} ${c.quantity}${c.note ? ` (${c.note})` : ''}`,
+        c.published === null ? null : { value: c.published },
+        { value: c.reproduced },
+        comparable(p?.model),
+      );
+    }),
+  );
+}
 
 /** Runs every mechanism experiment (each resumes) and returns their summaries. */
 export async function runMechanism(study: Study) {
@@ -38,16 +71,7 @@ export const mechanismStep: Step = {
       e11_equivalence: M.equivalenceTable(r.eq.parallelResidual, r.eq.rows),
     });
     out.figures['figure2_mechanism'] = M.figure2FromResults(r.e4, r.e6, { e5: r.e5 });
-    for (const s of [r.e3, r.e4, r.e5, r.e6, r.e7, r.e9, r.e11])
-      for (const c of s.compare)
-        out.rows.push(
-          row(
-            `${c.experiment} ${c.quantity}${c.note ? ` (${c.note})` : ''}`,
-            c.published === null ? null : { value: c.published },
-            { value: c.reproduced },
-            ctx.comparable,
-          ),
-        );
+    out.rows.push(...mechanismRows([r.e3, r.e4, r.e5, r.e6, r.e7, r.e9, r.e11], study, ctx));
     out.notes.push(`E7: ${r.e7.verdict}`);
     return out;
   },

@@ -9,6 +9,8 @@ import { chromiumMissing, exportFigures } from '../plots';
 import { toCSV, toHTML, toLatex, toMarkdown } from '../tables';
 import { figuresDir, tablesDir, repoRoot } from '../util/paths';
 import { PUBLISHED_MODEL } from './published-main';
+import { CROSSMODEL_REGISTRY } from '../experiments/crossmodel/registry';
+import type { ModelConfig } from '../engine/types';
 import { ReproduceContext, Step, StepOutput } from './step';
 import { ReportRow, fmt } from './verdict';
 
@@ -26,30 +28,67 @@ export interface StepRun {
   error?: string;
 }
 
-/** Whether this study is the published configuration (same architecture as Pythia-410M, full settings). */
-export function comparability(study: Study): ReproduceContext {
-  const c = study.model.cfg;
-  const sameArch =
-    c.modelType === PUBLISHED_MODEL.modelType &&
-    c.nLayers === PUBLISHED_MODEL.nLayers &&
-    c.dModel === PUBLISHED_MODEL.dModel &&
-    c.nHeads === PUBLISHED_MODEL.nHeads &&
-    c.vocabSize === PUBLISHED_MODEL.vocabSize;
-  if (study.quick)
-    return {
-      comparable: false,
-      comparability: 'quick mode: scaled settings, not comparable with the published numbers',
-    };
-  if (!sameArch)
-    return {
-      comparable: false,
-      comparability: `different model (${c.modelType}, ${c.nLayers} layers, d=${c.dModel}) from the published ${PUBLISHED_MODEL.id}: numbers are not comparable`,
-    };
-  const id =
-    study.opts.model === PUBLISHED_MODEL.id
-      ? 'the published model id'
-      : 'the published architecture (weights not verified by id)';
-  return { comparable: true, comparability: `${id}, published settings: verdicts compare with the original's numbers` };
+/** What comparability needs of a study (a Study, or its shape in tests). */
+export interface ComparedRun {
+  quick: boolean;
+  opts: { model: string };
+  model: {
+    cfg: Pick<ModelConfig, 'modelType' | 'nLayers' | 'dModel' | 'nHeads' | 'vocabSize'>;
+    revision: string | null;
+  };
+}
+
+/** The model a published number belongs to: a hub id (and revision, when the original pinned one) and its shape. */
+export interface PublishedTarget {
+  label: string;
+  hfId: string;
+  revision?: string;
+  arch: Pick<ModelConfig, 'modelType' | 'nLayers' | 'dModel' | 'nHeads' | 'vocabSize'>;
+}
+
+/**
+ * Whether a run is the published configuration of `target`: the published settings (not quick)
+ * and the published model — by hub id (and revision, when pinned) for a hub run, by config match
+ * for a local folder. Otherwise not comparable, with the reason.
+ */
+export function comparableWith(run: ComparedRun, target: PublishedTarget): ReproduceContext {
+  const no = (why: string): ReproduceContext => ({
+    comparable: false,
+    comparability: `${why}: not comparable with the published ${target.label} numbers`,
+  });
+  if (run.quick) return no('quick mode: scaled settings');
+  const c = run.model.cfg;
+  const id = run.opts.model;
+  if (!fs.existsSync(id)) {
+    if (id !== target.hfId) return no(`the run used ${id}, the published numbers are ${target.hfId}'s`);
+    if (target.revision && run.model.revision !== target.revision)
+      return no(`revision ${run.model.revision ?? 'unknown'} of ${id}, published ${target.revision}`);
+  }
+  const keys = ['modelType', 'nLayers', 'dModel', 'nHeads', 'vocabSize'] as const;
+  const diff = keys.filter((k) => c[k] !== target.arch[k]);
+  if (diff.length)
+    return no(
+      `different model from ${target.hfId} (${diff.map((k) => `${k} ${c[k]} vs ${target.arch[k]}`).join(', ')})`,
+    );
+  const how = fs.existsSync(id)
+    ? `a local folder with ${target.hfId}'s config (weights not verified by id)`
+    : `${target.hfId}${run.model.revision ? ` @ ${run.model.revision}` : ''}`;
+  return {
+    comparable: true,
+    comparability: `${how}, published settings: verdicts compare with the original's numbers`,
+  };
+}
+
+/** The registry entry of the published model with this hub id. */
+export function publishedTarget(hfId: string): PublishedTarget {
+  const e = CROSSMODEL_REGISTRY.find((x) => x.hfId === hfId);
+  if (!e) throw new Error(`no registry entry for ${hfId}`);
+  return { label: e.label, hfId: e.hfId, ...(e.revision ? { revision: e.revision } : {}), arch: e.arch };
+}
+
+/** Whether this study is the published configuration of the main experiments (Pythia-410M, full settings). */
+export function comparability(study: ComparedRun): ReproduceContext {
+  return comparableWith(study, publishedTarget(PUBLISHED_MODEL.id));
 }
 
 export async function reproduce(study: Study, opts: ReproduceOptions): Promise<{ runs: StepRun[]; report: string }> {

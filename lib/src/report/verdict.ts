@@ -26,6 +26,12 @@ export interface ReportRow {
   verdict: string;
 }
 
+/** Whether the run is the published configuration, and why (ReproduceContext's shape). */
+export interface Comparability {
+  comparable: boolean;
+  comparability: string;
+}
+
 /** SE of a seed mean from a population std over n seeds (sample sd = popstd·√(n/(n−1))). */
 function se(std: number | undefined, n: number | undefined): number | undefined {
   if (std === undefined || !n || n < 2) return undefined;
@@ -37,9 +43,14 @@ function se(std: number | undefined, n: number | undefined): number | undefined 
  * |z| = |ours − published| / √(SE_ours² + SE_pub²) ≤ 3 is "consistent"; without any uncertainty
  * we only state the relative difference.
  */
-export function verdict(published: Published | null, reproduced: Reproduced | null, comparable: boolean): string {
+export function verdict(
+  published: Published | null,
+  reproduced: Reproduced | null,
+  comparable: boolean | Comparability,
+): string {
   if (!reproduced || !Number.isFinite(reproduced.value)) return 'not run';
   if (!published) return 'new (not in the original)';
+  if (typeof comparable !== 'boolean' && !comparable.comparable) return `not comparable (${comparable.comparability})`;
   if (!comparable) return 'not comparable (different model or settings)';
   const s1 = se(reproduced.std, reproduced.n);
   const s2 = se(published.std, published.n);
@@ -59,7 +70,7 @@ export function row(
   quantity: string,
   published: Published | null,
   reproduced: Reproduced | null,
-  comparable: boolean,
+  comparable: boolean | Comparability,
 ): ReportRow {
   return { quantity, published, reproduced, verdict: verdict(published, reproduced, comparable) };
 }

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 
-export type WriteDtype = 'F32' | 'F16' | 'BF16' | 'BOOL';
+export type WriteDtype = 'F32' | 'F16' | 'BF16' | 'BOOL' | 'I64';
 
 export interface WriteTensor {
   name: string;
@@ -16,7 +16,7 @@ export interface WriteTensor {
   data: ArrayLike<number> | ((start: number, out: Float32Array) => void);
 }
 
-const SIZE: Record<WriteDtype, number> = { F32: 4, F16: 2, BF16: 2, BOOL: 1 };
+const SIZE: Record<WriteDtype, number> = { I64: 8, F32: 4, F16: 2, BF16: 2, BOOL: 1 };
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -80,7 +80,7 @@ export function writeSafetensors(
     fs.writeSync(fd, len);
     fs.writeSync(fd, Buffer.from(json, 'utf8'));
     const vals = new Float32Array(CHUNK);
-    const buf = Buffer.alloc(CHUNK * 4);
+    const buf = Buffer.alloc(CHUNK * 8);
     for (const t of sorted) {
       const n = t.shape.reduce((a, b) => a * b, 1);
       const size = SIZE[t.dtype];
@@ -91,6 +91,8 @@ export function writeSafetensors(
         else for (let i = 0; i < m; i++) vals[i] = data[start + i];
         for (let i = 0; i < m; i++) {
           if (t.dtype === 'F32') buf.writeFloatLE(vals[i], 4 * i);
+          else if (t.dtype === 'I64')
+            buf.writeBigInt64LE(BigInt(Math.round(vals[i])), 8 * i); // integers < 2^24 (token ids, masks)
           else if (t.dtype === 'BOOL') buf[i] = vals[i] ? 1 : 0;
           else buf.writeUInt16LE(t.dtype === 'F16' ? toF16(vals[i]) : toBf16(vals[i]), 2 * i);
         }

@@ -55,6 +55,8 @@ export interface CrossModelEntry {
   key: string;
   label: string;
   hfId: string;
+  /** the hub revision the original ran (absent: it did not pin one, any revision of hfId counts) */
+  revision?: string;
   /** the notebook cell (EXPERIMENTS.md) */
   cell: string;
   /** the experiment label; null for Pythia-410M (its loss sweep is E1, run by `dirmag sweep`) */

@@ -14,7 +14,7 @@ import { resultsDir } from '../../util/paths';
 import { SweepRecord } from '../e1-sweep';
 import { summarizeE1 } from '../e1-stats';
 import { CROSSMODEL_REGISTRY, CrossModelEntry, PUBLISHED_CROSSMODEL } from './registry';
-import { E3Record, RepairRecord } from '../mechanism';
+import { E3Record, RepairRecord, pairedSeeds, summarizeE4, summarizeE9 } from '../mechanism';
 import { ModelInfo, pairedSeedCount, summarizeEntropy, summarizeRepair } from './runners';
 
 export interface CrossModelInput {
@@ -211,15 +211,47 @@ export function loadCrossModelInputs(o: { root?: string; quick?: boolean; folder
       continue;
     }
     const info = readRecords<ModelInfo>(file('crossmodel-info')).find((r) => r.key === entry.key);
+    const repair = entry.repair ? readRecords<RepairRecord>(file(entry.repair.store)) : [];
+    const override = repair.length ? undefined : mechanismRepair(file);
     inputs.push({
       entry,
       ...(info ? { info } : {}),
       loss,
       ...(entry.entropy ? { entropy: readRecords<E3Record>(file(entry.entropy.store)) } : {}),
-      ...(entry.repair ? { repair: readRecords<RepairRecord>(file(entry.repair.store)) } : {}),
+      ...(entry.repair ? { repair } : {}),
+      ...(override ? { repairOverride: override } : {}),
     });
   }
   return { inputs, missing };
+}
+
+/**
+ * Attention-repair recovery of a model measured by the mechanism experiments in its own results
+ * folder (the original's Figure 3B: 410M from E4, 1.4B from E9's attention set): E4's mean of
+ * per-seed recoveries, else E9's attention recovery (ratio of means, as the original). Undefined
+ * when neither has paired records.
+ */
+export function mechanismRepair(file: (store: string) => string): CrossModelInput['repairOverride'] {
+  const recs = (store: string) => {
+    const r = readRecords<RepairRecord>(file(store));
+    return r.some((x) => x.kind === 'baseline') && pairedSeeds(r, 'angle', 'magnitude')[0].length ? r : null;
+  };
+  const e4 = recs('E4');
+  if (e4) {
+    const s = summarizeE4(e4);
+    const ms = (x: { mean: number; std: number }) => ({ mean: x.mean, std: x.std });
+    return { angular: ms(s.angle.recoverySeed), magnitude: ms(s.magnitude.recoverySeed), source: 'E4' };
+  }
+  const e9 = recs('E9');
+  if (e9) {
+    const s = summarizeE9(e9);
+    return {
+      angular: { mean: s.angle.recoveryOfMeans.attn },
+      magnitude: { mean: s.magnitude.recoveryOfMeans.attn },
+      source: 'E9 (attention set, ratio of means)',
+    };
+  }
+  return undefined;
 }
 
 /** Our loss damages next to the published ones for one registry model (δ as published). */

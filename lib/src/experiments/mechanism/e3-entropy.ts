@@ -11,7 +11,7 @@ import { plan } from '../../engine/plan';
 import type { Item } from '../../engine/types';
 import { cohenDPooledPopulation, cohenDz, mean, type TTestResult, ttestPairedOrNA } from '../../stats';
 import { Study } from '../study';
-import { modeName } from '../settings';
+import { modeName, pairBySeedIndex } from '../settings';
 import { Condition, conditionStream, perturbedPlan, runConditions } from '../runs';
 import {
   CompareRow,
@@ -142,14 +142,10 @@ export interface E3Summary {
 export function summarizeE3(records: E3Record[], perturbedLayers?: number[]): E3Summary {
   const base = records.find((r) => r.kind === 'baseline');
   if (!base) throw new Error('E3: no baseline record; run E3 first');
-  const pick = (m: ModeName) =>
-    records.filter((r) => r.kind === 'condition' && r.mode === m).sort((a, b) => a.seedIndex! - b.seedIndex!);
-  const ang = pick('angle'),
-    mag = pick('magnitude');
-  const n = Math.min(ang.length, mag.length);
-  if (!n) throw new Error('E3: no perturbed records');
-  const A = ang.slice(0, n),
-    M = mag.slice(0, n);
+  const pick = (m: ModeName) => records.filter((r) => r.kind === 'condition' && r.mode === m);
+  const [A, M] = pairBySeedIndex(pick('angle'), pick('magnitude'));
+  const n = A.length;
+  if (!n) throw new Error('E3: no perturbed records with the same seed index in both modes');
   const B = mean(base.sentence);
   const seedVal = (rs: E3Record[]) => rs.map((r) => mean(r.sentence));
   const dA = seedVal(A).map((x) => x - B),

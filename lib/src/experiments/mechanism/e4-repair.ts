@@ -17,7 +17,7 @@ import {
 import { plan } from '../../engine/plan';
 import type { Item } from '../../engine/types';
 import { Study } from '../study';
-import { modeName } from '../settings';
+import { modeName, pairBySeedIndex } from '../settings';
 import { Condition, runConditions } from '../runs';
 import {
   CompareRow,
@@ -240,12 +240,8 @@ export interface E4Summary {
 }
 
 export function pairedSeeds(records: RepairRecord[], a: ModeName, b: ModeName): [RepairRecord[], RepairRecord[]] {
-  const pick = (m: ModeName) =>
-    records.filter((r) => r.kind === 'condition' && r.mode === m).sort((x, y) => x.seedIndex! - y.seedIndex!);
-  const A = pick(a),
-    B = pick(b);
-  const idx = A.map((r) => r.seedIndex!).filter((i) => B.some((r) => r.seedIndex === i));
-  return [A.filter((r) => idx.includes(r.seedIndex!)), B.filter((r) => idx.includes(r.seedIndex!))];
+  const pick = (m: ModeName) => records.filter((r) => r.kind === 'condition' && r.mode === m);
+  return pairBySeedIndex(pick(a), pick(b));
 }
 
 export function summarizeE4(records: RepairRecord[]): E4Summary {

@@ -155,9 +155,21 @@ export interface E5Row {
   recovery: RecoverySpread;
   /** 100·recovery/(our E4 angular R-seed recovery); null without an E4 summary */
   pctOfFull: number | null;
+  /** 100·recovery/28.4, the published divisor (the published "% of full" is compared with this) */
+  pctOfPublishedFull: number;
   /** sentence level: Σ(U−R)/Σ(U−B) on seed-averaged losses, with a bootstrap CI */
   sentence: { estimate: number; ci: [number, number] };
+  /** the published top-k row, only when our top-k are the same layers */
   published: { mean: number; std: number; pctOfFull: number } | null;
+  /** the published top-k layers when ours differ (then `published` is null) */
+  publishedLayers?: readonly number[];
+}
+
+/** The same layers, in any order (a layer set's identity). */
+export function sameLayers(a: readonly number[], b: readonly number[]): boolean {
+  const A = [...a].sort((x, y) => x - y),
+    B = [...b].sort((x, y) => x - y);
+  return A.length === B.length && A.every((x, i) => x === B[i]);
 }
 
 export interface E5Summary {
@@ -205,13 +217,17 @@ export function summarizeE5(records: E5Record[], e4?: E4Summary): E5Summary {
     const R = recs.map((r) => mean(r.repaired![name]));
     const recovery = recoverySeed({ baseline: U.map(() => B0), unrepaired: U, repaired: R }, { epsilon: 0 });
     const publishedK = Math.round((k * 8) / n);
-    const pub = n === 8 ? P.topK[k] : null;
+    const layers = recs[0].patched![name];
+    // compared by layer identity: only when our top-k are the published top-k layers
+    const pub = n === 8 && P.topK[k] && sameLayers(P.topK[k].layers, layers) ? P.topK[k] : null;
     return {
       k,
       publishedK,
-      layers: recs[0].patched![name],
+      layers,
       recovery,
       pctOfFull: fullRepair === null ? null : (100 * recovery.mean) / fullRepair,
+      pctOfPublishedFull: (100 * recovery.mean) / P.fullRepairDivisor,
+      ...(n === 8 && P.topK[k] && !pub ? { publishedLayers: P.topK[k].layers } : {}),
       sentence: sentenceRecovery(
         base.losses!,
         seedAveraged(recs, (r) => r.unrepaired!),
@@ -220,21 +236,34 @@ export function summarizeE5(records: E5Record[], e4?: E4Summary): E5Summary {
       published: pub ? { mean: pub.mean, std: pub.std, pctOfFull: pub.pctOfFull } : null,
     };
   });
+  const other = (r: E5Row) =>
+    r.publishedLayers
+      ? `not the published layers: ours [${r.layers.join(', ')}], published top-${r.k} [${r.publishedLayers.join(', ')}]`
+      : undefined;
   const compare: CompareRow[] = rows.map((r) => ({
     experiment: 'E5',
-    quantity: `top-${r.k} repair recovery % (R-seed, no ε)`,
+    quantity: `repair of layers [${r.layers.join(', ')}] (top-${r.k}) recovery % (R-seed, no ε)`,
     published: r.published?.mean ?? null,
     reproduced: r.recovery.mean,
+    ...(other(r) ? { note: other(r) } : {}),
   }));
-  for (const r of rows)
+  for (const r of rows) {
+    compare.push({
+      experiment: 'E5',
+      quantity: `repair of layers [${r.layers.join(', ')}] (top-${r.k}) % of full repair, both ÷ the published ${P.fullRepairDivisor}`,
+      published: r.published?.pctOfFull ?? null,
+      reproduced: r.pctOfPublishedFull,
+      ...(other(r) ? { note: other(r) } : {}),
+    });
     if (r.pctOfFull !== null)
       compare.push({
         experiment: 'E5',
-        quantity: `top-${r.k} % of full repair (ours: E4)`,
-        published: r.published?.pctOfFull ?? null,
+        quantity: `repair of layers [${r.layers.join(', ')}] (top-${r.k}) % of full repair ÷ our E4 (${fullRepair!.toFixed(1)})`,
+        published: null,
         reproduced: r.pctOfFull,
-        note: 'published divides by the hard-coded 28.4',
+        note: `ours only: the published column divides by ${P.fullRepairDivisor}`,
       });
+  }
   return {
     heads: rank.heads!,
     ranking: rank.ranking!,
@@ -364,7 +393,7 @@ export function summarizeE6(records: RepairRecord[]): E6Summary {
   const published8 = setsMeta.length && setsMeta.find((x) => x.name === 'top')!.layers.length === 4;
   const sets: E6SetRow[] = setsMeta.map((meta) => {
     const R = recs.map((r) => mean(r.repaired![meta.name]));
-    const pub = P.sets[meta.name];
+    const pub = P.sets[meta.name] && sameLayers(P.sets[meta.name].layers, meta.layers) ? P.sets[meta.name] : undefined;
     return {
       ...meta,
       recovery: recoverySeed({ baseline: U.map(() => B0), unrepaired: U, repaired: R }),
@@ -386,12 +415,20 @@ export function summarizeE6(records: RepairRecord[]): E6Summary {
     randoms.flatMap((x) => x.recovery.perSeed),
     'seeds',
   );
-  const compare: CompareRow[] = sets.map((x) => ({
-    experiment: 'E6',
-    quantity: `${x.label} recovery % (R-seed)`,
-    published: x.published?.mean ?? null,
-    reproduced: x.recovery.mean,
-  }));
+  const compare: CompareRow[] = sets.map((x) => {
+    const p = P.sets[x.name];
+    const note =
+      published8 && p && !x.published
+        ? `not the published layers: ours [${x.layers.join(', ')}], published ${x.name} [${p.layers.join(', ')}]`
+        : undefined;
+    return {
+      experiment: 'E6',
+      quantity: `repair of layers [${x.layers.join(', ')}] (${x.name}) recovery % (R-seed)`,
+      published: x.published?.mean ?? null,
+      reproduced: x.recovery.mean,
+      ...(note ? { note } : {}),
+    };
+  });
   compare.push(
     {
       experiment: 'E6',

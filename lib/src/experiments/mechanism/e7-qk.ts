@@ -12,7 +12,7 @@ import { plan } from '../../engine/plan';
 import type { Item, Tensor } from '../../engine/types';
 import { cohenDz, mean, type TTestResult, ttestPairedOrNA } from '../../stats';
 import { Study } from '../study';
-import { modeName } from '../settings';
+import { modeName, pairBySeedIndex } from '../settings';
 import { Condition, conditionStream, perturbedPlan, runConditions } from '../runs';
 import {
   CompareRow,
@@ -165,12 +165,10 @@ export interface E7Summary {
 export function summarizeE7(records: E7Record[]): E7Summary {
   const base = records.find((r) => r.kind === 'baseline');
   if (!base) throw new Error('E7: no baseline record; run E7 first');
-  const pick = (m: ModeName) =>
-    records.filter((r) => r.kind === 'condition' && r.mode === m).sort((a, b) => a.seedIndex! - b.seedIndex!);
-  const A = pick('angle'),
-    M = pick('magnitude');
-  const n = Math.min(A.length, M.length);
-  if (!n) throw new Error('E7: no perturbed records');
+  const pick = (m: ModeName) => records.filter((r) => r.kind === 'condition' && r.mode === m);
+  const [A, M] = pairBySeedIndex(pick('angle'), pick('magnitude'));
+  const n = A.length;
+  if (!n) throw new Error('E7: no perturbed records with the same seed index in both modes');
   const seedVal = (r: E7Record) => mean(r.cos.map((ls) => mean(ls)));
   const B = seedVal(base);
   const a = A.slice(0, n).map(seedVal),

@@ -2,7 +2,7 @@
  * Figure 2 (original idx 19, figure2_mechanism) from our own results, nothing typed in.
  * Panel A: unrepaired vs attention-repaired loss damage per mode from *our E4 records* — both bars
  * from the same model and run (the original's "Unrepaired" bars showed Pythia-1.4B's E9 scalars by
- * mistake). The "−x%" labels are the builder's damage-of-means recovery 100·(D − D′)/D.
+ * mistake). The "−x%" labels are E4's recovery: the mean of the per-seed recoveries (as the original).
  * Panel B: recovery per layer set from E6 (top / middle / bottom, random = mean ± std of the three
  * random sets' means) — the original took "Top 4" from E5 k=4 instead; pass `topFromE5` for that.
  * Bracket: top vs bottom, E6's one-sided independent t.
@@ -35,10 +35,12 @@ export function figure2Input(
       angular: {
         unrepaired: { mean: e4.angle.damage.mean, std: e4.angle.damage.std },
         repaired: { mean: e4.angle.repairedDamage.mean, std: e4.angle.repairedDamage.std },
+        recovery: e4.angle.recoverySeed.mean,
       },
       magnitude: {
         unrepaired: { mean: e4.magnitude.damage.mean, std: e4.magnitude.damage.std },
         repaired: { mean: e4.magnitude.repairedDamage.mean, std: e4.magnitude.repairedDamage.std },
+        recovery: e4.magnitude.recoverySeed.mean,
       },
     },
     layerSets: [topBar, bar('middle'), bar('bottom'), { label: randomLabel, mean: e6.randomMean, std: e6.randomStd }],
