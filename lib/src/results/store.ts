@@ -129,11 +129,11 @@ export class ResultStore {
     try {
       if (this.fd === null) this.fd = fs.openSync(this.file, 'a');
       before = fs.fstatSync(this.fd).size;
-      const n = fs.writeSync(this.fd, bytes);
-      if (n !== bytes.length) {
-        const e = new Error(`short write (${n} of ${bytes.length} bytes)`) as NodeJS.ErrnoException;
-        e.code = 'short write';
-        throw e;
+      // a short write (e.g. at a file-size limit) is retried, so the real error (EFBIG, ENOSPC) surfaces
+      for (let done = 0; done < bytes.length; ) {
+        const n = fs.writeSync(this.fd, bytes, done);
+        if (n <= 0) throw Object.assign(new Error(`short write (${done} of ${bytes.length} bytes)`), { code: 'EIO' });
+        done += n;
       }
       fs.fsyncSync(this.fd);
     } catch (e) {
