@@ -130,11 +130,12 @@ export class Study {
     return this.file(this.stems.get(experiment) ?? experiment, false);
   }
 
-  /** Every store this study opened: file → its settings (for reports: which settings the numbers come from). */
-  openedStores(): { experiment: string; file: string; first: Record<string, unknown> | undefined }[] {
+  /** Every store this study used: experiment, file, record count and first record (for reports: which settings). */
+  openedStores(): { experiment: string; file: string; records: number; first: Record<string, unknown> | undefined }[] {
     return [...this.stems].map(([experiment, stem]) => {
       const file = this.file(stem, !!this.opts.shard);
-      return { experiment, file, first: this.stores.get(file)?.records()[0] as Record<string, unknown> | undefined };
+      const recs = parseResultsFile(file).records;
+      return { experiment, file, records: recs.length, first: recs[0] as Record<string, unknown> | undefined };
     });
   }
 
