@@ -33,6 +33,7 @@ test('8 vs 12 sentences land in two stores; more seeds and a larger δ grid run 
   const a = await sweep({ sentences: 12, seeds: 1, deltas: [1] });
   assert.equal(path.basename(a.file), 'E1.jsonl');
   const first = fs.readFileSync(a.file, 'utf8');
+  assert.equal(fs.existsSync(`${a.file}.lock`), false, 'the lock is released when the run ends, the Study still open');
   assert.deepEqual(
     a.recs.map((r) => r.key),
     ['baseline', 's0|d1|magnitude'],

@@ -234,10 +234,14 @@ export async function runConditions<R extends { key: string }>(
   );
   const todo = conds.filter((c, i) => study.mine(i) && !store.has(c.key));
   const bar = new Progress(`${experiment} ${study.name}`, todo.length);
-  for (const c of todo) {
-    const rec = await c.run();
-    store.append({ ...rec, ...common });
-    bar.tick(1, c.key);
+  try {
+    for (const c of todo) {
+      const rec = await c.run();
+      store.append({ ...rec, ...common });
+      bar.tick(1, c.key);
+    }
+  } finally {
+    store.close(); // releases the write lock; the records stay readable
   }
   return store.records() as unknown as R[];
 }

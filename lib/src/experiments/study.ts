@@ -84,13 +84,15 @@ export class Study {
    * With the run's settings fingerprint: the store holding those settings — `<experiment>.jsonl`
    * when it is free or holds them, else `<experiment>@<id>.jsonl` (never refused, never mixed).
    * Without: the store this study already uses for the experiment, else `<experiment>.jsonl`.
+   * The write lock is held until the store is closed (runConditions closes it when its loop ends,
+   * so a notebook kernel that keeps its Study does not block a terminal run).
    */
   store(experiment: string, fingerprint?: string): ResultStore {
     const stem = fingerprint ? this.stemFor(experiment, fingerprint) : (this.stems.get(experiment) ?? experiment);
     this.stems.set(experiment, stem);
     const file = this.file(stem, true);
     let st = this.stores.get(file);
-    if (!st) {
+    if (!st || st.closed) {
       st = new ResultStore(file, { wait: this.opts.wait });
       this.stores.set(file, st);
     }

@@ -158,6 +158,12 @@ export class ResultStore {
     return this.failed;
   }
 
+  /** whether close() was called (records stay readable; appends need a new ResultStore) */
+  get closed(): boolean {
+    return this.release === null;
+  }
+
+  /** Release the file and the write lock; records() and get() keep working. */
   close(): void {
     if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;

@@ -185,7 +185,9 @@ export function e5Ranking(records: E5Record[]): number[] {
  * shards other than the one that stored it, before `dirmag merge`).
  */
 export async function ensureE5Ranking(study: Study, s: MechanismSettings): Promise<number[]> {
-  const stored = study.store('E5').get('ranking') as E5Record | undefined;
+  const e5 = study.store('E5');
+  const stored = e5.get('ranking') as E5Record | undefined;
+  e5.close();
   if (stored?.ranking) return stored.ranking;
   const { items } = await mechanismItems(study, s);
   return (await headEntropyRanking(study, s, items)).ranking!;
