@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { Study } from '../lib/src/experiments/study';
 import { runSweep, sweepSettings } from '../lib/src/experiments/e1-sweep';
 import { parseResultsFile } from '../lib/src/results';
@@ -76,5 +76,45 @@ test('8 vs 12 sentences land in two stores; more seeds and a larger δ grid run 
     out,
     new RegExp(`stories260k-hf/E1@${settingsId(fp)}\\.jsonl: 2 record\\(s\\); settings: .*sentences 8`),
   );
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('two `dirmag sweep` processes on one results folder: the second is refused naming the first, --wait resumes; no duplicate key', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dirmag-two-sweeps-'));
+  const args = ['sweep', '--model', STORIES, '--quick', '--seeds', '6', '--results', dir];
+  const file = path.join(dir, 'stories260k-hf-quick', 'E1.jsonl');
+  const start = (extra: string[] = []) => {
+    const child = spawn(process.execPath, [CLI, ...args, ...extra], { env: { ...process.env, DIRMAG_PROGRESS: '0' } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    return {
+      child,
+      done: new Promise<{ code: number | null; out: string }>((r) => child.on('close', (code) => r({ code, out }))),
+    };
+  };
+  const a = start();
+  for (let t0 = Date.now(); !(fs.existsSync(file) && fs.readFileSync(file, 'utf8').split('\n').length > 2); ) {
+    assert.ok(Date.now() - t0 < 120_000, 'the first sweep starts writing');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const b = await start().done;
+  assert.equal(b.code, 1, b.out);
+  assert.match(
+    b.out,
+    new RegExp(`dirmag: .*E1\\.jsonl is being written by pid ${a.child.pid} on ${os.hostname()} since .*add --wait`),
+  );
+  const c = start(['--wait']);
+  const [ra, rc] = [await a.done, await c.done];
+  assert.equal(ra.code, 0, ra.out);
+  assert.equal(rc.code, 0, rc.out);
+  assert.match(rc.out, /waiting for the writer pid/);
+  const keys = fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).key);
+  assert.equal(keys.length, 1 + 6 * 6 * 2, 'baseline + seeds × δ × operators');
+  assert.equal(new Set(keys).size, keys.length, 'no key twice');
   fs.rmSync(dir, { recursive: true, force: true });
 });

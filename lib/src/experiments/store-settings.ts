@@ -24,7 +24,7 @@ export const settingsStem = (experiment: string, fingerprint: string): string =>
 
 const short = (v: unknown): string => {
   const t = Array.isArray(v) ? v.join(',') : typeof v === 'string' ? v : JSON.stringify(v);
-  return t.length > 60 ? `${t.slice(0, 57)}…` : t;
+  return t.length > 100 ? `${t.slice(0, 97)}…` : t;
 };
 
 /** "layers 1,2,3; sentences 12; dataSource …" from a record's fingerprint (or its own fields). */
