@@ -3,6 +3,7 @@
  * same store and run only the missing conditions; other sentences/layers go to a separate store
  * automatically (never refused, never mixed); `dirmag results` lists both with their settings.
  */
+import { SHARED } from './test-data';
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -14,7 +15,6 @@ import { runSweep, sweepSettings } from '../lib/src/experiments/e1-sweep';
 import { parseResultsFile } from '../lib/src/results';
 import { settingsId } from '../lib/src/experiments/store-settings';
 
-const SHARED = process.env.DIRMAG_SHARED ?? path.resolve(__dirname, '../../shared');
 const STORIES = path.join(SHARED, 'models/stories260k-hf');
 const CLI = path.resolve(__dirname, '../lib/dist/cli/main.js');
 process.env.DIRMAG_PROGRESS = '0';
