@@ -213,7 +213,7 @@ test('prompt files: comments and blank lines are skipped; an empty file is refus
 
 // ---------- records resume ----------
 
-test('records resume: a rerun appends nothing, a lost last record is recomputed identically, other settings are refused', async () => {
+test('records resume: a rerun appends nothing, a lost last record is recomputed identically, other settings go to their own store', async () => {
   const dir = tmp();
   const study = await open(STORIES, dir);
   try {
@@ -245,7 +245,10 @@ test('records resume: a rerun appends nothing, a lost last record is recomputed 
             return JSON.stringify(r);
           });
       assert.deepEqual(strip(fs.readFileSync(file, 'utf8')), strip(before));
-      await assert.rejects(B.runInterference(again, { ...s, eps: [0, 0.1] }), /other settings/);
+      // other settings: a store of their own, the first one untouched
+      await B.runInterference(again, { ...s, eps: [0, 0.1] });
+      assert.match(again.resultsFile(s.experiment), /@[0-9a-f]{8}\.jsonl$/);
+      assert.deepEqual(strip(fs.readFileSync(file, 'utf8')), strip(before));
     } finally {
       again.close();
     }

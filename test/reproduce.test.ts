@@ -60,6 +60,11 @@ test('reproduce --quick writes figures, tables and an honest REPORT.md', () => {
     'no E1 number of another model is called consistent',
   );
   assert.match(text, /provider \*\*cpu\*\*/);
+  // which settings every number comes from
+  assert.match(
+    text,
+    /## Results stores[^\n]*\n\n- E1: `[^`]*E1\.jsonl`, \d+ record\(s\); settings: .*layers [\d,]+; .*sentences \d+/,
+  );
   assert.match(
     fs.readFileSync(path.join(out, 'tables/stories260k-hf-quick/table1_loss_damage.tex'), 'utf8'),
     /\\toprule/,

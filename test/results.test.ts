@@ -117,7 +117,9 @@ test('torn last line repaired on open: missing newline, invalid JSON, trailing g
     s.append({ key: 'c', v: 3 });
     s.close();
     assert.equal(fs.readFileSync(f, 'utf8'), good + '{"key":"c","v":3}\n');
-    assert.equal(new ResultStore(f, { onRepair: () => assert.fail('no repair expected') }).size, 3);
+    const again = new ResultStore(f, { onRepair: () => assert.fail('no repair expected') });
+    assert.equal(again.size, 3);
+    again.close();
   }
 });
 
@@ -136,11 +138,12 @@ test('store: has/get/append, duplicates and damage before the last line are erro
   assert.equal(fs.readFileSync(f, 'utf8'), '{"key":"k1","damage":0.5,"modes":["a","b"]}\n');
 
   const dup = path.join(tmp, 'dup.jsonl');
-  fs.writeFileSync(dup, '{"key":"a"}\n{"key":"b"}\n{"key":"a"}\n');
-  assert.throws(() => new ResultStore(dup, quiet), /dup\.jsonl:3: duplicate key 'a' \(first at line 1\)/);
+  fs.writeFileSync(dup, '{"key":"a"}\n{"key":"b"}\n{"key":"a","v":1}\n');
+  assert.throws(() => new ResultStore(dup, quiet), /dup\.jsonl:3: key 'a' conflicts with line 1/);
   const mid = path.join(tmp, 'mid.jsonl');
   fs.writeFileSync(mid, '{"key":"a"}\n{"key":\n{"key":"b"}\n');
   assert.throws(() => new ResultStore(mid, quiet), /mid\.jsonl:2: invalid JSON \(not the last line/);
+  assert.equal(fs.existsSync(`${mid}.lock`), false, 'a store that fails to open releases its lock');
 });
 
 test('shard: --shard k/n parsing, disjoint round-robin split', () => {

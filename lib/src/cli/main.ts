@@ -27,6 +27,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'combine the --shard k/n result files of one experiment (gaps and conflicts fail)',
     load: () => import('./merge'),
   },
+  results: {
+    summary: 'list stored results with their settings; check|repair duplicate keys',
+    load: () => import('./results'),
+  },
   bench: {
     summary:
       'benchmark: tokens/s, GFLOP/s vs MatMul, padding waste, RSS on Pythia 70M/160M/410M shapes (--quick, --json)',

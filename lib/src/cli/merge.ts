@@ -6,11 +6,13 @@ import { resultsDir } from '../util/paths';
 import { parseArgs, stringOpt } from './args';
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
+  const args = parseArgs(argv, ['wait']);
   const model = stringOpt(args, 'model');
   const experiment = stringOpt(args, 'experiment');
   if (!model || !experiment)
-    throw new Error('usage: dirmag merge --model NAME --experiment E1 [--results DIR]  (NAME as in results/NAME/)');
+    throw new Error(
+      'usage: dirmag merge --model NAME --experiment E1 [--results DIR] [--wait]  (NAME as in results/NAME/; E1@<id> for a store of other settings)',
+    );
   const root = stringOpt(args, 'results') ?? resultsDir();
   const target = resultsPath(model, experiment, root);
   const dir = path.dirname(target);
@@ -27,13 +29,18 @@ export async function run(argv: string[]): Promise<number> {
     : undefined;
   const existing = fs.existsSync(target) ? [target] : [];
   const report = mergeResults([...existing, ...shards], expected);
+  const settings = new Set(report.records.map((r) => r.fingerprint).filter((f) => f !== undefined));
+  if (settings.size > 1)
+    throw new Error(
+      `${target} and its shard files hold results of ${settings.size} different settings; never mixed: run each settings' shards into its own store (${experiment}@<id>, see dirmag results)`,
+    );
   if (report.torn.length) console.log(`torn last line ignored in: ${report.torn.join(', ')}`);
   if (report.duplicates.length) console.log(`${report.duplicates.length} identical duplicate(s) merged`);
   if (report.unexpected.length)
     throw new Error(
       `keys not in the manifest: ${report.unexpected.slice(0, 5).join(', ')}${report.unexpected.length > 5 ? ' …' : ''}`,
     );
-  const store = new ResultStore(target);
+  const store = new ResultStore(target, { wait: !!args.options.wait });
   let added = 0;
   for (const r of report.records) if (!store.has(r.key)) (store.append(r), added++);
   store.close();

@@ -9,7 +9,8 @@ export const STUDY_HELP = `  --model ID|DIR      hub id or local checkpoint fold
   --device cpu|cuda|webgpu  execution provider (default cpu; README "Choosing a device")
   --results DIR       results root (default: results/ at the repo root, or $DIRMAG_RESULTS)
   --shard k/n         run only the k-th of n disjoint parts (then: dirmag merge)
-  --quick             small-model settings (scaled δ, fewer sentences and seeds; says how)`;
+  --quick             small-model settings (scaled δ, fewer sentences and seeds; says how)
+  --wait              another process is writing the same results store: wait for it (default: fail)`;
 
 export async function openStudy(args: ParsedArgs): Promise<Study> {
   const device = parseProvider(stringOpt(args, 'device', 'cpu'), '--device');
@@ -21,6 +22,7 @@ export async function openStudy(args: ParsedArgs): Promise<Study> {
     resultsDir: stringOpt(args, 'results'),
     quick: !!args.options.quick,
     shard: shard ? parseShard(shard) : undefined,
+    wait: !!args.options.wait,
   });
 }
 

@@ -1,4 +1,5 @@
 /** dirmag sweep: E1 loss damage sweep (published defaults), then its tables. */
+import * as path from 'node:path';
 import { toMarkdown } from '../tables';
 import { runSweep, sweepSettings } from '../experiments/e1-sweep';
 import { summarizeE1 } from '../experiments/e1-stats';
@@ -49,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   if (study.opts.shard)
     return (
       void console.log(
-        `shard ${study.opts.shard.k}/${study.opts.shard.n} done; combine with: dirmag merge --model ${study.name} --experiment ${settings.experiment}`,
+        `shard ${study.opts.shard.k}/${study.opts.shard.n} done; combine with: dirmag merge --model ${study.name} --experiment ${path.basename(study.resultsFile(settings.experiment), '.jsonl')}`,
       ),
       0
     );

@@ -8,6 +8,7 @@ import { streamId } from '../engine/rng';
 import { Progress } from '../util/progress';
 import { canonicalJson } from '../results';
 import { Study } from './study';
+import { settingsFingerprint } from './store-settings';
 import { Mode, PUBLISHED, keyParts } from './settings';
 
 /** Per-sentence loss: mean next-token cross-entropy over the T−1 positions (EXPERIMENTS.md §1.5.2). */
@@ -218,14 +219,13 @@ export async function runConditions<R extends { key: string }>(
   conds: Condition<R>[],
   common: Record<string, unknown>,
 ): Promise<R[]> {
-  const store = study.store(experiment);
-  // every record carries the settings fingerprint; resuming with other settings would mix results
-  const { env, ...settings } = common;
-  const fingerprint = canonicalJson(settings);
+  // every record carries the settings fingerprint; other settings go to their own store, never mixed
+  const fingerprint = settingsFingerprint(common);
+  const store = study.store(experiment, fingerprint);
   const prior = store.records()[0] as Record<string, unknown> | undefined;
   if (prior && prior.fingerprint !== fingerprint)
     throw new Error(
-      `${study.resultsFile(experiment)} holds results of other settings (${describeDiff(prior, settings)}); delete it or use another --results folder`,
+      `${store.file} holds results of other settings (${describeDiff(prior, common)}); another run took this store while this one started: rerun`,
     );
   common = { ...common, fingerprint };
   study.writeManifest(
@@ -234,15 +234,20 @@ export async function runConditions<R extends { key: string }>(
   );
   const todo = conds.filter((c, i) => study.mine(i) && !store.has(c.key));
   const bar = new Progress(`${experiment} ${study.name}`, todo.length);
-  for (const c of todo) {
-    const rec = await c.run();
-    store.append({ ...rec, ...common });
-    bar.tick(1, c.key);
+  try {
+    for (const c of todo) {
+      const rec = await c.run();
+      store.append({ ...rec, ...common });
+      bar.tick(1, c.key);
+    }
+  } finally {
+    store.close(); // releases the write lock; the records stay readable
   }
   return store.records() as unknown as R[];
 }
 
-function describeDiff(prior: Record<string, unknown>, now: Record<string, unknown>): string {
+function describeDiff(prior: Record<string, unknown>, common: Record<string, unknown>): string {
+  const { env, ...now } = common;
   const diffs = Object.keys(now).filter(
     (k) => canonicalJson({ v: prior[k] ?? null }) !== canonicalJson({ v: now[k] ?? null }),
   );

@@ -10,7 +10,8 @@ import { resolveTokenizer } from '../hub';
 import { checkTokenizerFits } from '../engine/diagnose';
 import { Model, Provider } from '../engine/model';
 import { Tokenizer, loadTokenizer } from '../data';
-import { ResultStore, resultsPath } from '../results';
+import { ResultStore, parseResultsFile, resultsPath } from '../results';
+import { settingsStem } from './store-settings';
 import { resultsDir } from '../util/paths';
 
 export interface StudyOptions {
@@ -25,6 +26,8 @@ export interface StudyOptions {
   quick?: boolean;
   /** `k/n`: run only the k-th of n disjoint parts of every sweep */
   shard?: { k: number; n: number };
+  /** a results store held by another process: wait for it (true, or at most this many ms) instead of failing */
+  wait?: boolean | number;
 }
 
 export interface Environment {
@@ -42,6 +45,8 @@ export interface Environment {
 export class Study {
   private stores = new Map<string, ResultStore>();
   private memo = new Map<string, Promise<unknown>>();
+  /** experiment → the store name this study uses for it (`E1`, or `E1@id` for other settings) */
+  private stems = new Map<string, string>();
 
   private constructor(
     readonly model: Model,
@@ -75,20 +80,42 @@ export class Study {
     return this.quick ? `${this.name}-quick` : this.name;
   }
 
-  /** The crash-safe JSONL store of one experiment (per shard when sharded). */
-  store(experiment: string): ResultStore {
-    const s = this.opts.shard;
-    const file = resultsPath(
-      this.folder,
-      s ? `${experiment}.shard-${s.k}-of-${s.n}` : experiment,
-      this.opts.resultsDir ?? resultsDir(),
-    );
+  /**
+   * The crash-safe JSONL store of one experiment (per shard when sharded), opened for writing.
+   * With the run's settings fingerprint: the store holding those settings — `<experiment>.jsonl`
+   * when it is free or holds them, else `<experiment>@<id>.jsonl` (never refused, never mixed).
+   * Without: the store this study already uses for the experiment, else `<experiment>.jsonl`.
+   * The write lock is held until the store is closed (runConditions closes it when its loop ends,
+   * so a notebook kernel that keeps its Study does not block a terminal run).
+   */
+  store(experiment: string, fingerprint?: string): ResultStore {
+    const stem = fingerprint ? this.stemFor(experiment, fingerprint) : (this.stems.get(experiment) ?? experiment);
+    this.stems.set(experiment, stem);
+    const file = this.file(stem, true);
     let st = this.stores.get(file);
-    if (!st) {
-      st = new ResultStore(file);
+    if (!st || st.closed) {
+      st = new ResultStore(file, { wait: this.opts.wait });
       this.stores.set(file, st);
     }
     return st;
+  }
+
+  private file(stem: string, sharded: boolean): string {
+    const s = sharded ? this.opts.shard : undefined;
+    return path.resolve(
+      resultsPath(this.folder, s ? `${stem}.shard-${s.k}-of-${s.n}` : stem, this.opts.resultsDir ?? resultsDir()),
+    );
+  }
+
+  private stemFor(experiment: string, fingerprint: string): string {
+    const other = settingsStem(experiment, fingerprint);
+    if (fs.existsSync(this.file(other, true))) return other;
+    // the default store (and, for a shard, the merged file it will join) must be free or hold these settings
+    for (const f of new Set([this.file(experiment, true), this.file(experiment, false)])) {
+      const first = parseResultsFile(f).records[0] as { fingerprint?: unknown } | undefined;
+      if (first && first.fingerprint !== fingerprint) return other;
+    }
+    return experiment;
   }
 
   /** All condition keys of a sweep (every shard writes the same list), for `dirmag merge`. */
@@ -101,8 +128,18 @@ export class Study {
     fs.renameSync(tmp, file);
   }
 
+  /** The (merged, unsharded) results file of an experiment: the store this study uses for it. */
   resultsFile(experiment: string): string {
-    return path.resolve(resultsPath(this.folder, experiment, this.opts.resultsDir ?? resultsDir()));
+    return this.file(this.stems.get(experiment) ?? experiment, false);
+  }
+
+  /** Every store this study used: experiment, file, record count and first record (for reports: which settings). */
+  openedStores(): { experiment: string; file: string; records: number; first: Record<string, unknown> | undefined }[] {
+    return [...this.stems].map(([experiment, stem]) => {
+      const file = this.file(stem, !!this.opts.shard);
+      const recs = parseResultsFile(file).records;
+      return { experiment, file, records: recs.length, first: recs[0] as Record<string, unknown> | undefined };
+    });
   }
 
   /** Whether condition number `index` (in a sweep's fixed order) belongs to this process's shard. */

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Study } from '../experiments/study';
+import { describeSettings } from '../experiments/store-settings';
 import { chromiumMissing, exportFigures } from '../plots';
 import { toCSV, toHTML, toLatex, toMarkdown } from '../tables';
 import { figuresDir, tablesDir, repoRoot } from '../util/paths';
@@ -168,6 +169,15 @@ export function renderReport(
     `- model: ${env.model} → ${env.modelDir}; hub revision: ${env.revision ?? 'none (local files)'}`,
     `- model config: ${study.model.cfg.modelType}, ${study.model.cfg.nLayers} layers, d=${study.model.cfg.dModel}, ${study.model.cfg.nHeads} heads, ${study.model.cfg.norm}, ${study.model.cfg.parallelResidual ? 'parallel' : 'sequential'} residual, checkpoint ${study.model.cfg.dtype} (computed in float32)`,
     `- tables: \`${rel(where.tdir)}\` (.md .html .tex .csv); figures: ${where.figuresSkipped ? where.figuresSkipped : `\`${rel(where.fdir)}\` (.svg .pdf .png)`}`,
+    '',
+    '## Results stores (which settings every number comes from)',
+    '',
+    ...study
+      .openedStores()
+      .map(
+        (o) =>
+          `- ${o.experiment}: \`${rel(o.file)}\`, ${o.records} record(s); ${o.first ? describeSettings(o.first) : 'empty'}`,
+      ),
     '',
     '## Wall time per step',
     '',

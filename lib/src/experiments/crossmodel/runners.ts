@@ -335,6 +335,7 @@ export async function runCrossModel(
     };
     const infoStore = study.store('crossmodel-info');
     if (!infoStore.has(entry.key)) infoStore.append(info);
+    infoStore.close();
     const loss = sections.includes('loss') ? await runCrossModelLoss(study, entry, settings) : [];
     const result: CrossModelResult = {
       entry,

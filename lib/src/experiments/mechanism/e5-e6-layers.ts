@@ -24,6 +24,7 @@ import type { Item } from '../../engine/types';
 import { Study } from '../study';
 import { seedFor } from '../settings';
 import { Condition, conditionStream, perturbedPlan, runConditions } from '../runs';
+import { settingsFingerprint } from '../store-settings';
 import {
   CompareRow,
   MECH_MODES,
@@ -116,7 +117,8 @@ export async function headEntropyRanking(study: Study, s: MechanismSettings, ite
 
 export async function runE5(study: Study, s: MechanismSettings): Promise<E5Record[]> {
   const { items, source } = await mechanismItems(study, s);
-  const store = study.store('E5');
+  const common = commonFields(study, s, items, source, { patch: 'hook_attn_out', ks: scaledK(s.layers.length) });
+  const store = study.store('E5', settingsFingerprint(common));
   let ranking: Promise<E5Record> | null = null;
   // every shard can compute the (deterministic) ranking itself when another shard stored it
   const getRanking = () =>
@@ -143,7 +145,7 @@ export async function runE5(study: Study, s: MechanismSettings): Promise<E5Recor
       },
     });
   }
-  return runConditions(study, 'E5', conds, commonFields(study, s, items, source, { patch: 'hook_attn_out', ks }));
+  return runConditions(study, 'E5', conds, common);
 }
 
 export interface E5Row {
@@ -195,7 +197,9 @@ export function e5Ranking(records: E5Record[]): number[] {
  * shards other than the one that stored it, before `dirmag merge`).
  */
 export async function ensureE5Ranking(study: Study, s: MechanismSettings): Promise<number[]> {
-  const stored = study.store('E5').get('ranking') as E5Record | undefined;
+  const e5 = study.store('E5');
+  const stored = e5.get('ranking') as E5Record | undefined;
+  e5.close();
   if (stored?.ranking) return stored.ranking;
   const { items } = await mechanismItems(study, s);
   return (await headEntropyRanking(study, s, items)).ranking!;
