@@ -31,3 +31,4 @@ export {
   type NotebookSettings,
   type SettingsInput,
 } from './notebooks/settings';
+export * as prose from './prose';
