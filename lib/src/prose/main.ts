@@ -15,8 +15,10 @@ const OPERATORS =
   'length; the perturbations compound over the perturbed layers.';
 
 /** Published-vs-this-run rows of E1 and/or E2 (the report's rows, so notebooks and REPORT.md agree). */
-export function mainRows(study: Study, e1: E1Summary, e2: BlimpSummary | null, only?: 'E1' | 'E2'): ReportRow[] {
-  const rows = mainReportRows(e1, e2, comparability(study).comparable);
+const NO_E1: E1Summary = { baseline: NaN, baselineStd: 0, nSentences: 0, angleMode: '', rows: [], regimes: null };
+
+export function mainRows(study: Study, e1: E1Summary | null, e2: BlimpSummary | null, only?: 'E1' | 'E2'): ReportRow[] {
+  const rows = mainReportRows(e1 ?? NO_E1, e2, comparability(study).comparable);
   if (!only) return rows;
   return rows.filter((r) => r.quantity.startsWith(only) || (only === 'E1' && r.quantity.startsWith('baseline')));
 }
