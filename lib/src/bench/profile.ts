@@ -1,7 +1,8 @@
 /** The WikiText length profile: token counts of the study's sentences (Pythia tokenizer, truncation 64). */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadTokenizer, sharedDir } from '../data';
+import { loadTokenizer } from '../data';
+import { resolveTokenizer } from '../hub';
 import { wikitextSentences } from '../experiments/runs';
 import { benchCacheDir } from './pythia';
 
@@ -15,7 +16,7 @@ export interface LengthProfile {
 export async function wikitextLengths(
   opts: { tokenizer?: string; file?: string; maxLength?: number; cache?: string } = {},
 ): Promise<LengthProfile> {
-  const tokenizer = opts.tokenizer ?? path.join(sharedDir(), 'models/pythia-tokenizer');
+  const tokenizer = await resolveTokenizer(opts.tokenizer ?? 'EleutherAI/pythia-410m');
   const maxLength = opts.maxLength ?? 64;
   const cacheFile = path.join(opts.cache ?? benchCacheDir(), `wikitext-lengths-${maxLength}.json`);
   if (!opts.file && fs.existsSync(cacheFile)) {

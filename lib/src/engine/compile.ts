@@ -6,7 +6,7 @@ import { GraphBuilder } from '../onnx/builder';
 import { DataType } from '../onnx/proto';
 import type { Architecture } from '../models/architecture';
 import { Ctx, attentionAllowed } from '../models/blocks';
-import { Checkpoint } from '../models/weights';
+import { Checkpoint, type WeightMode } from '../models/weights';
 import { PlanError } from './errors';
 import { parseHook } from './hooks';
 import type { Step } from './interventions/kind';
@@ -66,7 +66,13 @@ function validate(plan: Plan, cfg: ModelConfig, sites: Sites): HookInfo[] {
   return infos;
 }
 
-export function compile(cfg: ModelConfig, ckpt: Checkpoint, arch: Architecture, plan: Plan): Compiled {
+export function compile(
+  cfg: ModelConfig,
+  ckpt: Checkpoint,
+  arch: Architecture,
+  plan: Plan,
+  weights: WeightMode = 'initializers',
+): Compiled {
   const g = new GraphBuilder();
   const inputIds = g.input('input_ids', DataType.INT64, ['B', 'T']);
   const positionIds = g.input('position_ids', DataType.INT64, ['B', 'T']);
@@ -85,6 +91,7 @@ export function compile(cfg: ModelConfig, ckpt: Checkpoint, arch: Architecture, 
     g,
     cfg,
     ckpt,
+    weights,
     sites,
     hook: (n, v, layout) => sites.hook(n, v, layout),
     name,

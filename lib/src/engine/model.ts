@@ -10,20 +10,23 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Architecture } from '../models/architecture';
 import { architectureFor, parseConfig } from '../models/registry';
-import { Checkpoint } from '../models/weights';
-import { CUDA_TOKENS_PER_BATCH, DEFAULT_TOKENS_PER_BATCH, planBatches } from './batching';
+import { Checkpoint, WEIGHT_INPUT_PREFIX, type WeightMode } from '../models/weights';
+import { DEFAULT_TOKENS_PER_BATCH, planBatches } from './batching';
 import { ActivationCache } from './cache';
 import { compile } from './compile';
 import { NonFiniteOutput, RunError } from './errors';
 import { Feeds, passFeeds, readItem } from './feeds';
 import type { HookName } from './hooks';
+import { hooks } from './hooks';
 import { Plan, plan as newPlan } from './plan';
+import { PrefixCache, chunksWithin, prefixStart, startAt } from './prefix';
+import { Provider, parseProvider, requireProvider, sessionFailureHint, tokensPerBatchFor } from './providers';
 import { Session, SessionCache } from './sessions';
 import type { HookInfo, Item, ItemResult, ModelConfig, RunOptions, RunResult } from './types';
 
 export { RunError } from './errors';
 
-export type Provider = 'cpu' | 'cuda';
+export type { Provider } from './providers';
 
 export interface LoadOptions {
   provider?: Provider;
@@ -39,7 +42,7 @@ export interface LoadOptions {
   sessionOptions?: ort.InferenceSession.SessionOptions;
   /**
    * Most sessions (one per plan) alive at once; the least recently used is released beyond it.
-   * Each session holds its own float32 copy of the weights (onnxruntime-node cannot share them).
+   * On the CPU all sessions share one float32 copy of the weights; on GPU providers each holds its own.
    */
   maxSessions?: number;
   /**
@@ -51,9 +54,29 @@ export interface LoadOptions {
   prefixCacheBytes?: number;
 }
 
+/** default budget of the prefix cache */
+export const DEFAULT_PREFIX_BYTES = 512 * 2 ** 20;
+
+/** The feeds the session's graph has inputs for (pruned graphs drop unused ones, e.g. the token ids). */
+function onlyInputs(s: Session, feeds: Feeds['feeds']): Feeds['feeds'] {
+  const names = s.session.inputNames;
+  if (names.length === Object.keys(feeds).length) return feeds;
+  return Object.fromEntries(names.filter((n) => n in feeds).map((n) => [n, feeds[n]]));
+}
+
 export class Model {
   /** padded tokens per forward pass of the default batching policy */
   tokensPerBatch = DEFAULT_TOKENS_PER_BATCH;
+  /** start plans from cached unperturbed prefixes (engine/prefix.ts) */
+  reusePrefix = true;
+  /** the cached prefixes (blocks.k.hook_resid_pre per item) */
+  readonly prefixes = new PrefixCache(DEFAULT_PREFIX_BYTES);
+  /**
+   * How graphs carry the weights: on the CPU as inputs fed from one float32 copy shared by every
+   * session; on GPU providers as initializers (an input would be uploaded on every pass).
+   */
+  readonly weightMode: WeightMode;
+  private readonly weightTensors = new Map<string, ort.Tensor>();
   private readonly sessions: SessionCache;
 
   private constructor(
@@ -67,18 +90,22 @@ export class Model {
     readonly name: string,
     readonly sessionOptions: ort.InferenceSession.SessionOptions = {},
   ) {
+    this.weightMode = provider === 'cpu' ? 'inputs' : 'initializers';
     this.sessions = new SessionCache(
-      (p) => compile(cfg, ckpt, arch, p),
+      (p) => compile(cfg, ckpt, arch, p, this.weightMode),
       (bytes) => ort.InferenceSession.create(bytes, this.sessionOptionsFor()),
       (e) => {
-        const hint = provider === 'cuda' ? ' (is the CUDA provider installed? see README "Using CUDA")' : '';
-        return new RunError(`cannot create an ONNX Runtime session on ${provider}${hint}: ${e.message}`);
+        return new RunError(
+          `cannot create an ONNX Runtime session on ${provider}${sessionFailureHint(provider)}: ${e.message}`,
+        );
       },
     );
   }
 
   /** Loads a model from a local checkpoint folder (config.json + safetensors). */
   static async fromDir(dir: string, opts: LoadOptions = {}): Promise<Model> {
+    const provider = parseProvider(opts.provider ?? 'cpu');
+    requireProvider(provider);
     const cfgPath = path.join(dir, 'config.json');
     if (!fs.existsSync(cfgPath)) throw new RunError(`${dir}: no config.json (not a Hugging Face model folder)`);
     let raw: Record<string, unknown>;
@@ -89,8 +116,6 @@ export class Model {
     }
     const cfg = parseConfig(raw, cfgPath);
     const ckpt = Checkpoint.open(dir);
-    const provider = opts.provider ?? 'cpu';
-    if (provider !== 'cpu' && provider !== 'cuda') throw new RunError(`unknown provider '${provider}' (cpu, cuda)`);
     const threads = opts.threads ?? Math.max(1, os.availableParallelism());
     const name = opts.name ?? path.basename(path.resolve(dir));
     const m = new Model(
@@ -105,10 +130,16 @@ export class Model {
       opts.sessionOptions,
     );
     // a GPU has the memory and the parallelism for bigger passes (the [N, vocab] logits dominate memory)
-    if (provider === 'cuda') m.tokensPerBatch = CUDA_TOKENS_PER_BATCH;
+    m.tokensPerBatch = tokensPerBatchFor(provider);
     if (opts.maxSessions !== undefined) {
       if (!(opts.maxSessions >= 1)) throw new RunError(`maxSessions must be at least 1, got ${opts.maxSessions}`);
       m.maxSessions = opts.maxSessions;
+    }
+    if (opts.reusePrefix !== undefined) m.reusePrefix = opts.reusePrefix;
+    if (opts.prefixCacheBytes !== undefined) {
+      if (!(opts.prefixCacheBytes >= 0))
+        throw new RunError(`prefixCacheBytes must be ≥ 0, got ${opts.prefixCacheBytes}`);
+      m.prefixes.budgetBytes = opts.prefixCacheBytes;
     }
     if (opts.tokensPerBatch !== undefined) {
       if (!(Number.isInteger(opts.tokensPerBatch) && opts.tokensPerBatch > 0))
@@ -159,6 +190,9 @@ export class Model {
       graphOptimizationLevel: 'all',
       intraOpNumThreads: this.threads,
       interOpNumThreads: 1,
+      // no per-session arena on the CPU: an arena keeps its peak for the session's life, and a run
+      // has one session per plan, so arenas would add up to a copy of the activations per plan
+      enableCpuMemArena: this.provider !== 'cpu',
       ...this.sessionOptions,
       extra: {
         ...extra,
@@ -167,14 +201,67 @@ export class Model {
     } as ort.InferenceSession.SessionOptions;
   }
 
+  /** Releases the sessions, the shared weights and the cached prefixes. */
   async release(): Promise<void> {
     await this.sessions.releaseAll();
+    this.weightTensors.clear();
+    this.ckpt.releaseWeights();
+    this.prefixes.clear();
   }
 
   /** Runs `plan` over `items` and returns one result per item, in the items' order. */
-  runWithHooks(items: Item[], plan: Plan, opts: RunOptions = {}): Promise<RunResult> {
+  async runWithHooks(items: Item[], plan: Plan, opts: RunOptions = {}): Promise<RunResult> {
     this.checkItems(items, plan);
-    return this.sessions.with(plan, (s) => this.runOn(s, plan, items, opts));
+    const k = this.reusePrefix ? prefixStart(plan, this.cfg.nLayers) : 0;
+    if (k === 0 || this.prefixes.budgetBytes === 0)
+      return this.sessions.with(plan, (s) => this.runOn(s, plan, items, opts));
+    const t0 = performance.now();
+    const out: RunResult['items'] = [];
+    for (const chunk of chunksWithin(items, this.cfg.dModel, this.prefixes.budgetBytes)) {
+      const values = await this.prefixValues(k, chunk, opts);
+      const started = startAt(plan, k, values);
+      const r = await this.sessions.with(started, (s) => this.runOn(s, started, chunk, opts));
+      out.push(...r.items);
+    }
+    return { items: out, provider: this.provider, seconds: (performance.now() - t0) / 1000 };
+  }
+
+  /** blocks.k.hook_resid_pre of `items`: from the prefix cache, or computed (blocks 0..k-1 only) and cached. */
+  private async prefixValues(k: number, items: Item[], opts: RunOptions): Promise<ActivationCache> {
+    const hook = hooks.residPre(k);
+    const values = new ActivationCache();
+    const missing: Item[] = [];
+    for (const it of items) {
+      const t = this.prefixes.get(k, it);
+      if (t) values.set(hook, it.id, t);
+      else missing.push(it);
+    }
+    if (missing.length) {
+      const capture = newPlan().capture(hook);
+      const r = await this.sessions.with(capture, (s) =>
+        this.runOn(s, capture, missing, { batchSize: opts.batchSize }),
+      );
+      r.items.forEach((res, i) => {
+        const t = res.captures[hook]!;
+        this.prefixes.set(k, missing[i], t);
+        values.set(hook, missing[i].id, t);
+      });
+    }
+    return values;
+  }
+
+  /** The graph inputs that carry weights ('inputs' mode), as tensors over the checkpoint's one float32 copy. */
+  private feedWeights(s: Session, feeds: Feeds['feeds']): void {
+    for (const name of s.session.inputNames) {
+      if (!name.startsWith(WEIGHT_INPUT_PREFIX)) continue;
+      let t = this.weightTensors.get(name);
+      if (!t) {
+        const w = name.slice(WEIGHT_INPUT_PREFIX.length);
+        t = new ort.Tensor('float32', this.ckpt.float32(w), this.ckpt.shape(w));
+        this.weightTensors.set(name, t);
+      }
+      feeds[name] = t;
+    }
   }
 
   /**
@@ -223,7 +310,8 @@ export class Model {
       const idx = batches[k];
       const cur = next!;
       if (cur.error !== undefined) throw cur.error;
-      const pending = s.session.run(cur.feeds!.feeds);
+      this.feedWeights(s, cur.feeds!.feeds);
+      const pending = s.session.run(onlyInputs(s, cur.feeds!.feeds));
       pending.catch(() => {}); // awaited below; avoids an unhandled rejection while the next feeds are built
       next = k + 1 < batches.length ? prepare(k + 1) : null;
       try {

@@ -84,12 +84,25 @@ export class GraphBuilder {
     return name;
   }
 
+  /**
+   * The model with only what the outputs depend on: nodes, inputs and initializers that no output
+   * reaches are dropped (a patch at blocks.k.hook_resid_pre makes blocks 0..k-1 dead, say).
+   */
   toModel(name: string): ModelProto {
+    const live = new Set(this.outputs.map((o) => o.name));
+    const nodes: NodeProto[] = [];
+    // nodes are in topological order (each was added after its inputs), so one backward sweep suffices
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const n = this.nodes[i];
+      if (!n.outputs.some((o) => live.has(o))) continue;
+      nodes.push(n);
+      for (const x of n.inputs) if (x) live.add(x);
+    }
     const graph: GraphProto = {
       name,
-      nodes: this.nodes,
-      initializers: this.initializers,
-      inputs: this.inputs,
+      nodes: nodes.reverse(),
+      initializers: this.initializers.filter((t) => live.has(t.name)),
+      inputs: this.inputs.filter((v) => live.has(v.name)),
       outputs: this.outputs,
     };
     return { irVersion: 8, opsets: [{ domain: '', version: OPSET }], producer: 'dirmag', graph };
