@@ -7,6 +7,7 @@
  * Screenshots go to test-artifacts/browser/ (gitignored). Needs `npm run build` (npm test does it),
  * Jupyter's notebook server and Chromium: when one is missing this FAILS with the install hint.
  */
+import './test-data';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
