@@ -39,7 +39,9 @@ function asymmetryLine(e1: E1Summary): string {
   const shrinks = e1.rows.length > 1 && last.ratio < first.ratio;
   return (
     `Rotation hurts more than rescaling at ${larger.length} of ${e1.rows.length} δ values` +
-    (shrinks ? `, and the gap narrows from ${first.ratio.toFixed(1)}× to ${last.ratio.toFixed(1)}× as δ grows` : '') +
+    (e1.rows.length > 1
+      ? `; the ratio is ${first.ratio.toFixed(1)}× at δ=${first.publishedDelta} and ${last.ratio.toFixed(1)}× at δ=${last.publishedDelta}${shrinks ? ' (smaller at large δ)' : ''}`
+      : '') +
     ` (the original: more at every δ, 42.9× falling to 1.4×).`
   );
 }
