@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ciEnvironment } from '../lib/src/notebooks/ci';
+import { notebookSettings } from '../lib/src/notebooks/settings';
 import {
   executeNotebook,
   extractError,
@@ -83,3 +84,46 @@ for (const name of notebooks) {
     }
   });
 }
+
+test('notebookSettings: cell > environment > published defaults; one-line errors', () => {
+  const pub = 'EleutherAI/pythia-410m';
+  const d = notebookSettings(pub, {}, {});
+  assert.equal(d.model, pub);
+  assert.equal(d.quick, false);
+  assert.equal(d.device, 'cpu');
+  assert.match(d.describe(), /the published model.*full published settings.*all defaults/);
+  const e = notebookSettings(
+    pub,
+    {},
+    { DIRMAG_MODEL: '/m', DIRMAG_QUICK: '1', DIRMAG_DEVICE: 'webgpu', DIRMAG_RESULTS: '/r' },
+  );
+  assert.deepEqual(e.studyOptions(), { model: '/m', quick: true, provider: 'webgpu', resultsDir: '/r' });
+  assert.match(e.describe(), /model from DIRMAG_MODEL/);
+  assert.equal(notebookSettings(pub, {}, { DIRMAG_PROVIDER: 'cuda' }).device, 'cuda'); // the older name
+  const c = notebookSettings(pub, { model: '/cell', quick: false }, { DIRMAG_MODEL: '/m', DIRMAG_QUICK: '1' });
+  assert.equal(c.model, '/cell');
+  assert.equal(c.quick, false);
+  assert.throws(
+    () => notebookSettings(pub, {}, { DIRMAG_DEVICE: 'tpu' }),
+    /^Error: DIRMAG_DEVICE must be one of cpu, cuda, webgpu, got 'tpu'$/,
+  );
+  assert.throws(() => notebookSettings(pub, {}, { DIRMAG_QUICK: 'maybe' }), /DIRMAG_QUICK must be 1 or 0/);
+  assert.throws(() => notebookSettings(pub, {}, { DIRMAG_GPU_MEMORY: '-2' }), /positive number of GiB/);
+});
+
+test('every experiment notebook has exactly one settings cell, the same apart from its published model', () => {
+  const shape = (src: string) => src.replace(/'[^']*'/g, "'…'").replace(/\/\/ Time on CPU:.*$/m, '// Time');
+  const shapes = new Set<string>();
+  for (const name of notebooks) {
+    const nb = JSON.parse(fs.readFileSync(path.join(NB_DIR, name), 'utf8')) as {
+      cells: Array<{ cell_type: string; metadata?: { dirmag?: string }; source: string[] }>;
+    };
+    const cells = nb.cells.filter((c) => c.metadata?.dirmag === 'settings');
+    const opensStudy = nb.cells.some((c) => c.source.join('').includes('Study.open('));
+    assert.equal(cells.length, opensStudy ? 1 : 0, `${name}: ${cells.length} settings cells`);
+    if (cells.length) shapes.add(shape(cells[0].source.join('')));
+    for (const c of nb.cells)
+      assert.ok(!c.source.join('').includes('process.env.DIRMAG_MODEL'), `${name}: reads DIRMAG_MODEL itself`);
+  }
+  assert.equal(shapes.size, 1, [...shapes].join('\n-----\n'));
+});

@@ -10,6 +10,9 @@ import {
   exportFigure,
   exportFigures,
   displayFigure,
+  PLOTLY_MIME,
+  plotlySource,
+  type MimeBundle,
   chromiumPath,
   significanceStars,
   formatRatio,
@@ -173,18 +176,39 @@ test('export: missing browser gives one clear line naming the path and the fix',
   }
 });
 
-test('displayFigure: no-op outside tslab, html + png through a given display', async () => {
+test('displayFigure: one MIME bundle (plotly JSON, HTML with the PNG inside, PNG, one text line)', async () => {
   const fig: PlotlyFigure = figure1(input1);
-  const html = await displayFigure(fig); // not under a tslab kernel: must not throw
-  assert.match(html, /^<div id="dirmag-figure-\d+"><\/div>\n<script>/);
-  assert.ok(html.includes('Plotly.newPlot(') && html.length > 1_000_000); // inline bundle, no network
-  const shown: string[] = [];
-  const display = {
-    html: (_s: string) => void shown.push('html'),
-    png: (b: Uint8Array) => void shown.push(`png:${b[1] === 0x50}`),
-  };
-  await displayFigure(fig, { display, png: haveChromium });
-  assert.deepEqual(shown, haveChromium ? ['html', 'png:true'] : ['html']);
+  assert.equal(await displayFigure(fig), undefined); // not under a tslab kernel: a no-op, and no value to print
+  const shown: MimeBundle[] = [];
+  const write = (b: MimeBundle) => void shown.push(b);
+  await displayFigure(fig, { write, png: haveChromium });
+  await displayFigure(fig, { write, png: haveChromium });
+  assert.equal(shown.length, 2);
+  const [first, second] = shown;
+  assert.deepEqual(
+    Object.keys(first).sort(),
+    [PLOTLY_MIME, 'text/html', 'text/plain', ...(haveChromium ? ['image/png'] : [])].sort(),
+  );
+  assert.deepEqual((first[PLOTLY_MIME] as PlotlyFigure).data, fig.data);
+  assert.match(first['text/plain'] as string, /^Figure.*static image otherwise\)$/);
+  assert.ok(!(first['text/plain'] as string).includes('Plotly'));
+  // plotly's code (offline, from node_modules) goes out with the first figure only
+  const bundleHead = plotlySource().slice(0, 200);
+  assert.ok((first['text/html'] as string).includes(bundleHead) && (first['text/html'] as string).length > 1_000_000);
+  assert.ok(!(second['text/html'] as string).includes(bundleHead));
+  assert.ok(
+    (second['text/html'] as string).length < 200_000,
+    `second figure's HTML is ${(second['text/html'] as string).length} chars`,
+  );
+  assert.match(second['text/html'] as string, /window\.Plotly\.newPlot\(gd, /);
+  if (haveChromium) {
+    const png = Buffer.from(first['image/png'] as string, 'base64');
+    assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
+    assert.ok((first['text/html'] as string).includes(`src="data:image/png;base64,${first['image/png']}"`));
+  }
+  // ids differ between outputs (saved outputs and re-executed ones never collide)
+  const id = (h: string) => /id="([^"]+)"/.exec(h)![1];
+  assert.notEqual(id(first['text/html'] as string), id(second['text/html'] as string));
 });
 
 test('figure3: ratios ≤ 0 get no bar on the log axis, a label, and a finite range', () => {

@@ -26,3 +26,11 @@ export { Progress } from './util/progress';
 export { repoRoot, resultsDir, figuresDir, tablesDir } from './util/paths';
 export { perturbTensor } from './engine/perturb-tensor';
 export * as report from './report';
+export {
+  notebookSettings,
+  DEVICES,
+  type Device,
+  type NotebookSettings,
+  type SettingsInput,
+} from './notebooks/settings';
+export * as prose from './prose';

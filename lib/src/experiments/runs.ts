@@ -203,6 +203,9 @@ export interface ConditionRecordBase {
   seedIndex?: number;
 }
 
+/** What runConditions found stored and what it ran, per call in this process (notebooks print it). */
+export const conditionLog: Array<{ file: string; experiment: string; resumed: number; ran: number }> = [];
+
 export interface Condition<R> {
   key: string;
   run: () => Promise<R>;
@@ -233,6 +236,8 @@ export async function runConditions<R extends { key: string }>(
     conds.map((c) => c.key),
   );
   const todo = conds.filter((c, i) => study.mine(i) && !store.has(c.key));
+  const mine = conds.filter((_c, i) => study.mine(i)).length;
+  conditionLog.push({ file: study.resultsFile(experiment), experiment, resumed: mine - todo.length, ran: todo.length });
   const bar = new Progress(`${experiment} ${study.name}`, todo.length);
   try {
     for (const c of todo) {

@@ -25,4 +25,16 @@ export {
   type RenderOptions,
 } from './render';
 export { exportFigure, exportFigures, type ExportOptions } from './export';
-export { displayFigure, figureHtml, type NotebookDisplay } from './display';
+export {
+  displayFigure,
+  figureBundle,
+  figureHtml,
+  figureLabel,
+  plotlySource,
+  tslabWriter,
+  PLOTLY_MIME,
+  type BundleWriter,
+  type DisplayFigureOptions,
+  type FigureHtmlOptions,
+  type MimeBundle,
+} from './display';
