@@ -80,7 +80,22 @@ export async function benchMemory(o: MemoryBenchOptions): Promise<MemoryBenchRes
   const baseRssBytes = peakRss();
   const model = await Model.fromDir(o.dir, { provider: o.provider, threads: o.threads, name: spec.name });
   const items: Item[] = randomItems(stratified(o.lengths, o.sentences), spec.vocab, 5);
-  const delta = 1;
+  // δ within every operator's reach: half the smallest clean norm at the target layers (the exact
+  // rotation needs δ ≤ 2‖h‖); memory does not depend on δ
+  const resid = middleLayers(spec.nLayers).map(hooks.residPost);
+  const { cache: clean } = await model.runWithCache(items, resid);
+  let minNorm = Infinity;
+  for (const h of resid)
+    for (const it of items) {
+      const t = clean.get(h, it.id);
+      const D = t.dims[1];
+      for (let i = 0; i < t.dims[0]; i++) {
+        let q = 0;
+        for (let j = 0; j < D; j++) q += t.data[i * D + j] ** 2;
+        minNorm = Math.min(minNorm, Math.sqrt(q));
+      }
+    }
+  const delta = 0.5 * minNorm;
   const plans = studyPlans(spec.nLayers, delta);
   const names: string[] = [];
   for (const p of plans) {
