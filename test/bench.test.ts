@@ -207,18 +207,45 @@ test('whole-run memory on fp32 and fp16 checkpoints of the tiny model', async ()
       JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).torch_dtype,
       dtype === 'F16' ? 'float16' : 'float32',
     );
-    res.push(await benchMemory({ dir, spec: TINY, dtype, lengths, sentences: 2, threads: 1, repeats: 1 }));
+    // the tiny model's weights are small next to node + onnxruntime: no RSS cap here
+    res.push(
+      await benchMemory({
+        dir,
+        spec: TINY,
+        dtype,
+        lengths,
+        sentences: 2,
+        threads: 1,
+        repeats: 1,
+        maxRatio: Infinity,
+        reserveBytes: 0,
+      }),
+    );
   }
   const [f32, f16] = res;
   assert.ok(Math.abs(f16.checkpointBytes / f32.checkpointBytes - 0.5) < 0.05, 'fp16 checkpoint is half the bytes');
   assert.equal(f32.weightBytes, f16.weightBytes);
   assert.equal(f32.plans.length, studyPlans(TINY.nLayers, 1).length + 1);
+  assert.equal(f32.stoppedEarly, undefined);
   for (const m of res) {
     assert.ok(m.peakRssBytes > 0 && m.ratio === m.peakRssBytes / m.weightBytes);
     assert.ok(
       m.legacyVsPlain.ratio > 0 && m.legacyVsPlain.tokens === stratified(lengths, 2).reduce((a, b) => a + b, 0),
     );
   }
+  // the shared-machine guard: no room for another session → the run stops adding plan kinds and says so
+  const guarded = await benchMemory({
+    dir: ensurePythia(TINY, tmp),
+    spec: TINY,
+    dtype: 'F32',
+    lengths,
+    sentences: 2,
+    threads: 1,
+    repeats: 1,
+    reserveBytes: Number.MAX_SAFE_INTEGER,
+  });
+  assert.equal(guarded.plans.length, 2);
+  assert.match(guarded.stoppedEarly!, /stopped after 2 plan kinds/);
   const report = formatReport([], { profile: 'test', date: 'today', host: 'here', memory: res });
   assert.match(report, /whole-run memory/);
   assert.equal(targets([], { memory: res }).length, 4);

@@ -7,6 +7,7 @@
  * the same items, interleaved.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { Model, Provider } from '../engine/model';
 import { hooks } from '../engine/hooks';
 import { Plan, plan } from '../engine/plan';
@@ -23,6 +24,17 @@ export interface MemoryBenchOptions {
   lengths: number[];
   /** sentences per pass (few: memory, not speed) */
   sentences: number;
+  /**
+   * before each new plan kind, stop when less than this much memory is available (default: 1.5 ×
+   * fp32 weight bytes + 6 GiB: one more session's copy of the weights, and room for the machine's
+   * other users)
+   */
+  reserveBytes?: number;
+  /**
+   * stop adding plan kinds once this process's peak RSS passes this many fp32 weight bytes
+   * (default 3: far beyond the 1.3 target, so the verdict is known and more only costs memory)
+   */
+  maxRatio?: number;
   /** interleaved plain / legacy-angle pass pairs, best counts (default 3) */
   repeats?: number;
   provider?: Provider;
@@ -46,6 +58,19 @@ export interface MemoryBenchResult {
   /** (peak − RSS before loading) / fp32 weight bytes */
   ratioAboveBase: number;
   legacyVsPlain: { sentences: number; tokens: number; plainSeconds: number; legacySeconds: number; ratio: number };
+  /** set when plans were left out because the machine's available memory ran low (shared machine guard) */
+  stoppedEarly?: string;
+}
+
+/** MemAvailable of /proc/meminfo in bytes (os.freemem() elsewhere). */
+export function availableMemory(): number {
+  try {
+    const m = /MemAvailable:\s+(\d+) kB/.exec(fs.readFileSync('/proc/meminfo', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    /* not Linux */
+  }
+  return os.freemem();
 }
 
 /** The plan kinds a study run issues, each with the options it runs with. */
@@ -83,6 +108,7 @@ export async function benchMemory(o: MemoryBenchOptions): Promise<MemoryBenchRes
   // δ within every operator's reach: half the smallest clean norm at the target layers (the exact
   // rotation needs δ ≤ 2‖h‖); memory does not depend on δ
   const resid = middleLayers(spec.nLayers).map(hooks.residPost);
+  await model.runWithHooks(items, plan('logprobs'));
   const { cache: clean } = await model.runWithCache(items, resid);
   let minNorm = Infinity;
   for (const h of resid)
@@ -97,25 +123,43 @@ export async function benchMemory(o: MemoryBenchOptions): Promise<MemoryBenchRes
     }
   const delta = 0.5 * minNorm;
   const plans = studyPlans(spec.nLayers, delta);
-  const names: string[] = [];
-  for (const p of plans) {
+  const names: string[] = [plans[0].name, plans[1].name];
+  const weightBytes = paramCounts(spec).total * 4;
+  const reserve = o.reserveBytes ?? 1.5 * weightBytes + 6 * 2 ** 30;
+  const maxRatio = o.maxRatio ?? 3;
+  let stoppedEarly: string | undefined;
+  const lowMemory = (): boolean => {
+    const avail = availableMemory();
+    const ratio = peakRss() / weightBytes;
+    if (avail >= reserve && ratio <= maxRatio) return false;
+    stoppedEarly =
+      avail < reserve
+        ? `stopped after ${names.length} plan kinds: ${(avail / 2 ** 30).toFixed(1)} GiB available < ${(reserve / 2 ** 30).toFixed(1)} GiB reserve`
+        : `stopped after ${names.length} plan kinds: peak RSS already ${ratio.toFixed(2)}× fp32 weights (> ${maxRatio}; the whole run would be higher)`;
+    log(`${spec.name} ${o.dtype}: ${stoppedEarly}`);
+    return true;
+  };
+  for (const p of plans.slice(2)) {
+    if (lowMemory()) break;
     log(`${spec.name} ${o.dtype}: ${p.name}`);
     await model.runWithHooks(items, p.plan, p.opts);
     names.push(p.name);
   }
   // repair (E4–E6): clean capture of hook_attn_out, patched into a perturbed run
-  const attn = middleLayers(spec.nLayers).map(hooks.attnOut);
-  log(`${spec.name} ${o.dtype}: capture → patch repair`);
-  const { cache } = await model.runWithCache(items, attn);
-  await model.runWithHooks(
-    items,
-    perturbedPlan({ mode: { op: 'angle_legacy', noise: 'legacy' }, layers: middleLayers(spec.nLayers), delta }).patch(
-      attn,
-      cache,
-    ),
-    { seed: 1 },
-  );
-  names.push('capture hook_attn_out → patch into angle_legacy (E4–E6)');
+  if (!stoppedEarly && !lowMemory()) {
+    const attn = middleLayers(spec.nLayers).map(hooks.attnOut);
+    log(`${spec.name} ${o.dtype}: capture → patch repair`);
+    const { cache } = await model.runWithCache(items, attn);
+    await model.runWithHooks(
+      items,
+      perturbedPlan({ mode: { op: 'angle_legacy', noise: 'legacy' }, layers: middleLayers(spec.nLayers), delta }).patch(
+        attn,
+        cache,
+      ),
+      { seed: 1 },
+    );
+    names.push('capture hook_attn_out → patch into angle_legacy (E4–E6)');
+  }
 
   log(`${spec.name} ${o.dtype}: legacy-angle vs plain, interleaved`);
   const plainPlan = plans[0].plan,
@@ -133,7 +177,6 @@ export async function benchMemory(o: MemoryBenchOptions): Promise<MemoryBenchRes
   const sessionsAlive = model.liveSessions;
   const peakRssBytes = peakRss();
   await model.release();
-  const weightBytes = paramCounts(spec).total * 4;
   const checkpointBytes = fs
     .readdirSync(o.dir)
     .filter((f) => f.endsWith('.safetensors'))
@@ -156,5 +199,6 @@ export async function benchMemory(o: MemoryBenchOptions): Promise<MemoryBenchRes
       legacySeconds: bestLegacy,
       ratio: bestPlain / bestLegacy,
     },
+    ...(stoppedEarly ? { stoppedEarly } : {}),
   };
 }

@@ -77,7 +77,7 @@ export function targets(
       m.ratio,
       1.3,
       'max',
-      `${m.sessionsAlive} sessions alive at the end; above the pre-load RSS: ${m.ratioAboveBase.toFixed(2)}`,
+      `${m.sessionsAlive} sessions alive at the end; above the pre-load RSS: ${m.ratioAboveBase.toFixed(2)}${m.stoppedEarly ? `; ${m.stoppedEarly}` : ''}`,
     );
     add(
       `legacy-angle / plain pass (${m.dtype}, ${m.legacyVsPlain.sentences} sentences)`,
@@ -233,5 +233,6 @@ function memorySection(ms: MemoryBenchResult[]): string {
   row('sessions alive at the end', (m) => String(m.sessionsAlive));
   row('peak RSS (×fp32 weights)', (m) => `${mb(m.peakRssBytes)} (${f(m.ratio, 2)})`);
   row('legacy-angle / plain pass', (m) => f(m.legacyVsPlain.ratio, 3));
-  return table(rows);
+  const stopped = ms.filter((m) => m.stoppedEarly).map((m) => `  ${m.model} ${m.dtype}: ${m.stoppedEarly}`);
+  return [table(rows), ...stopped].join('\n');
 }
