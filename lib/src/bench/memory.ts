@@ -57,6 +57,11 @@ export interface MemoryBenchResult {
   ratio: number;
   /** (peak − RSS before loading) / fp32 weight bytes */
   ratioAboveBase: number;
+  /**
+   * on the run's own model (prefix reuse on, as `reproduce` runs): the legacy-angle pass starts from the
+   * cached clean prefix, so this is the study's cost per pass, not the operator's (that is the per-model
+   * section (b), which runs every pass from the embeddings)
+   */
   legacyVsPlain: { sentences: number; tokens: number; plainSeconds: number; legacySeconds: number; ratio: number };
   /** set when plans were left out because the machine's available memory ran low (shared machine guard) */
   stoppedEarly?: string;
