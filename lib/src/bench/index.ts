@@ -156,7 +156,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     const sweepSpec = specOf(opts.sweepModel ?? (quick ? 'pythia-70m' : 'pythia-410m'), opts.specs);
     let blimp: number[] | null = null;
     try {
-      blimp = (await blimpLengths(E2_PARADIGMS, PUBLISHED.e2.items / 2)).lengths;
+      blimp = (await blimpLengths(E2_PARADIGMS, PUBLISHED.e2.items / 2, { tokenizer: profile.tokenizer })).lengths;
     } catch (e) {
       log(`E2 projection skipped: BLiMP not readable (${(e as Error).message})`);
     }

@@ -40,9 +40,9 @@ export function describeLengths(l: number[]): string {
 export async function blimpLengths(
   paradigms: string[],
   perParadigm: number,
-  opts: { tokenizer?: string; dir?: string; maxLength?: number; cache?: string } = {},
+  opts: { tokenizer: string; dir?: string; maxLength?: number; cache?: string },
 ): Promise<LengthProfile> {
-  const tokenizer = opts.tokenizer ?? path.join(sharedDir(), 'models/pythia-tokenizer');
+  const tokenizer = opts.tokenizer;
   const maxLength = opts.maxLength ?? 64;
   const key = `${paradigms.join('+')}-${perParadigm}-${maxLength}`;
   const cacheFile = path.join(opts.cache ?? benchCacheDir(), `blimp-lengths-${key}.json`);
