@@ -2,6 +2,7 @@
  * Issue 9 ("beyond"): known-answer cases of the three experiments on stories260k (RMSNorm) and the
  * tiny LayerNorm/RMSNorm fixtures, the pure geometry helpers, and resumable records.
  */
+import './test-data';
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';

@@ -3,6 +3,7 @@
  * expectations, the memory plan's refusal, the summary table and Figure 3 from synthetic records,
  * and every runner in quick mode on its tiny checkpoint with resumable records.
  */
+import './test-data';
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';

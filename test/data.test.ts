@@ -1,3 +1,4 @@
+import './test-data';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -258,7 +259,7 @@ test('BLiMP: a paradigm loads as {good, bad, uid, pairId} in file order', async 
     pairId: '0',
   });
   assert.equal(items[999].pairId, '999');
-  // default dir = shared/data/blimp beside the repo
+  // no dir given: $DIRMAG_BLIMP_DIR (test/test-data.ts sets it; without it the hub's nyu-mll/blimp)
   assert.deepEqual((await loadBlimpParadigm(REG))[0], items[0]);
 });
 

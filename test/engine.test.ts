@@ -3,6 +3,7 @@
  * perturbation operators' guarantees on a real model (stories260K), LayerNorm scale invariance and
  * the magnitude sign-flip quirk, activation patching, per-head patching, and Philox4x32-10.
  */
+import './test-data';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';

@@ -3,6 +3,7 @@
  * shards merge to the unsharded result, reruns resume, bad input fails before any work, and the
  * statistics/scoring code gives hand-computed answers on synthetic records.
  */
+import './test-data';
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';

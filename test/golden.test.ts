@@ -4,6 +4,7 @@
  * tokens (GOLDEN_TOLERANCE; the fixtures README suggests 1e-4, HF's own float32 noise is ≤ 6e-6).
  * The CLI checks need the build (`npx tsc -p lib`, done by `npm test`).
  */
+import './test-data';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';

@@ -6,7 +6,6 @@
  */
 import test, { after, before, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,129 +19,14 @@ import {
   hfCacheDir,
   hubEndpoint,
   isOffline,
+  onDownloadProgress,
+  progressLines,
   resolveModel,
   snapshotDownload,
 } from '../lib/src/hub';
+import { FakeHub, gitSha1, sha256 } from './fakehub/server';
 
 const GPT2 = '/work/shared/fixtures/hf/gpt2';
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const gitSha1 = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
-const isLfs = (file: string) => /\.(safetensors|parquet)$/.test(file);
-
-interface Repo {
-  commit: string;
-  files: Map<string, Buffer>;
-}
-
-/** A tiny stand-in for the hub; `log` records every request as "METHOD url [range] -> status". */
-class FakeHub {
-  readonly repos = new Map<string, Repo>(); // key: "model:org/name" or "dataset:org/name"
-  readonly cdn = new Map<string, Buffer>();
-  readonly corrupt = new Set<string>(); // sha256s whose CDN bytes are damaged
-  log: string[] = [];
-  ignoreRange = false;
-  relativeCdn = false;
-  resolveCache = false; // non-LFS files: 307 to /api/resolve-cache/..., as huggingface.co does
-  dropAfter = 0; // CDN: send this many bytes, then cut the connection
-  url = '';
-  private server = http.createServer((req, res) => this.handle(req, res));
-
-  async start() {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-  stop() {
-    return new Promise((r) => this.server.close(r));
-  }
-  add(type: 'model' | 'dataset', repo: string, files: Record<string, Buffer>): Repo {
-    const commit = createHash('sha1').update(`${type}:${repo}`).digest('hex');
-    const r = { commit, files: new Map(Object.entries(files)) };
-    for (const b of r.files.values()) this.cdn.set(sha256(b), b);
-    this.repos.set(`${type}:${repo}`, r);
-    return r;
-  }
-
-  private handle(req: http.IncomingMessage, res: http.ServerResponse) {
-    const send = (status: number, headers: Record<string, string | number>, body?: Buffer | string) => {
-      this.log.push(`${req.method} ${req.url}${req.headers.range ? ` ${req.headers.range}` : ''} -> ${status}`);
-      res.writeHead(status, headers);
-      res.end(req.method === 'HEAD' ? undefined : body);
-    };
-    const url = new URL(req.url!, this.url);
-    const cdn = /^\/cdn\/([0-9a-f]{64})$/.exec(url.pathname);
-    if (cdn) return this.serveBytes(cdn[1], req, res, send);
-
-    const cached = /^\/api\/resolve-cache\/(models|datasets)\/(.+)\/([0-9a-f]{40})\/(.+)$/.exec(url.pathname);
-    if (cached) {
-      const body = this.repos.get(`${cached[1].slice(0, -1)}:${cached[2]}`)?.files.get(cached[4]);
-      if (!body) return send(404, {});
-      return send(200, { etag: `"${gitSha1(body)}"`, 'content-length': body.length }, body);
-    }
-
-    const api = /^\/api\/(models|datasets)\/(.+)\/revision\/([^/]+)$/.exec(url.pathname);
-    if (api) {
-      const repo = this.repos.get(`${api[1].slice(0, -1)}:${api[2]}`);
-      if (!repo) return send(401, { 'x-error-code': 'RepoNotFound' });
-      const siblings = [...repo.files.keys()].map((rfilename) => ({ rfilename }));
-      return send(200, { 'content-type': 'application/json' }, JSON.stringify({ sha: repo.commit, siblings }));
-    }
-
-    const m = /^\/(datasets\/)?(.+?)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
-    if (!m) return send(404, {});
-    const repo = this.repos.get(`${m[1] ? 'dataset' : 'model'}:${m[2]}`);
-    const rev = decodeURIComponent(m[3]);
-    const file = m[4].split('/').map(decodeURIComponent).join('/');
-    if (!repo) return send(401, { 'x-error-code': 'RepoNotFound' });
-    if (rev !== 'main' && rev !== repo.commit) return send(404, { 'x-error-code': 'RevisionNotFound' });
-    const body = repo.files.get(file);
-    const common = { 'x-repo-commit': repo.commit };
-    if (!body) return send(404, { ...common, 'x-error-code': 'EntryNotFound' });
-    if (isLfs(file)) {
-      const sha = sha256(body);
-      const location = `${this.relativeCdn ? '' : this.url}/cdn/${sha}`;
-      return send(302, {
-        ...common,
-        location,
-        'x-linked-etag': `"${sha}"`,
-        'x-linked-size': body.length,
-        etag: `"${gitSha1(Buffer.from(sha))}"`,
-      });
-    }
-    if (this.resolveCache) {
-      const location = `/api/resolve-cache/${m[1] ? 'datasets' : 'models'}/${m[2]}/${repo.commit}/${m[4]}`;
-      return send(307, { ...common, location });
-    }
-    send(200, { ...common, etag: `W/"${gitSha1(body)}"`, 'content-length': body.length }, body);
-  }
-
-  private serveBytes(
-    sha: string,
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    send: (s: number, h: Record<string, string | number>, b?: Buffer) => void,
-  ) {
-    let body = this.cdn.get(sha);
-    if (!body) return send(404, {});
-    if (this.corrupt.has(sha)) body = Buffer.from(body.map((x, i) => (i === 100 ? x ^ 0xff : x)));
-    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-    if (range && !this.ignoreRange) {
-      const start = Number(range[1]);
-      const part = body.subarray(start);
-      return send(
-        206,
-        { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}`, 'content-length': part.length },
-        part,
-      );
-    }
-    if (this.dropAfter) {
-      this.log.push(`${req.method} ${req.url} -> cut after ${this.dropAfter} bytes`);
-      res.writeHead(200, { 'content-length': body.length });
-      return res.write(body.subarray(0, this.dropAfter), () => res.destroy());
-    }
-    send(200, { 'content-length': body.length }, body);
-  }
-}
-
 const hub = new FakeHub();
 const config = fs.readFileSync(path.join(GPT2, 'config.json'));
 const weights = fs.readFileSync(path.join(GPT2, 'model.safetensors'));
@@ -307,12 +191,27 @@ test('a truncated .incomplete blob is resumed with a Range request', async () =>
   fs.mkdirSync(path.join(gpt2Dir(), 'blobs'), { recursive: true });
   fs.writeFileSync(path.join(gpt2Dir(), 'blobs', `${sha}.incomplete`), weights.subarray(0, 300_000));
   const progress: number[] = [];
+  const lines: string[] = [];
+  const prev = onDownloadProgress(progressLines((l) => lines.push(l), 25));
   const r = await downloadFile({
     repo: 'openai-community/gpt2',
     file: 'model.safetensors',
     onProgress: (d) => progress.push(d),
-  });
+  }).finally(() => onDownloadProgress(prev));
   assert.ok(hub.log.includes(`GET /cdn/${sha} bytes=300000- -> 206`), hub.log.join('\n'));
+  // the progress lines: bytes of the total, rate, eta, and that the download was resumed
+  const size = (weights.length / 1e3).toFixed(1); // the fixture is under 1 MB
+  assert.match(
+    lines[0],
+    /^openai-community\/gpt2\/model\.safetensors@main: 300\.0 kB \/ [\d.]+ kB \(30%\), .*\/s, eta .* \(resumed at 300\.0 kB\)$/,
+  );
+  assert.ok(
+    lines
+      .at(-1)!
+      .endsWith(`: ${size} kB / ${size} kB (100%), ${lines.at(-1)!.split(', ')[1]}, done (resumed at 300.0 kB)`),
+    lines.at(-1),
+  );
+  assert.ok(lines.length >= 2 && lines.length <= 6, `a line per 25%: ${lines.length}`);
   assert.deepEqual(fs.readFileSync(r.path), weights);
   assert.ok(progress[0] > 300_000, 'progress counts the bytes already on disk');
   assert.equal(fs.existsSync(path.join(gpt2Dir(), 'blobs', `${sha}.incomplete`)), false);
@@ -396,7 +295,7 @@ test('offline: served from the cache without requests; a missing file is named i
       assert.equal(e.code, 'offline');
       assert.match(
         e.message,
-        /^openai-community\/gpt2\/tokenizer\.json@main is not in the cache \(.*\) and the hub is offline/,
+        /^openai-community\/gpt2\/tokenizer\.json@main is not in the cache \(.*\) and HF_HUB_OFFLINE is set; fetch it where the hub is reachable with: dirmag download --model openai-community\/gpt2$/,
       );
       assert.ok(!e.message.includes('\n'));
       return true;

@@ -2,6 +2,7 @@
  * Intervention kinds added beside the built-in ones: `add` (a steering vector at any hook), checked
  * against what it must equal — the same vector added by hand and patched in.
  */
+import './test-data';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';

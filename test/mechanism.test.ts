@@ -4,6 +4,7 @@
  * identity, LN repair ≡ attn+MLP repair in a parallel block), the recovery formulas on synthetic
  * records against hand computation, and resuming E3/E4 from their JSONL without recomputing.
  */
+import './test-data';
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';

@@ -3,6 +3,7 @@
  * Needs Jupyter's nbconvert: when it is missing this FAILS with the install hint (CI installs it), never skips.
  * Needs `npm run build` first (notebooks import the built `dirmag` package); `npm test` does that.
  */
+import './test-data';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';

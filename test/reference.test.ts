@@ -9,6 +9,7 @@
  *    reference. Tolerance: max |engine − reference| ≤ 1e-4 · max |reference| per tensor.
  * Seeded: set DIRMAG_REF_SEED to reproduce a failure (the seed is printed), DIRMAG_REF_CASES for more cases.
  */
+import './test-data';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';

@@ -2,6 +2,7 @@
  * Reliability (issue 6): every bad input and injected fault gives one clear line that names the
  * problem and the file or option. Each case is checked by message regex.
  */
+import './test-data';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';

@@ -3,6 +3,7 @@
  * every figure format, every table format and a REPORT.md whose verdicts say "not comparable"
  * rather than pretending; verdict logic on known inputs.
  */
+import './test-data';
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';

@@ -2,6 +2,7 @@
  * A checkpoint split into model-0000N-of-0000M.safetensors shards + index loads through the same
  * engine path and gives bit-identical logits to the single-file checkpoint.
  */
+import './test-data';
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';

@@ -278,3 +278,39 @@ test('bootstrapCI: seeded, reproducible, sensible percentile bounds, works on pa
   close(shift.upper, 1, 1e-12);
   assert.throws(() => bootstrapCI([], mean), RangeError);
 });
+
+// ---------------------------------------------------------------- too little data: n/a, not a throw
+
+test('one seed: the seed-level statistics are n/a with the reason, the sentence-level ones still computed', async () => {
+  const { ttestPairedOrNA, ttestPaired: paired } = await import('../lib/src/stats');
+  const { summarizeE1 } = await import('../lib/src/experiments/e1-stats');
+  const { e1StatsTable, e1Table } = await import('../lib/src/experiments/main-tables');
+  const { tableCells } = await import('../lib/src/tables');
+  const na = ttestPairedOrNA([1], [0.5], 'seeds');
+  assert.equal(na.na, 'n/a: needs ≥ 2 seeds');
+  assert.ok(Number.isNaN(na.t) && Number.isNaN(na.pTwoSided));
+  assert.deepEqual(ttestPairedOrNA([1, 2, 4], [0, 1, 1], 'seeds'), paired([1, 2, 4], [0, 1, 1]));
+  const rec = (kind: 'baseline' | 'condition', mode: string | undefined, losses: number[]) => ({
+    key: `${kind}|${mode}`,
+    kind,
+    seedIndex: kind === 'condition' ? 0 : undefined,
+    publishedDelta: kind === 'condition' ? 5 : undefined,
+    delta: kind === 'condition' ? 5 : undefined,
+    mode,
+    losses,
+    loss: losses.reduce((a, b) => a + b, 0) / losses.length,
+    seconds: 0,
+  });
+  const records = [
+    rec('baseline', undefined, [3, 4, 5]),
+    rec('condition', 'magnitude', [3.1, 4.0, 5.2]),
+    rec('condition', 'angle_legacy/legacy', [3.5, 4.6, 5.4]),
+  ];
+  const s = summarizeE1(records);
+  assert.equal(s.rows.length, 1);
+  assert.equal(s.rows[0].seedTest.na, 'n/a: needs ≥ 2 seeds');
+  assert.equal(s.rows[0].sentence.test.na, undefined, 'three sentences: the paired test over sentences runs');
+  const cells = tableCells(e1StatsTable(s)).rows[0];
+  assert.equal(cells.filter((c) => c === 'n/a: needs ≥ 2 seeds').length, 5, cells.join(' | '));
+  assert.match(tableCells(e1Table(s)).rows[0].join(' | '), /0\.100 ± 0\.000/);
+});

@@ -2,6 +2,8 @@
 export * from './engine/types';
 export { Model, type LoadOptions, type Provider } from './engine/model';
 export { RunError, PlanError, UnreachableDelta } from './engine/errors';
+export { PROVIDERS, parseProvider, probeProvider, providerMissing } from './engine/providers';
+export { nodePlacement, formatPlacement, type PlacementReport, type PlacedNode } from './engine/placement';
 export { plan, Plan, type PlanShape } from './engine/plan';
 export { hooks, parseHook, isHookName, LAYER_SITES, GLOBAL_HOOKS, type HookName, type LayerSite } from './engine/hooks';
 export { ActivationCache } from './engine/cache';

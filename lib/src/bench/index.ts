@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
+import type { Provider } from '../engine/providers';
 import { repoRoot } from '../util/paths';
 import { ModelBenchOptions, ModelBenchResult, FLOP_FORMULA } from './measure';
 import { PROJECTED, PYTHIA, PythiaSpec, benchCacheDir, ensurePythia } from './pythia';
@@ -34,7 +35,7 @@ export interface BenchOptions {
   quick?: boolean;
   models?: string[];
   threads?: number;
-  provider?: 'cpu' | 'cuda';
+  provider?: Provider;
   delta?: number;
   /** timed sentences per model (default: all 281 for 70M, fewer for bigger models) */
   sentences?: Record<string, number>;

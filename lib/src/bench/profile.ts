@@ -1,7 +1,8 @@
 /** The WikiText length profile: token counts of the study's sentences (Pythia tokenizer, truncation 64). */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { blimpPool, loadTokenizer, sharedDir } from '../data';
+import { blimpPool, loadTokenizer } from '../data';
+import { resolveTokenizer } from '../hub';
 import { wikitextSentences } from '../experiments/runs';
 import { benchCacheDir } from './pythia';
 
@@ -15,7 +16,7 @@ export interface LengthProfile {
 export async function wikitextLengths(
   opts: { tokenizer?: string; file?: string; maxLength?: number; cache?: string } = {},
 ): Promise<LengthProfile> {
-  const tokenizer = opts.tokenizer ?? path.join(sharedDir(), 'models/pythia-tokenizer');
+  const tokenizer = await resolveTokenizer(opts.tokenizer ?? 'EleutherAI/pythia-410m');
   const maxLength = opts.maxLength ?? 64;
   const cacheFile = path.join(opts.cache ?? benchCacheDir(), `wikitext-lengths-${maxLength}.json`);
   if (!opts.file && fs.existsSync(cacheFile)) {
@@ -58,7 +59,7 @@ export async function blimpLengths(
   });
   const tok = await loadTokenizer(tokenizer);
   const lengths = pool.flatMap((p) => [p.good, p.bad].map((s) => tok.encode(s, { maxLength }).length));
-  const profile = { source: opts.dir ?? 'BLiMP (default folder)', tokenizer, maxLength, lengths };
+  const profile = { source: opts.dir ?? 'BLiMP ($DIRMAG_BLIMP_DIR or the hub)', tokenizer, maxLength, lengths };
   fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
   fs.writeFileSync(cacheFile, JSON.stringify(profile));
   return profile;

@@ -1,14 +1,15 @@
 /**
- * dirmag bench [--quick] [--sweep] [--json] [--models ...] [--threads N] [--device cpu|cuda] [--out DIR]
+ * dirmag bench [--quick] [--sweep] [--json] [--models ...] [--threads N] [--device cpu|cuda|webgpu] [--out DIR]
  * Throughput, FLOP rate against the machine's MatMul rate and theoretical peak, padding waste, RSS;
  * the E1 sweep with prefix reuse on vs off and projected wall times; whole-run memory. See bench/README.md.
  */
 import { parseArgs, stringOpt } from './args';
 import { runBench } from '../bench';
+import { parseProvider } from '../engine/providers';
 
 const USAGE = `usage: dirmag bench [--quick] [--sweep | --no-sweep] [--json] [--models pythia-70m,pythia-160m,pythia-410m]
                     [--sweep-model M] [--sweep-sentences N] [--memory-model M] [--memory-sentences N]
-                    [--threads N] [--device cpu|cuda] [--out DIR]
+                    [--threads N] [--device cpu|cuda|webgpu] [--out DIR]
   --sweep      only the E1 sweep (prefix reuse on vs off, projections) and the fp32/fp16 memory runs
   --no-sweep   only the per-model pass measurements
 `;
@@ -31,14 +32,12 @@ export async function run(argv: string[]): Promise<number> {
   const models = stringOpt(args, 'models')
     ?.split(',')
     .map((s) => s.trim());
-  const provider = stringOpt(args, 'device') ?? stringOpt(args, 'provider');
-  if (provider && provider !== 'cpu' && provider !== 'cuda')
-    throw new Error(`--device: cpu or cuda, got '${provider}'`);
+  const device = stringOpt(args, 'device') ?? stringOpt(args, 'provider');
   const report = await runBench({
     quick: !!args.options.quick,
     models,
     threads: intOpt(args, 'threads'),
-    provider: provider as 'cpu' | 'cuda' | undefined,
+    provider: device === undefined ? undefined : parseProvider(device, '--device'),
     outDir: stringOpt(args, 'out'),
     passes: !args.options.sweep,
     sweep: !args.options['no-sweep'],

@@ -13,7 +13,7 @@ ${STUDY_HELP}
   --seeds N           seeds (default 5)
   --layers 8-15       perturbed layers
   --modes LIST        e.g. magnitude,angle_legacy/legacy
-  --blimp-dir DIR     folder of <paradigm>.jsonl (default ../shared/data/blimp)
+  --blimp-dir DIR     folder of <paradigm>.jsonl (default $DIRMAG_BLIMP_DIR, else nyu-mll/blimp from the hub)
   --variants          only the baseline-variant analysis (which reading gives 89.5%?)`;
 
 export async function run(argv: string[]): Promise<number> {

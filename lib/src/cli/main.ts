@@ -36,6 +36,14 @@ const COMMANDS: Record<string, Command> = {
     summary: 'execute every notebook headlessly (Jupyter + tslab kernel)',
     load: () => import('./notebooks'),
   },
+  doctor: {
+    summary: 'which devices work here (cpu, cuda, webgpu); with --model, which nodes run on the CPU instead of the GPU',
+    load: () => import('./doctor'),
+  },
+  download: {
+    summary: 'fetch a model (--model ID) and the datasets (--data) into the HF cache, for offline use',
+    load: () => import('./download'),
+  },
   data: { summary: 'dataset checks: data wikitext --file PATH --tokenizer DIR|ID', load: () => import('./data') },
 };
 

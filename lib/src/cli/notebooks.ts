@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, stringOpt } from './args';
 import { ciEnvironment } from '../notebooks/ci';
+import { testDataDir } from '../experiments/tiny';
 import {
   DEFAULT_TIMEOUT_SEC,
   executeAll,
@@ -32,6 +33,7 @@ export async function run(argv: string[]): Promise<number> {
         `  --timeout SEC     per-cell timeout (default ${DEFAULT_TIMEOUT_SEC})\n` +
         '  --dir DIR         notebook folder (default <repo>/notebooks)\n' +
         '  --ci              small CI models and quick settings (notebook metadata dirmag.ci_model), outputs under .cache/ci\n' +
+        '  --test-data DIR   with --ci: the test-data folder (models/, fixtures/hf, data/); default $DIRMAG_TEST_DATA\n' +
         '  --install-kernel  only write the tslab kernel spec into <repo>/.jupyter and exit\n',
     );
     return 0;
@@ -65,7 +67,9 @@ export async function run(argv: string[]): Promise<number> {
     repoRoot,
     only,
     timeoutSec,
-    envFor: args.options.ci ? (nb) => ciEnvironment(nb, path.join(repoRoot, '.cache', 'ci')) : undefined,
+    envFor: args.options.ci
+      ? (nb) => ciEnvironment(nb, path.join(repoRoot, '.cache', 'ci'), testDataDir(stringOpt(args, 'test-data')))
+      : undefined,
     onResult: (r) => {
       const where = path.relative(process.cwd(), r.outputPath) || r.outputPath;
       const head = `${r.ok ? 'ok  ' : 'FAIL'}  ${r.name.padEnd(width)}  ${r.seconds.toFixed(1).padStart(6)}s`;

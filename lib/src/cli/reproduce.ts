@@ -8,7 +8,7 @@ import { Step } from '../report/step';
 import { parseArgs, stringOpt } from './args';
 import { STUDY_HELP, openStudy } from './study-args';
 
-export const HELP = `usage: dirmag reproduce --model ID|DIR [--device cpu|cuda] [--quick] [options]
+export const HELP = `usage: dirmag reproduce --model ID|DIR [--device cpu|cuda|webgpu] [--quick] [options]
 ${STUDY_HELP}
   --no-figures        skip figure export (no Chromium)
   --report PATH       where to write the report (default REPORT.md at the repo root)

@@ -1,19 +1,18 @@
 /** Options every experiment command shares: --model, --tokenizer, --device, --results, --shard, --quick. */
 import { parseShard } from '../results';
 import { Study } from '../experiments/study';
-import { Provider } from '../engine/model';
+import { parseProvider } from '../engine/providers';
 import { ParsedArgs, stringOpt } from './args';
 
 export const STUDY_HELP = `  --model ID|DIR      hub id or local checkpoint folder (default EleutherAI/pythia-410m)
   --tokenizer ID|DIR  tokenizer (default: the model's own)
-  --device cpu|cuda   execution provider (default cpu)
+  --device cpu|cuda|webgpu  execution provider (default cpu; README "Choosing a device")
   --results DIR       results root (default: results/ at the repo root, or $DIRMAG_RESULTS)
   --shard k/n         run only the k-th of n disjoint parts (then: dirmag merge)
   --quick             small-model settings (scaled δ, fewer sentences and seeds; says how)`;
 
 export async function openStudy(args: ParsedArgs): Promise<Study> {
-  const device = stringOpt(args, 'device', 'cpu') as Provider;
-  if (device !== 'cpu' && device !== 'cuda') throw new Error(`--device must be cpu or cuda, got '${device}'`);
+  const device = parseProvider(stringOpt(args, 'device', 'cpu'), '--device');
   const shard = stringOpt(args, 'shard');
   return Study.open({
     model: stringOpt(args, 'model', 'EleutherAI/pythia-410m')!,

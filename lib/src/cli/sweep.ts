@@ -15,7 +15,7 @@ ${STUDY_HELP}
   --layers 8-15       perturbed layers (default: the middle third, 8-15 of 24)
   --sentences N       first N filtered WikiText sentences (default all: 281)
   --modes LIST        e.g. magnitude,angle_legacy/legacy,angle_exact/independent
-  --wikitext FILE     raw WikiText file or parquet (default ../shared, else the hub)`;
+  --wikitext FILE     raw WikiText file or parquet (default $DIRMAG_WIKITEXT, else Salesforce/wikitext from the hub)`;
 
 export function parseModes(text: string): Mode[] {
   return text.split(',').map((m) => {

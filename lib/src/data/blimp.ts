@@ -1,6 +1,11 @@
-/** BLiMP minimal pairs (shared/data/blimp/<paradigm>.jsonl, or a parquet file of the HF dataset). */
+/**
+ * BLiMP minimal pairs: by default the hub's `nyu-mll/blimp` (one parquet per paradigm, fetched into
+ * the HF cache); or a local folder of <paradigm>.jsonl files (the original release) given as `dir`
+ * or $DIRMAG_BLIMP_DIR; or one parquet file.
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { BLIMP_REPO, blimpFile, downloadDatasetFile, isHubError } from '../hub';
 import { readParquetRows } from './parquet';
 
 export interface BlimpItem {
@@ -12,25 +17,17 @@ export interface BlimpItem {
 }
 
 export interface BlimpSource {
-  /** folder of <paradigm>.jsonl files; default <shared>/data/blimp */
+  /** folder of <paradigm>.jsonl files; default $DIRMAG_BLIMP_DIR, else the hub */
   dir?: string;
-  /** a parquet file (columns sentence_good, sentence_bad, UID, pairID); rows of other UIDs are skipped */
+  /** a parquet file (columns sentence_good, sentence_bad, UID, pair_id or pairID); rows of other UIDs are skipped */
   parquet?: string;
 }
 
-/** The shared/ folder beside the repository: $DIRMAG_SHARED, else ../shared from the repo root. */
-export function sharedDir(): string {
-  if (process.env.DIRMAG_SHARED) return path.resolve(process.env.DIRMAG_SHARED);
-  // lib/src/data or lib/dist/data: three levels up is the repo root, shared/ is beside it
-  return path.resolve(__dirname, '../../../../shared');
-}
-
-export function defaultBlimpDir(): string {
-  return path.join(sharedDir(), 'data', 'blimp');
-}
+/** The env var naming a local BLiMP folder (jsonl) to use instead of the hub. */
+export const BLIMP_DIR_ENV = 'DIRMAG_BLIMP_DIR';
 
 /** Paradigm names available in a jsonl folder. */
-export function blimpParadigms(dir = defaultBlimpDir()): string[] {
+export function blimpParadigms(dir: string): string[] {
   if (!fs.existsSync(dir)) throw new Error(`BLiMP folder not found: ${dir}`);
   return fs
     .readdirSync(dir)
@@ -39,18 +36,22 @@ export function blimpParadigms(dir = defaultBlimpDir()): string[] {
     .sort();
 }
 
+/** One row: the original jsonl names its id `pairID`, the hub's parquet `pair_id`. */
 function toItem(r: Record<string, unknown>, where: string): BlimpItem {
-  const { sentence_good: good, sentence_bad: bad, UID: uid, pairID } = r;
-  if (typeof good !== 'string' || typeof bad !== 'string' || typeof uid !== 'string' || pairID === undefined) {
-    throw new Error(`${where}: expected string fields sentence_good, sentence_bad, UID and a pairID`);
+  const { sentence_good: good, sentence_bad: bad, UID: uid } = r;
+  const pairID = r.pairID ?? r.pair_id;
+  if (typeof good !== 'string' || typeof bad !== 'string' || typeof uid !== 'string' || pairID == null) {
+    throw new Error(`${where}: expected string fields sentence_good, sentence_bad, UID and a pair_id (or pairID)`);
   }
   return { good, bad, uid, pairId: String(pairID) };
 }
 
-/** All pairs of one paradigm, in file order. */
+/** All pairs of one paradigm, in file order: from `src`, else $DIRMAG_BLIMP_DIR, else the hub. */
 export async function loadBlimpParadigm(name: string, src: BlimpSource = {}): Promise<BlimpItem[]> {
+  const dir = src.dir ?? process.env[BLIMP_DIR_ENV];
+  if (!src.parquet && !dir) return loadBlimpParadigm(name, { parquet: await hubParadigm(name) });
   if (src.parquet) {
-    const rows = await readParquetRows(src.parquet, ['sentence_good', 'sentence_bad', 'UID', 'pairID']);
+    const rows = await readParquetRows(src.parquet);
     const items = rows.map((r, i) => toItem(r, `${src.parquet} row ${i}`));
     const mine = items.filter((it) => it.uid === name);
     if (mine.length === 0) {
@@ -59,10 +60,9 @@ export async function loadBlimpParadigm(name: string, src: BlimpSource = {}): Pr
     }
     return mine;
   }
-  const dir = src.dir ?? defaultBlimpDir();
-  const file = path.join(dir, `${name}.jsonl`);
+  const file = path.join(dir!, `${name}.jsonl`);
   if (!fs.existsSync(file))
-    throw new Error(`unknown BLiMP paradigm '${name}' in ${dir}${suggest(name, blimpParadigms(dir))}`);
+    throw new Error(`unknown BLiMP paradigm '${name}' in ${dir}${suggest(name, blimpParadigms(dir!))}`);
   const lines = fs
     .readFileSync(file, 'utf8')
     .split('\n')
@@ -76,6 +76,16 @@ export async function loadBlimpParadigm(name: string, src: BlimpSource = {}): Pr
     }
     return toItem(r, `${file}:${i + 1}`);
   });
+}
+
+/** The cached hub parquet of one paradigm (downloaded on first use). */
+async function hubParadigm(name: string): Promise<string> {
+  try {
+    return (await downloadDatasetFile(BLIMP_REPO, blimpFile(name))).path;
+  } catch (e) {
+    if (!isHubError(e, 'not_found')) throw e;
+    throw new Error(`unknown BLiMP paradigm '${name}': ${BLIMP_REPO} has no ${blimpFile(name)}`);
+  }
 }
 
 /** "; did you mean: a, b?" built from the closest names (substring matches, then edit distance). */

@@ -4,6 +4,12 @@
 export const DEFAULT_TOKENS_PER_BATCH = 512;
 /** The default budget on CUDA (set by Model.fromDir; the batch policy is the same). */
 export const CUDA_TOKENS_PER_BATCH = 4096;
+/**
+ * The default budget on WebGPU: half CUDA's, because a WebGPU storage buffer binding is capped by the
+ * driver (often 2 GiB or less, Dawn's own default is 128 MiB when the adapter's limits are not asked
+ * for) and the [N, vocab] logits of one pass must fit in one: 2048 × 50 304 × 4 B = 412 MB for Pythia.
+ */
+export const WEBGPU_TOKENS_PER_BATCH = 2048;
 /** Items per forward pass at most. */
 const MAX_BATCH_ITEMS = 64;
 

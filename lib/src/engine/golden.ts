@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { readSafetensorsHeader, readTensor } from '../weights/safetensors';
 import { hooks, type HookName } from './hooks';
 import { Model } from './model';
+import type { Provider } from './providers';
 import { Plan, plan } from './plan';
 import type { Item, PerturbOp, RunResult, Tensor } from './types';
 
@@ -100,7 +101,7 @@ function compareRow(
   }
 }
 
-export async function verifyGolden(dir: string, opts: { provider?: 'cpu' | 'cuda' } = {}): Promise<GoldenRow[]> {
+export async function verifyGolden(dir: string, opts: { provider?: Provider } = {}): Promise<GoldenRow[]> {
   const model = await Model.fromDir(dir, { provider: opts.provider });
   const file = readSafetensorsHeader(path.join(dir, 'golden.safetensors'));
   const names = [...file.tensors.keys()];

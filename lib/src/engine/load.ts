@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { resolveModel } from '../hub';
 import { LoadOptions, Model } from './model';
+import { parseProvider, requireProvider } from './providers';
 
 export interface LoadModelOptions extends LoadOptions {
   /** hub revision (branch, tag or commit) */
@@ -10,6 +11,8 @@ export interface LoadModelOptions extends LoadOptions {
 }
 
 export async function loadModel(idOrDir: string, opts: LoadModelOptions = {}): Promise<Model> {
+  // a missing provider fails before a download starts
+  requireProvider(parseProvider(opts.provider ?? 'cpu'));
   const resolved = await resolveModel(idOrDir, { revision: opts.hubRevision, onProgress: opts.onProgress });
   return Model.fromDir(resolved.dir, { ...opts, revision: resolved.revision, name: modelName(idOrDir) });
 }

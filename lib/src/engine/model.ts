@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import type { Architecture } from '../models/architecture';
 import { architectureFor, parseConfig } from '../models/registry';
 import { Checkpoint, WEIGHT_INPUT_PREFIX, type WeightMode } from '../models/weights';
-import { CUDA_TOKENS_PER_BATCH, DEFAULT_TOKENS_PER_BATCH, planBatches } from './batching';
+import { DEFAULT_TOKENS_PER_BATCH, planBatches } from './batching';
 import { ActivationCache } from './cache';
 import { compile } from './compile';
 import { NonFiniteOutput, RunError } from './errors';
@@ -20,12 +20,13 @@ import type { HookName } from './hooks';
 import { hooks } from './hooks';
 import { Plan, plan as newPlan } from './plan';
 import { PrefixCache, chunksWithin, prefixStart, startAt } from './prefix';
+import { Provider, parseProvider, requireProvider, sessionFailureHint, tokensPerBatchFor } from './providers';
 import { Session, SessionCache } from './sessions';
 import type { HookInfo, Item, ItemResult, ModelConfig, RunOptions, RunResult } from './types';
 
 export { RunError } from './errors';
 
-export type Provider = 'cpu' | 'cuda';
+export type { Provider } from './providers';
 
 export interface LoadOptions {
   provider?: Provider;
@@ -94,14 +95,17 @@ export class Model {
       (p) => compile(cfg, ckpt, arch, p, this.weightMode),
       (bytes) => ort.InferenceSession.create(bytes, this.sessionOptionsFor()),
       (e) => {
-        const hint = provider === 'cuda' ? ' (is the CUDA provider installed? see README "Using CUDA")' : '';
-        return new RunError(`cannot create an ONNX Runtime session on ${provider}${hint}: ${e.message}`);
+        return new RunError(
+          `cannot create an ONNX Runtime session on ${provider}${sessionFailureHint(provider)}: ${e.message}`,
+        );
       },
     );
   }
 
   /** Loads a model from a local checkpoint folder (config.json + safetensors). */
   static async fromDir(dir: string, opts: LoadOptions = {}): Promise<Model> {
+    const provider = parseProvider(opts.provider ?? 'cpu');
+    requireProvider(provider);
     const cfgPath = path.join(dir, 'config.json');
     if (!fs.existsSync(cfgPath)) throw new RunError(`${dir}: no config.json (not a Hugging Face model folder)`);
     let raw: Record<string, unknown>;
@@ -112,8 +116,6 @@ export class Model {
     }
     const cfg = parseConfig(raw, cfgPath);
     const ckpt = Checkpoint.open(dir);
-    const provider = opts.provider ?? 'cpu';
-    if (provider !== 'cpu' && provider !== 'cuda') throw new RunError(`unknown provider '${provider}' (cpu, cuda)`);
     const threads = opts.threads ?? Math.max(1, os.availableParallelism());
     const name = opts.name ?? path.basename(path.resolve(dir));
     const m = new Model(
@@ -128,7 +130,7 @@ export class Model {
       opts.sessionOptions,
     );
     // a GPU has the memory and the parallelism for bigger passes (the [N, vocab] logits dominate memory)
-    if (provider === 'cuda') m.tokensPerBatch = CUDA_TOKENS_PER_BATCH;
+    m.tokensPerBatch = tokensPerBatchFor(provider);
     if (opts.maxSessions !== undefined) {
       if (!(opts.maxSessions >= 1)) throw new RunError(`maxSessions must be at least 1, got ${opts.maxSessions}`);
       m.maxSessions = opts.maxSessions;

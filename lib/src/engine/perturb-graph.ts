@@ -42,13 +42,17 @@ export function perturbGraph(g: GraphBuilder, op: PerturbOp, h: string, p: Pertu
     out = g.op('Mul', [h, g.op('Add', [step, g.constF([1])])]);
   } else if (op === 'angle_exact') {
     if (!p.noise) throw new Error('angle perturbation needs noise');
-    // u = h/r; v ⟂ u from the noise; θ = 2·asin(δ/2r); h' = r·(cos θ·u + sin θ·v)
+    // u = h/r; v ⟂ u from the noise; θ = 2·asin(δ/2r); h' = r·(cos θ·u + sin θ·v), with
+    // cos θ = 1 − 2·sin²(θ/2) and sin θ = 2·sin(θ/2)·√(1 − sin²(θ/2)) (θ ∈ [0, π]): exact and free of
+    // trigonometric ops, whose GPU versions are far less accurate (WGSL allows 2⁻¹¹ absolute for sin/cos)
     const u = g.op('Div', [h, r]);
     const v0 = g.op('Sub', [p.noise, g.op('Mul', [rowDot(g, p.noise, u), u])]);
     const v = g.op('Div', [v0, rowNorm(g, v0)]);
     const half = g.op('Min', [g.op('Div', [p.delta, g.op('Mul', [r, g.constF([2])])]), g.constF([1])]);
-    const theta = g.op('Mul', [g.op('Asin', [half]), g.constF([2])]);
-    const dir = g.op('Add', [g.op('Mul', [g.op('Cos', [theta]), u]), g.op('Mul', [g.op('Sin', [theta]), v])]);
+    const half2 = g.op('Mul', [half, half]);
+    const cos = g.op('Sub', [g.constF([1]), g.op('Mul', [half2, g.constF([2])])]);
+    const sin = g.op('Mul', [g.op('Mul', [half, g.constF([2])]), g.op('Sqrt', [g.op('Sub', [g.constF([1]), half2])])]);
+    const dir = g.op('Add', [g.op('Mul', [cos, u]), g.op('Mul', [sin, v])]);
     out = g.op('Mul', [dir, r]);
   } else {
     out = legacyAngle(g, h, r, p);
@@ -86,10 +90,13 @@ function legacyAngle(g: GraphBuilder, h: string, r: string, p: PerturbInputs): s
     const uNorm = g.op('Sqrt', [
       g.op('Add', [g.op('Add', [g.constF([1]), g.op('Mul', [mb, g.constF([2])])]), g.op('Mul', [m, m])]),
     ]);
-    const halfPhi = g.op('Atan', [
-      g.op('Div', [g.op('Mul', [m, s]), g.op('Add', [g.op('Add', [uNorm, g.constF([1])]), mb])]),
+    // sin(φ/2) = t/√(1 + t²) with t = tan(φ/2): exact, no Atan/Sin (imprecise on GPUs)
+    const tanHalf = g.op('Div', [g.op('Mul', [m, s]), g.op('Add', [g.op('Add', [uNorm, g.constF([1])]), mb])]);
+    const sinHalf = g.op('Div', [
+      tanHalf,
+      g.op('Sqrt', [g.op('Add', [g.constF([1]), g.op('Mul', [tanHalf, tanHalf])])]),
     ]);
-    const disp = g.op('Mul', [g.op('Mul', [rBT, g.op('Sin', [halfPhi])]), g.constF([2])]);
+    const disp = g.op('Mul', [g.op('Mul', [rBT, sinHalf]), g.constF([2])]);
     const mean = g.op('Div', [
       g.op('ReduceSum', [g.op('Mul', [disp, p.maskBT]), g.constI([1])], { keepdims: 1 }),
       count,

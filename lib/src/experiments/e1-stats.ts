@@ -7,8 +7,9 @@ import {
   cohenDOriginalIdx6,
   cohenDz,
   mean,
+  needsMore,
   std,
-  ttestPaired,
+  ttestPairedOrNA,
   twoRegime,
   type TTestResult,
   type TwoRegimeResult,
@@ -56,6 +57,15 @@ export interface E1Summary {
   angleMode: string;
   rows: DeltaRow[];
   regimes: TwoRegimeResult | null;
+  /** why `regimes` is null, e.g. "n/a: needs ≥ 2 seeds" */
+  regimesNA?: string;
+}
+
+/** The regime t-test pools seeds × δ of each regime per mode (independent t, na + nb ≥ 3): 2 values per mode. */
+function enoughForRegimes(rows: DeltaRow[], low: number[], high: number[]): boolean {
+  const count = (ds: number[]) =>
+    ds.reduce((n, d) => n + rows.find((r) => r.publishedDelta === d)!.angle.perSeed.length, 0);
+  return count(low) >= 2 && count(high) >= 2;
 }
 
 export function stars(p: number): string {
@@ -85,7 +95,7 @@ export function summarizeE1(
     };
     const a = dmg(ang, angleMode);
     const m = dmg(mag, magnitudeMode);
-    const seedTest = ttestPaired(a.perSeed, m.perSeed);
+    const seedTest = ttestPairedOrNA(a.perSeed, m.perSeed, 'seeds');
     const n = base.losses.length;
     const perSentence = (rs: SweepRecord[]) =>
       Array.from({ length: n }, (_, i) => mean(rs.map((r) => r.losses[i])) - base.losses[i]);
@@ -109,8 +119,8 @@ export function summarizeE1(
       dzSeeds: a.perSeed.length > 1 ? cohenDz(a.perSeed, m.perSeed) : NaN,
       sentence: {
         n,
-        test: ttestPaired(sa, sm),
-        dz: cohenDz(sa, sm),
+        test: ttestPairedOrNA(sa, sm, 'sentences'),
+        dz: n > 1 ? cohenDz(sa, sm) : NaN,
         meanDiff: mean(sa) - mean(sm),
         ci: [ci.lower, ci.upper],
         ratioCi: [ratioCi.lower, ratioCi.upper],
@@ -130,6 +140,12 @@ export function summarizeE1(
     nSentences: base.losses.length,
     angleMode,
     rows,
-    regimes: low.length && high.length ? twoRegime(seedRows, low, high) : null,
+    regimes: low.length && high.length && enoughForRegimes(rows, low, high) ? twoRegime(seedRows, low, high) : null,
+    regimesNA:
+      low.length && high.length
+        ? enoughForRegimes(rows, low, high)
+          ? undefined
+          : needsMore(2, 'seeds')
+        : needsMore(2, 'δ regimes (a δ ≤ 5 and a δ ≥ 10)'),
   };
 }

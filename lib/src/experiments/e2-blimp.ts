@@ -5,7 +5,7 @@
  */
 import { Plan, plan } from '../engine/plan';
 import type { Item, RunOptions } from '../engine/types';
-import { bootstrapCI, mean, std, ttestPaired, type TTestResult } from '../stats';
+import { bootstrapCI, mean, std, ttestPairedOrNA, type TTestResult } from '../stats';
 import { Study } from './study';
 import {
   GridSettings,
@@ -237,12 +237,13 @@ export function summarizeBlimp(
       magnitude: M,
       angle: A,
       diff: M.drop - A.drop,
-      seedTest: ttestPaired(
+      seedTest: ttestPairedOrNA(
         M.acc.map((x) => b - x),
         A.acc.map((x) => b - x),
+        'seeds',
       ),
       // accuracy difference angle − magnitude per pair = magnitude drop − angle drop
-      pairLevel: { n, test: ttestPaired(pa, pm), ci: [ci.lower, ci.upper] },
+      pairLevel: { n, test: ttestPairedOrNA(pa, pm, 'pairs'), ci: [ci.lower, ci.upper] },
     });
   }
   return { scoring, baseline: b, pairs: margins(base).length, rows };

@@ -1,10 +1,16 @@
 /** Tables of the main result (E1, E1 statistics, E2, robustness), shared by CLI, notebooks and reproduce. */
 import { ResultsTable, fmtMeanStd, resultsTable } from '../tables';
+import { type TTestResult } from '../stats';
 import { E1Summary } from './e1-stats';
 import { BlimpSummary } from './e2-blimp';
 import { RobustnessRow } from './robustness';
 
 const p = (x: number) => (x < 1e-4 ? x.toExponential(2) : x.toFixed(4));
+
+/** A test's number, or its "n/a: needs ≥ 2 seeds" when the sample was too small. */
+const orNA = <T>(test: TTestResult, x: T): T | string => test.na ?? x;
+/** A number that is NaN when its sample was too small (effect sizes), shown with the reason. */
+const numOrNA = (x: number, why: string | undefined): number | string => (Number.isNaN(x) && why ? why : x);
 
 /** Table 1 / E1: damage per δ and mode (mean ± population std over seeds) and the ratio. */
 export function e1Table(s: E1Summary): ResultsTable {
@@ -31,15 +37,15 @@ export function e1StatsTable(s: E1Summary): ResultsTable {
   return resultsTable(
     s.rows.map((r) => ({
       delta: r.publishedDelta,
-      t: r.seedTest.t,
+      t: orNA(r.seedTest, r.seedTest.t),
       df: r.seedTest.df,
-      p2: p(r.seedTest.pTwoSided),
-      stars: r.stars,
-      d_orig: r.dOriginal,
-      dz_seed: r.dzSeeds,
-      t_sent: r.sentence.test.t,
-      p_sent: p(r.sentence.test.pTwoSided),
-      dz_sent: r.sentence.dz,
+      p2: orNA(r.seedTest, p(r.seedTest.pTwoSided)),
+      stars: orNA(r.seedTest, r.stars),
+      d_orig: numOrNA(r.dOriginal, r.seedTest.na),
+      dz_seed: numOrNA(r.dzSeeds, r.seedTest.na),
+      t_sent: orNA(r.sentence.test, r.sentence.test.t),
+      p_sent: orNA(r.sentence.test, p(r.sentence.test.pTwoSided)),
+      dz_sent: numOrNA(r.sentence.dz, r.sentence.test.na),
       ci: `[${r.sentence.ci[0].toFixed(3)}, ${r.sentence.ci[1].toFixed(3)}]`,
     })),
     {
@@ -65,11 +71,11 @@ export function e2Table(s: BlimpSummary): ResultsTable {
       magnitude: fmtMeanStd(r.magnitude.mean, r.magnitude.std, 1),
       angular: fmtMeanStd(r.angle.mean, r.angle.std, 1),
       diff: r.diff,
-      t: r.seedTest.t,
-      p1: p(r.seedTest.pGreater),
+      t: orNA(r.seedTest, r.seedTest.t),
+      p1: orNA(r.seedTest, p(r.seedTest.pGreater)),
       mag_drop: r.magnitude.drop,
       ang_drop: r.angle.drop,
-      pair_p: p(r.pairLevel.test.pTwoSided),
+      pair_p: orNA(r.pairLevel.test, p(r.pairLevel.test.pTwoSided)),
     })),
     {
       delta: { label: 'δ' },

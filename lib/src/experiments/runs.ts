@@ -1,10 +1,8 @@
 /** Building blocks shared by the experiments: datasets as items, losses, perturbed passes. */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { hooks } from '../engine/hooks';
 import { Plan, plan } from '../engine/plan';
 import type { Item, RunResult } from '../engine/types';
-import { blimpPool, loadWikitext, sharedDir } from '../data';
+import { blimpPool, loadWikitext } from '../data';
 import { downloadDatasetFile, WIKITEXT } from '../hub';
 import { streamId } from '../engine/rng';
 import { Progress } from '../util/progress';
@@ -25,12 +23,14 @@ export function meanOf(xs: ArrayLike<number>): number {
   return s / xs.length;
 }
 
-/** Where the WikiText text comes from: an explicit file, ../shared, or the hub's parquet. */
+/** The env var naming a local WikiText file (raw text or parquet) to use instead of the hub. */
+export const WIKITEXT_ENV = 'DIRMAG_WIKITEXT';
+
+/** Where the WikiText text comes from: an explicit file, else $DIRMAG_WIKITEXT, else the hub's parquet (cached). */
 export async function wikitextSentences(file?: string): Promise<{ sentences: string[]; source: string }> {
+  file ??= process.env[WIKITEXT_ENV] || undefined;
   if (file)
     return { sentences: await loadWikitext(file.endsWith('.parquet') ? { parquet: file } : { file }), source: file };
-  const local = path.join(sharedDir(), 'data/wikitext-2-raw/wiki.test.raw');
-  if (fs.existsSync(local)) return { sentences: await loadWikitext({ file: local }), source: local };
   const d = await downloadDatasetFile(WIKITEXT.repo, WIKITEXT.file);
   return {
     sentences: await loadWikitext({ parquet: d.path }),

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { loadModel } from '../engine/load';
+import { resolveTokenizer } from '../hub';
 import { checkTokenizerFits } from '../engine/diagnose';
 import { Model, Provider } from '../engine/model';
 import { Tokenizer, loadTokenizer } from '../data';
@@ -50,7 +51,7 @@ export class Study {
 
   static async open(opts: StudyOptions): Promise<Study> {
     const model = await loadModel(opts.model, { provider: opts.provider });
-    const tokenizer = await loadTokenizer(opts.tokenizer ?? model.dir);
+    const tokenizer = await loadTokenizer(opts.tokenizer ? await resolveTokenizer(opts.tokenizer) : model.dir);
     checkTokenizerFits(tokenizer.vocabSize, model.cfg.vocabSize, `tokenizer ${opts.tokenizer ?? model.dir}`);
     return new Study(model, tokenizer, opts);
   }

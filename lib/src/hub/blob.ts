@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { isSha256 } from './cache';
 import { HubError } from './errors';
 import { header, readText, requestFollow } from './http';
+import { DownloadReporter } from './progress';
 import type { FileMetadata } from './metadata';
 import { hubOrigin } from './urls';
 
@@ -25,7 +26,7 @@ export async function downloadBlob(
   }
   if (meta.size === null || have < meta.size) {
     try {
-      await fetchInto(meta.url, tmp, have, meta.size, onProgress);
+      await fetchInto(label, meta.url, tmp, have, meta.size, onProgress);
     } catch (e) {
       if (e instanceof HubError) throw e;
       const { code, message } = e as NodeJS.ErrnoException;
@@ -55,6 +56,7 @@ export async function downloadBlob(
 
 /** GETs `url` into `tmp`, appending from byte `have` when the server honours the Range. */
 async function fetchInto(
+  label: string,
   url: string,
   tmp: string,
   have: number,
@@ -67,7 +69,7 @@ async function fetchInto(
   if (have > 0 && !resumed && (status === 206 || status === 416)) {
     res.resume(); // a range we cannot use: start over without one
     fs.rmSync(tmp, { force: true });
-    return fetchInto(url, tmp, 0, size, onProgress);
+    return fetchInto(label, url, tmp, 0, size, onProgress);
   }
   if (status !== 200 && !resumed) {
     const body = (await readText(res)).slice(0, 200).replace(/\s+/g, ' ');
@@ -76,6 +78,7 @@ async function fetchInto(
   let done = resumed ? have : 0; // a 200 answer restarts the file from byte 0
   const length = Number(header(res, 'content-length'));
   const total = size ?? (Number.isFinite(length) ? done + length : 0);
+  const report = new DownloadReporter(label, total || null, done);
   const out = fs.createWriteStream(tmp, { flags: resumed ? 'a' : 'w' });
   try {
     await pipeline(
@@ -84,11 +87,13 @@ async function fetchInto(
         for await (const chunk of chunks) {
           done += chunk.length;
           onProgress?.(done, total);
+          report.update(done);
           yield chunk;
         }
       },
       out,
     );
+    report.finish(done);
   } catch (e) {
     // pipeline rejects as soon as the connection fails, while a write may still be in flight: wait
     // until the file is closed, so the partial blob no longer grows when the caller resumes it

@@ -19,6 +19,7 @@ import { HubError, isHubError } from './errors';
 import { isNetworkError } from './http';
 import { EntryNotFound, fetchMetadata } from './metadata';
 import { resolveUrl } from './urls';
+import { downloadCommand } from './fetch-hint';
 
 export interface DownloadOptions {
   /** `org/name` or `name`. */
@@ -61,7 +62,10 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
   if (isOffline()) {
     return (
       fromCache(repoDir, revision, file, label) ??
-      fail('offline', `${label} is not in the cache (${repoDir}) and the hub is offline (HF_HUB_OFFLINE is set)`)
+      fail(
+        'offline',
+        `${label} is not in the cache (${repoDir}) and HF_HUB_OFFLINE is set; fetch it where the hub is reachable with: ${downloadCommand(repo, repoType, revision)}`,
+      )
     );
   }
 

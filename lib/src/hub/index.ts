@@ -10,5 +10,13 @@ export { HubError, isHubError, type HubErrorCode } from './errors';
 export { repoFolderName, type RepoType } from './cache';
 export { downloadFile, type DownloadOptions, type DownloadResult } from './download';
 export { snapshotDownload, listRepoFiles, type SnapshotOptions, type SnapshotResult } from './snapshot';
-export { resolveModel, OPTIONAL_FILES, type ResolveModelOptions, type ResolvedModel } from './model';
-export { downloadDatasetFile, WIKITEXT, BLIMP_REPO, blimpFile } from './datasets';
+export { resolveModel, resolveTokenizer, OPTIONAL_FILES, type ResolveModelOptions, type ResolvedModel } from './model';
+export { downloadDatasetFile, downloadStudyData, WIKITEXT, BLIMP_REPO, blimpFile } from './datasets';
+export { downloadCommand } from './fetch-hint';
+export {
+  onDownloadProgress,
+  progressLines,
+  formatDownload,
+  type DownloadUpdate,
+  type DownloadListener,
+} from './progress';

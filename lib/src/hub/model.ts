@@ -65,6 +65,20 @@ export async function resolveModel(idOrDir: string, opts: ResolveModelOptions = 
   return { dir: snapshotDir(repoCacheDir(repo, 'model'), commit), revision: commit, source: 'hub' };
 }
 
+/** A tokenizer folder: a local directory as is, or a hub id's tokenizer files only (no weights). */
+export async function resolveTokenizer(idOrDir: string, revision = 'main'): Promise<string> {
+  if (fs.existsSync(idOrDir) && fs.statSync(idOrDir).isDirectory()) return path.resolve(idOrDir);
+  if (!isValidRepoId(idOrDir))
+    throw new HubError('invalid', `tokenizer '${idOrDir}' is neither a directory nor a hub id ('org/name' or 'name')`);
+  const got = await downloadFile({ repo: idOrDir, file: 'tokenizer.json', revision });
+  for (const file of OPTIONAL_FILES.filter((f) => f !== 'tokenizer.json')) {
+    await downloadFile({ repo: idOrDir, file, revision: got.commit }).catch((e) => {
+      if (!isHubError(e, 'not_found', 'offline', 'unreachable')) throw e;
+    });
+  }
+  return path.dirname(got.path);
+}
+
 /** `model.safetensors`, or `model.safetensors.index.json` and every shard in its weight_map. */
 async function getWeights(
   repo: string,

@@ -15,6 +15,7 @@ import { hubEndpoint, isOffline } from './env';
 import { HubError } from './errors';
 import { header, isNetworkError, readText, requestFollow } from './http';
 import { hubOrigin, repoInfoUrl } from './urls';
+import { downloadCommand } from './fetch-hint';
 
 export interface SnapshotOptions {
   repo: string;
@@ -75,7 +76,7 @@ export async function listRepoFiles(
       repo,
       repoType,
       revision,
-      `${label} is not in the cache and the hub is offline (HF_HUB_OFFLINE is set)`,
+      `${label} is not in the cache and HF_HUB_OFFLINE is set; fetch it where the hub is reachable with: ${downloadCommand(repo, repoType, revision)}`,
     );
   const url = repoInfoUrl(repo, repoType, revision);
   let res;

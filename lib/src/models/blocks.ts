@@ -207,12 +207,8 @@ export function rotary(c: Ctx, x: string): string {
 /** bool [B,1,T,T] = causal ∧ key is a real token. */
 export function attentionAllowed(g: GraphBuilder, attentionMask: string, shapeBT: string): string {
   const T = g.op('Slice', [shapeBT, g.constI([1]), g.constI([2])]);
-  const ones = g.op('ConstantOfShape', [g.op('Concat', [T, T], { axis: 0 })], {
-    value: {
-      type: 'tensor',
-      v: { name: 'one', dims: [1], dataType: DataType.FLOAT, raw: new Uint8Array(Float32Array.of(1).buffer) },
-    },
-  });
+  // Expand of a constant rather than ConstantOfShape, which ONNX Runtime's WebGPU provider lacks (it ran on the CPU)
+  const ones = g.op('Expand', [g.constF([1], [1, 1]), g.op('Concat', [T, T], { axis: 0 })]);
   const causal = g.op('Cast', [g.op('Trilu', [ones], { upper: 0 })], { to: DataType.BOOL });
   const keys = g.op('Unsqueeze', [g.op('Cast', [attentionMask], { to: DataType.BOOL }), g.constI([1, 2])]);
   return g.op('And', [causal, keys]);

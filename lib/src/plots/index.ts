@@ -17,6 +17,7 @@ export { figure2, damageRecovery, type Figure2Input } from './figure2';
 export { figure3, type Figure3Input, type Figure3Model } from './figure3';
 export {
   chromiumPath,
+  chromiumMissing,
   launchChromium,
   normalisePdfDates,
   FigureRenderer,

@@ -33,14 +33,18 @@ export function chromiumPath(): string {
   return process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 }
 
+/** Why figures cannot be exported here (one line with the install hint), or null when Chromium is there. */
+export function chromiumMissing(): string | null {
+  const executablePath = chromiumPath();
+  if (existsSync(executablePath)) return null;
+  return `Chromium not found at ${executablePath}: install it with \`apt-get install -y chromium\` or set CHROMIUM_PATH to a Chromium/Chrome executable`;
+}
+
 /** Launches headless Chromium; throws one clear line if the executable is missing. */
 export async function launchChromium(): Promise<Browser> {
-  const executablePath = chromiumPath();
-  if (!existsSync(executablePath))
-    throw new Error(
-      `Chromium not found at ${executablePath}: install it with \`apt-get install -y chromium\` or set CHROMIUM_PATH to a Chromium/Chrome executable`,
-    );
-  return chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  const missing = chromiumMissing();
+  if (missing) throw new Error(missing);
+  return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
 }
 
 /** In-page code (a plain string, so no transpiler helper leaks into page.evaluate). */

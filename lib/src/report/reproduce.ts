@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Study } from '../experiments/study';
-import { exportFigures } from '../plots';
+import { chromiumMissing, exportFigures } from '../plots';
 import { toCSV, toHTML, toLatex, toMarkdown } from '../tables';
 import { figuresDir, tablesDir, repoRoot } from '../util/paths';
 import { PUBLISHED_MODEL } from './published-main';
@@ -58,6 +58,10 @@ export async function reproduce(study: Study, opts: ReproduceOptions): Promise<{
   const tdir = path.join(tablesDir(), folder);
   const fdir = path.join(figuresDir(), folder);
   fs.mkdirSync(tdir, { recursive: true });
+  // no browser: results and tables are still written, figures are skipped with one line
+  const noBrowser = opts.noFigures ? null : chromiumMissing();
+  if (noBrowser) process.stderr.write(`figures skipped: ${noBrowser}\n`);
+  const figuresSkipped = opts.noFigures ? 'skipped (--no-figures)' : noBrowser ? `skipped (${noBrowser})` : null;
   const runs: StepRun[] = [];
   for (const step of opts.steps) {
     if (step.applies && !step.applies(study)) continue;
@@ -73,7 +77,7 @@ export async function reproduce(study: Study, opts: ReproduceOptions): Promise<{
         fs.writeFileSync(`${base}.csv`, toCSV(t));
       }
       for (const [name, text] of Object.entries(output.texts ?? {})) fs.writeFileSync(path.join(tdir, name), text);
-      if (!opts.noFigures && Object.keys(output.figures).length) {
+      if (!figuresSkipped && Object.keys(output.figures).length) {
         fs.mkdirSync(fdir, { recursive: true });
         await exportFigures(
           Object.entries(output.figures).map(([name, figure]) => ({ figure, basePath: path.join(fdir, name) })),
@@ -84,7 +88,7 @@ export async function reproduce(study: Study, opts: ReproduceOptions): Promise<{
       runs.push({ step: step.name, seconds: (performance.now() - t0) / 1000, error: (e as Error).message });
     }
   }
-  const report = renderReport(study, ctx, runs, { tdir, fdir });
+  const report = renderReport(study, ctx, runs, { tdir, fdir, figuresSkipped });
   const reportPath =
     opts.reportPath ?? path.join(repoRoot() ?? process.cwd(), study.quick ? `REPORT-${folder}.md` : 'REPORT.md');
   fs.writeFileSync(reportPath, report);
@@ -107,7 +111,7 @@ export function renderReport(
   study: Study,
   ctx: ReproduceContext,
   runs: StepRun[],
-  where: { tdir: string; fdir: string },
+  where: { tdir: string; fdir: string; figuresSkipped?: string | null },
 ): string {
   const env = study.environment();
   const rel = (p: string) => path.relative(repoRoot() ?? process.cwd(), p) || '.';
@@ -124,7 +128,7 @@ export function renderReport(
     `- machine: ${env.platform}, ${env.cpus}`,
     `- model: ${env.model} → ${env.modelDir}; hub revision: ${env.revision ?? 'none (local files)'}`,
     `- model config: ${study.model.cfg.modelType}, ${study.model.cfg.nLayers} layers, d=${study.model.cfg.dModel}, ${study.model.cfg.nHeads} heads, ${study.model.cfg.norm}, ${study.model.cfg.parallelResidual ? 'parallel' : 'sequential'} residual, checkpoint ${study.model.cfg.dtype} (computed in float32)`,
-    `- tables: \`${rel(where.tdir)}\` (.md .html .tex .csv); figures: \`${rel(where.fdir)}\` (.svg .pdf .png)`,
+    `- tables: \`${rel(where.tdir)}\` (.md .html .tex .csv); figures: ${where.figuresSkipped ? where.figuresSkipped : `\`${rel(where.fdir)}\` (.svg .pdf .png)`}`,
     '',
     '## Wall time per step',
     '',

@@ -11,6 +11,23 @@ export interface TTestResult {
   pGreater: number;
   /** One-sided p for H1 "first sample less": p₂/2 if t < 0 else 1 − p₂/2. */
   pLess: number;
+  /** Set when the sample was too small for the test (every number NaN), e.g. "n/a: needs ≥ 2 seeds". */
+  na?: string;
+}
+
+/** The text a statistic shows when there are fewer than `min` of `unit` (seeds, sentences, pairs). */
+export const needsMore = (min: number, unit: string): string => `n/a: needs ≥ ${min} ${unit}`;
+
+/** Independent t-test, or (na + nb < 3) a result whose numbers are NaN and whose `na` says so. */
+export function ttestIndOrNA(a: readonly number[], b: readonly number[], unit: string): TTestResult {
+  if (a.length + b.length >= 3 && a.length > 0 && b.length > 0) return ttestInd(a, b);
+  return { t: NaN, df: a.length + b.length - 2, pTwoSided: NaN, pGreater: NaN, pLess: NaN, na: needsMore(2, unit) };
+}
+
+/** Paired t-test, or (fewer than 2 pairs) a result whose numbers are NaN and whose `na` says so. */
+export function ttestPairedOrNA(a: readonly number[], b: readonly number[], unit: string): TTestResult {
+  if (a.length >= 2) return ttestPaired(a, b);
+  return { t: NaN, df: a.length - 1, pTwoSided: NaN, pGreater: NaN, pLess: NaN, na: needsMore(2, unit) };
 }
 
 /** Builds the result from a t statistic; t = ±Infinity (zero variance, non-zero mean) gives p₂ = 0. */

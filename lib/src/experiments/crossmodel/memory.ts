@@ -28,8 +28,8 @@ export const MEMORY_FACTORS = Object.freeze({
   logitsPerVocab: 2.3,
   perD: 4,
   perF: 2,
-  /** fixed bytes: ORT runtime on CPU (measured RSS of an empty process + first tiny session ≈ 0.15 GB), CUDA context + arena */
-  fixed: { cpu: 0.25 * 2 ** 30, cuda: 1 * 2 ** 30 } as Record<Provider, number>,
+  /** fixed bytes: ORT runtime on CPU (measured RSS of an empty process + first tiny session ≈ 0.15 GB), CUDA context + arena, Dawn device + buffer cache (taken as CUDA's) */
+  fixed: { cpu: 0.25 * 2 ** 30, cuda: 1 * 2 ** 30, webgpu: 1 * 2 ** 30 } as Record<Provider, number>,
 });
 
 export interface MemoryEstimate {

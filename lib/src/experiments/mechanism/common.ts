@@ -6,7 +6,7 @@
 import { hooks, type HookName } from '../../engine/hooks';
 import { Plan, plan } from '../../engine/plan';
 import type { Item, RunResult, Tensor } from '../../engine/types';
-import { bootstrapCI, cohenDz, mean, std, ttestPaired, type TTestResult } from '../../stats';
+import { bootstrapCI, cohenDz, mean, std, type TTestResult, ttestPairedOrNA } from '../../stats';
 import { Study } from '../study';
 import { Mode, PUBLISHED, PUBLISHED_SCALE, QUICK, Scale, middleLayers, seedFor } from '../settings';
 import { ConditionRecordBase, checkLayers, conditionStream, perturbedPlan, sentenceLoss, wikitextItems } from '../runs';
@@ -275,8 +275,8 @@ export function sentencePaired(a: number[], b: number[], seed = 1): SentenceTest
   const ci = bootstrapCI(pairs, (p) => mean(p.map(([x, y]) => x - y)), { seed, reps: 4000 });
   return {
     n: a.length,
-    test: ttestPaired(a, b),
-    dz: cohenDz(a, b),
+    test: ttestPairedOrNA(a, b, 'sentences'),
+    dz: a.length > 1 ? cohenDz(a, b) : NaN,
     meanDiff: mean(a) - mean(b),
     ci: [ci.lower, ci.upper],
   };

@@ -9,7 +9,7 @@
 import { hooks } from '../../engine/hooks';
 import { plan } from '../../engine/plan';
 import type { Item } from '../../engine/types';
-import { cohenDPooledPopulation, cohenDz, mean, ttestPaired, type TTestResult } from '../../stats';
+import { cohenDPooledPopulation, cohenDz, mean, type TTestResult, ttestPairedOrNA } from '../../stats';
 import { Study } from '../study';
 import { modeName } from '../settings';
 import { Condition, conditionStream, perturbedPlan, runConditions } from '../runs';
@@ -176,7 +176,7 @@ export function summarizeE3(records: E3Record[], perturbedLayers?: number[]): E3
   const sm = seedAveraged(M, (r) => r.sentence).map((x, i) => x - base.sentence[i]);
   const dAngle = meanStd(dA),
     dMagnitude = meanStd(dM);
-  const test = ttestPaired(dA, dM);
+  const test = ttestPairedOrNA(dA, dM, 'seeds');
   const ratio = dAngle.mean / dMagnitude.mean;
   const dOriginal = cohenDPooledPopulation(dA, dM);
   return {

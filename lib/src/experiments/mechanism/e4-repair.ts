@@ -7,12 +7,12 @@
  */
 import {
   mean,
-  ttestPaired,
   type TTestResult,
   recoveryPerSentence,
   recoverySeed,
   type RecoverySpread,
   bootstrapCI,
+  ttestPairedOrNA,
 } from '../../stats';
 import { plan } from '../../engine/plan';
 import type { Item } from '../../engine/types';
@@ -167,9 +167,10 @@ export function modeRepair(
     recoverySeed: recoverySeed({ baseline: Bs, unrepaired: U, repaired: R }, { epsilon }),
     recoverySentences: sentenceRecovery(Bi, Ui, Ri),
     recoveryPerSentenceMean: perSentence,
-    test: ttestPaired(
+    test: ttestPairedOrNA(
       U.map((u) => u - B0),
       R.map((r) => r - B0),
+      'seeds',
     ),
     sentence: sentencePaired(
       Ui.map((u, i) => u - Bi[i]),
@@ -259,7 +260,7 @@ export function summarizeE4(records: RepairRecord[]): E4Summary {
     U: seedAveraged(rs, (r) => r.unrepaired!),
     R: seedAveraged(rs, (r) => r.repaired!.attn),
   });
-  const test3 = ttestPaired(angle.recoverySeed.perSeed, magnitude.recoverySeed.perSeed);
+  const test3 = ttestPairedOrNA(angle.recoverySeed.perSeed, magnitude.recoverySeed.perSeed, 'seeds');
   const P = PUBLISHED_MECHANISM.E4;
   return {
     nSentences: Bi.length,

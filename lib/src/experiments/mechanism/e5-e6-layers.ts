@@ -17,7 +17,7 @@
  * Both cells re-seeded per (k or set, seed): every k/set of one seed saw the same noise sequence, so
  * here one record per seed holds U once and R for every set (common random numbers).
  */
-import { mean, mulberry32, recoverySeed, std, ttestInd, type RecoverySpread, type TTestResult } from '../../stats';
+import { mean, mulberry32, recoverySeed, std, ttestIndOrNA, type RecoverySpread, type TTestResult } from '../../stats';
 import { hooks } from '../../engine/hooks';
 import { plan } from '../../engine/plan';
 import type { Item } from '../../engine/types';
@@ -380,10 +380,11 @@ export function summarizeE6(records: RepairRecord[]): E6Summary {
   const randoms = sets.filter((x) => x.name.startsWith('random'));
   const setMeans = randoms.map((x) => x.recovery.mean);
   const side = (name: string) => ({ U: Ui, R: seedAveraged(recs, (r) => r.repaired![name]) });
-  const topVsBottom = ttestInd(get('top').recovery.perSeed, get('bottom').recovery.perSeed);
-  const topVsRandom = ttestInd(
+  const topVsBottom = ttestIndOrNA(get('top').recovery.perSeed, get('bottom').recovery.perSeed, 'seeds');
+  const topVsRandom = ttestIndOrNA(
     get('top').recovery.perSeed,
     randoms.flatMap((x) => x.recovery.perSeed),
+    'seeds',
   );
   const compare: CompareRow[] = sets.map((x) => ({
     experiment: 'E6',
@@ -423,7 +424,7 @@ export function summarizeE6(records: RepairRecord[]): E6Summary {
     randomStd: std(setMeans),
     topVsBottom,
     topVsRandom,
-    topVsMiddle: ttestInd(get('top').recovery.perSeed, get('middle').recovery.perSeed),
+    topVsMiddle: ttestIndOrNA(get('top').recovery.perSeed, get('middle').recovery.perSeed, 'seeds'),
     topVsBottomSentence: sentenceRecoveryDiff(base.losses!, side('top'), side('bottom'), 13),
     seeds: recs.length,
     nSentences: base.losses!.length,

@@ -10,7 +10,7 @@
 import { hooks } from '../../engine/hooks';
 import { plan } from '../../engine/plan';
 import type { Item, Tensor } from '../../engine/types';
-import { cohenDz, mean, ttestPaired, type TTestResult } from '../../stats';
+import { cohenDz, mean, type TTestResult, ttestPairedOrNA } from '../../stats';
 import { Study } from '../study';
 import { modeName } from '../settings';
 import { Condition, conditionStream, perturbedPlan, runConditions } from '../runs';
@@ -177,7 +177,7 @@ export function summarizeE7(records: E7Record[]): E7Summary {
     m = M.slice(0, n).map(seedVal);
   const dA = a.map((x) => B - x),
     dM = m.map((x) => B - x);
-  const test = ttestPaired(dA, dM);
+  const test = ttestPairedOrNA(dA, dM, 'seeds');
   const sentB = base.cos.map((ls) => mean(ls));
   const sa = seedAveraged(A.slice(0, n), (r) => r.cos.map((ls) => mean(ls))).map((x, i) => sentB[i] - x);
   const sm = seedAveraged(M.slice(0, n), (r) => r.cos.map((ls) => mean(ls))).map((x, i) => sentB[i] - x);

@@ -24,9 +24,9 @@ import {
   mean,
   recoveryOfMeans,
   recoveryPooledBaseline,
-  ttestPaired,
   type RecoverySpread,
   type TTestResult,
+  ttestPairedOrNA,
 } from '../../stats';
 import { Study } from '../study';
 import { Condition, perturbedPlan, runConditions } from '../runs';
@@ -113,9 +113,10 @@ function pathwayMode(base: RepairRecord, recs: RepairRecord[], mode: ModeName): 
     repaired: per((x) => meanStd(R[x])),
     recoveryOfMeans: per((x) => recoveryOfMeans({ baseline: U.map(() => B0), unrepaired: U, repaired: R[x] })),
     recoverySentences: per((x) => sentenceRecovery(base.losses!, Ui, Ri[x])),
-    mlpVsAttn: ttestPaired(
+    mlpVsAttn: ttestPairedOrNA(
       U.map((u, i) => u - R.mlp[i]),
       U.map((u, i) => u - R.attn[i]),
+      'seeds',
     ),
     mlpVsAttnSentence: sentencePaired(
       Ui.map((u, i) => u - Ri.mlp[i]),
@@ -241,7 +242,7 @@ export function summarizeE11(records: RepairRecord[]): E11Summary {
   if (!A.length) throw new Error('E11: no paired records');
   const angle = lnMode(base, A, 'angle');
   const magnitude = lnMode(base, M, 'magnitude');
-  const test = ttestPaired(magnitude.recovery.perSeed, angle.recovery.perSeed);
+  const test = ttestPairedOrNA(magnitude.recovery.perSeed, angle.recovery.perSeed, 'seeds');
   const side = (rs: RepairRecord[]) => ({
     U: seedAveraged(rs, (r) => r.unrepaired!),
     R: seedAveraged(rs, (r) => r.repaired!.ln),

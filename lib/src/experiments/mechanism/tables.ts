@@ -1,5 +1,6 @@
 /** Tables of the mechanism experiments (E3–E7, E9, E11) for notebooks, CLI and REPORT.md. */
 import { ResultsTable, fmtMeanStd, resultsTable } from '../../tables';
+import type { TTestResult } from '../../stats';
 import { CompareRow, SentenceTest } from './common';
 import { E3Summary } from './e3-entropy';
 import { E4Summary, ModeRepair } from './e4-repair';
@@ -8,9 +9,13 @@ import { E7Summary } from './e7-qk';
 import { E9Summary, E11Summary, EquivalenceRow } from './e9-e11-pathways';
 
 const p = (x: number) => (!Number.isFinite(x) ? String(x) : x < 1e-4 ? x.toExponential(2) : x.toFixed(4));
+/** "t=…, p=…" of a test, or its "n/a: needs ≥ 2 seeds" when the sample was too small. */
+const tp = (test: TTestResult, digits: number, which: 'pTwoSided' | 'pGreater' | 'pLess', label: string): string =>
+  test.na ?? `t=${test.t.toFixed(digits)}, ${label}=${p(test[which])}`;
+
 const ci = (c: [number, number], d = 3) => `[${c[0].toFixed(d)}, ${c[1].toFixed(d)}]`;
 const sent = (s: SentenceTest, d = 3) =>
-  `t=${s.test.t.toFixed(2)}, p₂=${p(s.test.pTwoSided)}, d_z=${s.dz.toFixed(2)}, Δ=${s.meanDiff.toFixed(d)} ${ci(s.ci, d)}`;
+  `${tp(s.test, 2, 'pTwoSided', 'p₂')}, d_z=${s.dz.toFixed(2)}, Δ=${s.meanDiff.toFixed(d)} ${ci(s.ci, d)}`;
 
 /** Published vs reproduced (any experiment's `compare` rows). */
 export function compareTable(rows: CompareRow[]): ResultsTable {
@@ -39,7 +44,7 @@ export function e3Table(s: E3Summary): ResultsTable {
       row('angle', s.angle, s.dAngle),
       row('magnitude', s.magnitude, s.dMagnitude),
       {
-        condition: `ratio ${s.ratio.toFixed(2)}×; seeds: t=${s.test.t.toFixed(3)}, p one-sided=${p(s.test.pGreater)}, d (idx 10)=${s.dOriginal.toFixed(2)}, d_z=${s.dzSeeds.toFixed(2)}`,
+        condition: `ratio ${s.ratio.toFixed(2)}×; seeds: ${tp(s.test, 3, 'pGreater', 'p one-sided')}, d (idx 10)=${s.dOriginal.toFixed(2)}, d_z=${s.dzSeeds.toFixed(2)}`,
         entropy: '',
         delta: '',
       },
@@ -112,17 +117,17 @@ export function e4TestsTable(s: E4Summary): ResultsTable {
     [
       {
         test: '1: angle D vs D′ (paired, two-sided)',
-        seeds: `t=${s.angle.test.t.toFixed(3)}, p=${p(s.angle.test.pTwoSided)}, ${fmtMeanStd(s.angle.recoveredNats.mean, s.angle.recoveredNats.std, 3)} nats`,
+        seeds: `${tp(s.angle.test, 3, 'pTwoSided', 'p')}, ${fmtMeanStd(s.angle.recoveredNats.mean, s.angle.recoveredNats.std, 3)} nats`,
         sentences: sent(s.angle.sentence),
       },
       {
         test: '2: magnitude D vs D′ (paired, two-sided)',
-        seeds: `t=${s.magnitude.test.t.toFixed(3)}, p=${p(s.magnitude.test.pTwoSided)}, ${fmtMeanStd(s.magnitude.recoveredNats.mean, s.magnitude.recoveredNats.std, 3)} nats`,
+        seeds: `${tp(s.magnitude.test, 3, 'pTwoSided', 'p')}, ${fmtMeanStd(s.magnitude.recoveredNats.mean, s.magnitude.recoveredNats.std, 3)} nats`,
         sentences: sent(s.magnitude.sentence),
       },
       {
         test: '3: recovery angle > magnitude (one-sided)',
-        seeds: `t=${s.test3.t.toFixed(3)}, p=${p(s.test3.pGreater)}`,
+        seeds: `${tp(s.test3, 3, 'pGreater', 'p')}`,
         sentences: `${sent(s.test3Sentence, 1)} (recovery pp, ratio of means)`,
       },
     ],
@@ -180,19 +185,19 @@ export function e6Table(s: E6Summary): ResultsTable {
     },
     {
       set: 'Top vs Bottom (independent t, one-sided)',
-      recovery: `t=${s.topVsBottom.t.toFixed(3)}, p=${p(s.topVsBottom.pGreater)}`,
+      recovery: `${tp(s.topVsBottom, 3, 'pGreater', 'p')}`,
       sentence: sent(s.topVsBottomSentence, 1),
       published: 't=40.475, p<1e-4',
     },
     {
       set: 'Top vs all random (independent t, two-sided)',
-      recovery: `t=${s.topVsRandom.t.toFixed(3)}, p=${p(s.topVsRandom.pTwoSided)}`,
+      recovery: `${tp(s.topVsRandom, 3, 'pTwoSided', 'p')}`,
       sentence: '',
       published: 't=3.806, p=0.0035',
     },
     {
       set: 'Top vs Middle (not run by the original)',
-      recovery: `t=${s.topVsMiddle.t.toFixed(3)}, p one-sided=${p(s.topVsMiddle.pGreater)}`,
+      recovery: `${tp(s.topVsMiddle, 3, 'pGreater', 'p one-sided')}`,
       sentence: '',
       published: 'Table 4 printed "<0.001" (never computed)',
     },
@@ -264,7 +269,7 @@ export function e9Table(s: E9Summary): ResultsTable {
       });
     rows.push({
       condition: `${m.mode}: MLP > attn? (paired, one-sided)`,
-      loss: `t=${m.mlpVsAttn.t.toFixed(3)}, p=${p(m.mlpVsAttn.pGreater)}`,
+      loss: `${tp(m.mlpVsAttn, 3, 'pGreater', 'p')}`,
       rom: '',
       std: sent(m.mlpVsAttnSentence),
     });
