@@ -46,6 +46,10 @@ export interface BenchOptions {
   /** custom specs (tests) */
   specs?: PythiaSpec[];
   sessionOptions?: Record<string, unknown>;
+  /** tokenizer folder or hub id of the length profiles (default: the hub's EleutherAI/pythia-410m) */
+  tokenizer?: string;
+  /** WikiText file of the length profile (default: $DIRMAG_WIKITEXT, else the hub) */
+  wikitextFile?: string;
   /** the per-model pass measurements (default true; `dirmag bench --sweep` turns them off) */
   passes?: boolean;
   /** the E1 sweep with prefix reuse on vs off, and the fp32/fp16 memory runs (default true) */
@@ -128,7 +132,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       (opts.models ?? (quick ? ['pythia-70m', 'pythia-160m'] : Object.keys(PYTHIA))).map((m) => specOf(m)));
   const run = <R>(job: ChildJob): Promise<R> =>
     opts.inProcess ? (runJob(job, log) as Promise<R>) : childRun<R>(job, log);
-  const profile = await wikitextLengths();
+  const profile = await wikitextLengths({ tokenizer: opts.tokenizer, file: opts.wikitextFile });
   log(`WikiText profile: ${describeLengths(profile.lengths)}`);
   const peak = theoreticalPeak();
   log(`theoretical fp32 peak: ${peak.gflops.toFixed(0)} GFLOP/s (${peak.note})`);

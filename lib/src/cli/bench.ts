@@ -9,7 +9,7 @@ import { parseProvider } from '../engine/providers';
 
 const USAGE = `usage: dirmag bench [--quick] [--sweep | --no-sweep] [--json] [--models pythia-70m,pythia-160m,pythia-410m]
                     [--sweep-model M] [--sweep-sentences N] [--memory-model M] [--memory-sentences N]
-                    [--threads N] [--device cpu|cuda|webgpu] [--out DIR]
+                    [--threads N] [--device cpu|cuda|webgpu] [--out DIR] [--tokenizer DIR|ID] [--wikitext FILE]
   --sweep      only the E1 sweep (prefix reuse on vs off, projections) and the fp32/fp16 memory runs
   --no-sweep   only the per-model pass measurements
 `;
@@ -39,6 +39,8 @@ export async function run(argv: string[]): Promise<number> {
     threads: intOpt(args, 'threads'),
     provider: device === undefined ? undefined : parseProvider(device, '--device'),
     outDir: stringOpt(args, 'out'),
+    tokenizer: stringOpt(args, 'tokenizer'),
+    wikitextFile: stringOpt(args, 'wikitext'),
     passes: !args.options.sweep,
     sweep: !args.options['no-sweep'],
     sweepModel: stringOpt(args, 'sweep-model'),
