@@ -12,14 +12,19 @@ import { planBatches } from '../lib/src/engine/batching';
 import { plan } from '../lib/src/engine/plan';
 import { TINY, ensurePythia, paramCounts, pythiaTensors } from '../lib/src/bench/pythia';
 import { benchModel, flops, middleThird, paddingWaste, randomItems, stratified } from '../lib/src/bench/measure';
-import { formatReport, targets } from '../lib/src/bench/report';
+import { ceilingText, formatReport, targets } from '../lib/src/bench/report';
+import { matmulCeiling, ratioToCeiling, theoreticalPeak } from '../lib/src/bench/ceiling';
+import { benchSweep, e1Conditions } from '../lib/src/bench/sweep';
+import { benchMemory, studyPlans } from '../lib/src/bench/memory';
+import { publishedWork } from '../lib/src/bench/project';
+import { PYTHIA } from '../lib/src/bench/pythia';
+import { PUBLISHED } from '../lib/src/experiments/settings';
 import { readSafetensorsHeader } from '../lib/src/weights/safetensors';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dirmag-bench-test-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test('Pythia parameter counts match the published sizes', () => {
-  const { PYTHIA } = require('../lib/src/bench/pythia');
   // HF: 70,426,624 / 162,322,944 / 405,334,016 parameters
   assert.equal(paramCounts(PYTHIA['pythia-70m']).total, 70426624);
   assert.equal(paramCounts(PYTHIA['pythia-160m']).total, 162322944);
@@ -101,4 +106,147 @@ test('benchModel on the tiny model: every section filled, no session rebuilds ac
   const t = targets([r]);
   assert.equal(t.length, 5);
   for (const x of t) assert.equal(x.pass, x.kind === 'min' ? x.value >= x.goal : x.value <= x.goal);
+});
+
+test('theoretical peak from /proc/cpuinfo text: lanes from the flags, AMD Zen 4 on a 256-bit datapath', () => {
+  const cpu = (vendor: string, family: number, flags: string, mhz = 2500) =>
+    `processor\t: 0\nvendor_id\t: ${vendor}\ncpu family\t: ${family}\ncpu MHz\t\t: ${mhz}\nflags\t\t: ${flags}\n\nprocessor\t: 1\n`;
+  const zen4 = theoreticalPeak({
+    cpuinfo: cpu('AuthenticAMD', 25, 'sse2 avx fma avx2 avx512f'),
+    maxFreqKHz: null,
+    cores: 2,
+  });
+  assert.equal(zen4.simd, 'avx512');
+  assert.equal(zen4.lanes, 8);
+  assert.equal(zen4.flopsPerCycle, 32);
+  assert.ok(Math.abs(zen4.gflops - 2 * 2.5 * 32) < 1e-9);
+  assert.match(zen4.clockSource, /cpu MHz/);
+  const intel = theoreticalPeak({
+    cpuinfo: cpu('GenuineIntel', 6, 'sse2 avx fma avx2 avx512f'),
+    maxFreqKHz: 3e6,
+    cores: 4,
+  });
+  assert.equal(intel.lanes, 16);
+  assert.ok(Math.abs(intel.gflops - 4 * 3 * 64) < 1e-9);
+  assert.match(intel.clockSource, /cpufreq/);
+  const avx2 = theoreticalPeak({ cpuinfo: cpu('AuthenticAMD', 23, 'sse2 avx fma avx2'), maxFreqKHz: null, cores: 1 });
+  assert.equal(avx2.flopsPerCycle, 32);
+  assert.equal(theoreticalPeak({ cpuinfo: cpu('X', 1, 'sse2'), maxFreqKHz: null, cores: 1 }).lanes, 4);
+  assert.ok(theoreticalPeak().gflops > 0);
+});
+
+test('ratios to a ceiling are never above 1: a pass above the ceiling says the ceiling is wrong', () => {
+  assert.deepEqual(ratioToCeiling(50, 100), { ratio: 0.5 });
+  const r = ratioToCeiling(123, 100);
+  assert.equal(r.ratio, null);
+  assert.match(r.invalid!, /ceiling measurement is wrong/);
+  assert.deepEqual(ratioToCeiling(10, null), { ratio: null });
+  assert.equal(ceilingText(0.72), '72%');
+  assert.match(ceilingText(null, r.invalid), /ceiling reading wrong/);
+});
+
+test('MatMul ceiling with the product reduced in the graph', async () => {
+  const c = await matmulCeiling(32, 64, { threads: 1, minSeconds: 0.05, readings: 2 });
+  assert.deepEqual([c.m, c.k, c.n, c.readings.length], [2048, 32, 64, 2]);
+  assert.equal(c.gflops, Math.max(...c.readings));
+  assert.match(c.output, /ReduceSum/);
+});
+
+test('E1 conditions are the published grid in the experiment order; the sweep bench compares reuse on/off', async () => {
+  const items = randomItems([6, 9], TINY.vocab);
+  const conds = e1Conditions(items, 24);
+  assert.equal(conds.length, 1 + PUBLISHED.e1.seeds * PUBLISHED.e1.deltas.length * 2);
+  assert.equal(conds[0].key, 'baseline');
+  assert.equal(conds[1].key, 's0|d1|magnitude');
+  assert.equal(conds[2].key, 's0|d1|angle_legacy/legacy');
+  assert.equal(conds.at(-1)!.key, `s${PUBLISHED.e1.seeds - 1}|d20|angle_legacy/legacy`);
+
+  const dir = ensurePythia(TINY, tmp);
+  const lengths = [6, 9, 12, 20, 7, 15, 30, 11];
+  const r = await benchSweep({
+    dir,
+    spec: TINY,
+    lengths,
+    sentences: 3,
+    seeds: 1,
+    deltas: [0.5, 1],
+    threads: 1,
+    work: publishedWork(lengths, [5, 7, 9, 6]),
+    projectTo: [PYTHIA['pythia-70m']],
+  });
+  assert.equal(r.grid.conditions, 1 + 2 * 2);
+  assert.equal(r.sentences, 3);
+  assert.ok(r.full && r.full.perturbedSeconds > 0 && r.reuse.perturbedSeconds > 0 && r.speedup! > 0);
+  // the same numbers with and without prefix reuse (float32 rounding)
+  assert.ok(r.maxAbsDeltaLoss !== null && r.maxAbsDeltaLoss < 1e-4, `max |Δloss| ${r.maxAbsDeltaLoss}`);
+  assert.ok(r.peakRssBytes > 0);
+  const e1 = r.projections.find((p) => p.experiment === 'E1' && p.model === TINY.name)!;
+  assert.equal(e1.passes, 1 + PUBLISHED.e1.seeds * PUBLISHED.e1.deltas.length * 2);
+  assert.equal(
+    e1.tokensPerPass,
+    lengths.reduce((a, b) => a + b, 0),
+  );
+  const big = r.projections.find((p) => p.experiment === 'E1' && p.model === 'pythia-70m')!;
+  assert.ok(big.seconds > e1.seconds, 'a bigger model projects longer');
+  const total = r.projections.find((p) => p.experiment === 'reproduce (main step)' && p.model === TINY.name)!;
+  const parts = r.projections.filter((p) => p.model === TINY.name && p.experiment !== 'reproduce (main step)');
+  assert.ok(Math.abs(total.seconds - parts.reduce((s, p) => s + p.seconds, 0)) < 1e-9);
+  const report = formatReport([], { profile: 'test', date: 'today', host: 'here', sweep: r });
+  assert.match(report, /reuse on \/ off/);
+  assert.match(report, /projected wall time/);
+  const t = targets([], { sweep: r });
+  assert.ok(t.some((x) => /prefix reuse on \/ off/.test(x.name)));
+});
+
+test('whole-run memory on fp32 and fp16 checkpoints of the tiny model', async () => {
+  const lengths = [6, 9, 12, 20];
+  const res = [];
+  for (const dtype of ['F32', 'F16'] as const) {
+    const dir = ensurePythia(TINY, tmp, dtype);
+    assert.equal(
+      JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).torch_dtype,
+      dtype === 'F16' ? 'float16' : 'float32',
+    );
+    // the tiny model's weights are small next to node + onnxruntime: no RSS cap here
+    res.push(
+      await benchMemory({
+        dir,
+        spec: TINY,
+        dtype,
+        lengths,
+        sentences: 2,
+        threads: 1,
+        repeats: 1,
+        maxRatio: Infinity,
+        reserveBytes: 0,
+      }),
+    );
+  }
+  const [f32, f16] = res;
+  assert.ok(Math.abs(f16.checkpointBytes / f32.checkpointBytes - 0.5) < 0.05, 'fp16 checkpoint is half the bytes');
+  assert.equal(f32.weightBytes, f16.weightBytes);
+  assert.equal(f32.plans.length, studyPlans(TINY.nLayers, 1).length + 1);
+  assert.equal(f32.stoppedEarly, undefined);
+  for (const m of res) {
+    assert.ok(m.peakRssBytes > 0 && m.ratio === m.peakRssBytes / m.weightBytes);
+    assert.ok(
+      m.legacyVsPlain.ratio > 0 && m.legacyVsPlain.tokens === stratified(lengths, 2).reduce((a, b) => a + b, 0),
+    );
+  }
+  // the shared-machine guard: no room for another session → the run stops adding plan kinds and says so
+  const guarded = await benchMemory({
+    dir: ensurePythia(TINY, tmp),
+    spec: TINY,
+    dtype: 'F32',
+    lengths,
+    sentences: 2,
+    threads: 1,
+    repeats: 1,
+    reserveBytes: Number.MAX_SAFE_INTEGER,
+  });
+  assert.equal(guarded.plans.length, 2);
+  assert.match(guarded.stoppedEarly!, /stopped after 2 plan kinds/);
+  const report = formatReport([], { profile: 'test', date: 'today', host: 'here', memory: res });
+  assert.match(report, /whole-run memory/);
+  assert.equal(targets([], { memory: res }).length, 2);
 });

@@ -1,21 +1,40 @@
 /**
- * Child-process entry of the benchmark: `node child.js <options.json> <result.json>`. Each model
- * size runs in its own process so that its peak RSS is its own.
+ * Child-process entry of the benchmark: `node child.js <job.json> <result.json>`. Each model size,
+ * the sweep and each memory run go in their own process so that a peak RSS is that run's own.
  */
 import * as fs from 'node:fs';
 import { benchModel, ModelBenchOptions } from './measure';
+import { benchSweep, SweepBenchOptions } from './sweep';
+import { benchMemory, MemoryBenchOptions } from './memory';
+
+export type ChildJob =
+  | { kind: 'model'; options: ModelBenchOptions }
+  | { kind: 'sweep'; options: SweepBenchOptions }
+  | { kind: 'memory'; options: MemoryBenchOptions };
+
+export function runJob(job: ChildJob, log: (l: string) => void): Promise<unknown> {
+  switch (job.kind) {
+    case 'model':
+      return benchModel({ ...job.options, log });
+    case 'sweep':
+      return benchSweep({ ...job.options, log });
+    case 'memory':
+      return benchMemory({ ...job.options, log });
+  }
+}
 
 async function main(): Promise<void> {
-  const [optsFile, outFile] = process.argv.slice(2);
-  const o = JSON.parse(fs.readFileSync(optsFile, 'utf8')) as ModelBenchOptions;
-  const r = await benchModel({ ...o, log: (l) => process.stderr.write(`  ${l}\n`) });
+  const [jobFile, outFile] = process.argv.slice(2);
+  const job = JSON.parse(fs.readFileSync(jobFile, 'utf8')) as ChildJob;
+  const r = await runJob(job, (l) => process.stderr.write(`  ${l}\n`));
   fs.writeFileSync(outFile, JSON.stringify(r, null, 2));
 }
 
-main().then(
-  () => process.exit(0),
-  (e: Error) => {
-    process.stderr.write(`bench child: ${e.stack ?? e.message}\n`);
-    process.exit(1);
-  },
-);
+if (require.main === module)
+  main().then(
+    () => process.exit(0),
+    (e: Error) => {
+      process.stderr.write(`bench child: ${e.stack ?? e.message}\n`);
+      process.exit(1);
+    },
+  );

@@ -1,7 +1,8 @@
 /**
- * The benchmark (issue 5): Pythia-70M/160M/410M shapes with random weights, WikiText lengths,
- * each size measured in its own child process. `runBench` returns the results and writes
- * bench/results-<date>.json.
+ * The benchmark (issues 5, 18): Pythia-70M/160M/410M shapes with random weights, WikiText lengths,
+ * each size measured in its own child process; the E1 sweep with prefix reuse on vs off and its
+ * projections; whole-run memory of a study-like run on fp32 and fp16 checkpoints; the machine's
+ * theoretical fp32 peak. `runBench` returns the results and writes bench/results-<date>.json.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -9,15 +10,26 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import type { Provider } from '../engine/providers';
 import { repoRoot } from '../util/paths';
-import { ModelBenchOptions, ModelBenchResult, FLOP_FORMULA, benchModel } from './measure';
-import { PYTHIA, PythiaSpec, benchCacheDir, ensurePythia } from './pythia';
-import { describeLengths, wikitextLengths } from './profile';
+import { ModelBenchOptions, ModelBenchResult, FLOP_FORMULA } from './measure';
+import { PROJECTED, PYTHIA, PythiaSpec, benchCacheDir, ensurePythia } from './pythia';
+import { blimpLengths, describeLengths, wikitextLengths } from './profile';
 import { formatReport, targets } from './report';
+import { ChildJob, runJob } from './child';
+import { SweepBenchResult } from './sweep';
+import { MemoryBenchResult } from './memory';
+import { TheoreticalPeak, theoreticalPeak } from './ceiling';
+import { publishedWork } from './project';
+import { E2_PARADIGMS } from '../experiments/e2-blimp';
+import { PUBLISHED } from '../experiments/settings';
 
 export * from './measure';
 export * from './pythia';
 export * from './profile';
 export * from './report';
+export * from './ceiling';
+export * from './sweep';
+export * from './memory';
+export * from './project';
 
 export interface BenchOptions {
   quick?: boolean;
@@ -34,6 +46,22 @@ export interface BenchOptions {
   /** custom specs (tests) */
   specs?: PythiaSpec[];
   sessionOptions?: Record<string, unknown>;
+  /** tokenizer folder or hub id of the length profiles (default: the hub's EleutherAI/pythia-410m) */
+  tokenizer?: string;
+  /** WikiText file of the length profile (default: $DIRMAG_WIKITEXT, else the hub) */
+  wikitextFile?: string;
+  /** the per-model pass measurements (default true; `dirmag bench --sweep` turns them off) */
+  passes?: boolean;
+  /** the E1 sweep with prefix reuse on vs off, and the fp32/fp16 memory runs (default true) */
+  sweep?: boolean;
+  /** model of the sweep (default pythia-410m; quick: pythia-70m) */
+  sweepModel?: string;
+  /** sentences of the sweep (default 6 at 410M) */
+  sweepSentences?: number;
+  /** model of the memory runs (default: the sweep's) */
+  memoryModel?: string;
+  /** sentences per pass of the memory runs (default 4) */
+  memorySentences?: number;
   log?: (line: string) => void;
 }
 
@@ -46,17 +74,21 @@ export interface BenchReport {
   profile: { source: string; tokenizer: string; maxLength: number; summary: string };
   flopFormula: string;
   quick: boolean;
+  /** the machine's theoretical fp32 peak (cores × clock × FMA units × lanes × 2) */
+  peak: TheoreticalPeak;
   results: ModelBenchResult[];
+  sweep: SweepBenchResult | null;
+  memory: MemoryBenchResult[];
   targets: ReturnType<typeof targets>;
   table: string;
   file: string | null;
 }
 
-function childRun(o: ModelBenchOptions, log: (l: string) => void): Promise<ModelBenchResult> {
+function childRun<R>(job: ChildJob, log: (l: string) => void): Promise<R> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dirmag-bench-'));
-  const optsFile = path.join(dir, 'opts.json');
+  const optsFile = path.join(dir, 'job.json');
   const outFile = path.join(dir, 'result.json');
-  fs.writeFileSync(optsFile, JSON.stringify(o));
+  fs.writeFileSync(optsFile, JSON.stringify(job));
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [path.join(__dirname, 'child.js'), optsFile, outFile], {
       stdio: ['ignore', 'inherit', 'pipe'],
@@ -71,7 +103,9 @@ function childRun(o: ModelBenchOptions, log: (l: string) => void): Promise<Model
       try {
         if (code !== 0)
           return reject(
-            new Error(`benchmark of ${o.spec.name} failed (exit ${code}): ${err.split('\n').slice(-5).join('\n')}`),
+            new Error(
+              `benchmark ${job.kind} of ${job.options.spec.name} failed (exit ${code}): ${err.split('\n').slice(-5).join('\n')}`,
+            ),
           );
         resolve(JSON.parse(fs.readFileSync(outFile, 'utf8')));
       } finally {
@@ -81,18 +115,27 @@ function childRun(o: ModelBenchOptions, log: (l: string) => void): Promise<Model
   });
 }
 
+function specOf(m: string, specs: PythiaSpec[] = []): PythiaSpec {
+  const s = specs.find((x) => x.name === m) ?? PYTHIA[m];
+  if (!s) throw new Error(`unknown benchmark model '${m}' (${Object.keys(PYTHIA).join(', ')})`);
+  return s;
+}
+
 export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const quick = !!opts.quick;
-  const specs =
-    opts.specs ??
-    (opts.models ?? (quick ? ['pythia-70m', 'pythia-160m'] : Object.keys(PYTHIA))).map((m) => {
-      const s = PYTHIA[m];
-      if (!s) throw new Error(`unknown benchmark model '${m}' (${Object.keys(PYTHIA).join(', ')})`);
-      return s;
-    });
-  const profile = await wikitextLengths();
+  const passes = opts.passes ?? true;
+  const doSweep = opts.sweep ?? true;
+  const specs = !passes
+    ? []
+    : (opts.specs ??
+      (opts.models ?? (quick ? ['pythia-70m', 'pythia-160m'] : Object.keys(PYTHIA))).map((m) => specOf(m)));
+  const run = <R>(job: ChildJob): Promise<R> =>
+    opts.inProcess ? (runJob(job, log) as Promise<R>) : childRun<R>(job, log);
+  const profile = await wikitextLengths({ tokenizer: opts.tokenizer, file: opts.wikitextFile });
   log(`WikiText profile: ${describeLengths(profile.lengths)}`);
+  const peak = theoreticalPeak();
+  log(`theoretical fp32 peak: ${peak.gflops.toFixed(0)} GFLOP/s (${peak.note})`);
   const results: ModelBenchResult[] = [];
   for (const spec of specs) {
     log(`${spec.name}: checkpoint in ${benchCacheDir()}`);
@@ -109,7 +152,53 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       sessionOptions: opts.sessionOptions,
       skipMatmul: false,
     };
-    results.push(opts.inProcess ? await benchModel({ ...o, log }) : await childRun(o, log));
+    results.push(await run<ModelBenchResult>({ kind: 'model', options: o }));
+  }
+
+  let sweep: SweepBenchResult | null = null;
+  const memory: MemoryBenchResult[] = [];
+  if (doSweep) {
+    const sweepSpec = specOf(opts.sweepModel ?? (quick ? 'pythia-70m' : 'pythia-410m'), opts.specs);
+    let blimp: number[] | null = null;
+    try {
+      blimp = (await blimpLengths(E2_PARADIGMS, PUBLISHED.e2.items / 2, { tokenizer: profile.tokenizer })).lengths;
+    } catch (e) {
+      log(`E2 projection skipped: BLiMP not readable (${(e as Error).message})`);
+    }
+    const projectTo = [...Object.values(PYTHIA), ...Object.values(PROJECTED)].filter(
+      (t) => t.name === 'pythia-410m' || t.name === 'pythia-1.4b',
+    );
+    sweep = await run<SweepBenchResult>({
+      kind: 'sweep',
+      options: {
+        dir: ensurePythia(sweepSpec),
+        spec: sweepSpec,
+        lengths: profile.lengths,
+        sentences: opts.sweepSentences ?? (quick ? 8 : 6),
+        work: publishedWork(profile.lengths, blimp),
+        projectTo,
+        provider: opts.provider,
+        threads: opts.threads,
+      },
+    });
+    const memSpec = specOf(opts.memoryModel ?? sweepSpec.name, opts.specs);
+    for (const dtype of ['F32', 'F16'] as const) {
+      log(`${memSpec.name} ${dtype}: whole-run memory (checkpoint in ${benchCacheDir()})`);
+      memory.push(
+        await run<MemoryBenchResult>({
+          kind: 'memory',
+          options: {
+            dir: ensurePythia(memSpec, benchCacheDir(), dtype),
+            spec: memSpec,
+            dtype,
+            lengths: profile.lengths,
+            sentences: opts.memorySentences ?? 4,
+            provider: opts.provider,
+            threads: opts.threads,
+          },
+        }),
+      );
+    }
   }
   const date = new Date().toISOString();
   const cpu = os.cpus();
@@ -124,6 +213,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     profile: describeLengths(profile.lengths),
     date,
     host: `${host.cpus} ×${host.cores}`,
+    peak,
+    sweep,
+    memory,
   });
   const report: BenchReport = {
     date,
@@ -136,14 +228,18 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     },
     flopFormula: FLOP_FORMULA,
     quick,
+    peak,
     results,
-    targets: targets(results),
+    sweep,
+    memory,
+    targets: targets(results, { sweep, memory }),
     table,
     file: null,
   };
   const outDir = opts.outDir ?? path.join(repoRoot() ?? process.cwd(), 'bench');
   fs.mkdirSync(outDir, { recursive: true });
-  const file = path.join(outDir, `results-${date.slice(0, 10)}${quick ? '-quick' : ''}.json`);
+  const suffix = `${quick ? '-quick' : ''}${passes ? '' : '-sweep'}`;
+  const file = path.join(outDir, `results-${date.slice(0, 10)}${suffix}.json`);
   report.file = file;
   fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   return report;

@@ -48,6 +48,19 @@ export const PYTHIA: Record<string, PythiaSpec> = {
   },
 };
 
+/** Sizes the sweep benchmark projects to but never runs here (real config.json values). */
+export const PROJECTED: Record<string, PythiaSpec> = {
+  'pythia-1.4b': {
+    name: 'pythia-1.4b',
+    dModel: 2048,
+    nLayers: 24,
+    nHeads: 16,
+    dMlp: 8192,
+    vocab: 50304,
+    maxPositions: 2048,
+  },
+};
+
 /** A tiny Pythia-shaped model for tests of the benchmark code. */
 export const TINY: PythiaSpec = {
   name: 'pythia-tiny',
@@ -65,7 +78,7 @@ export function benchCacheDir(): string {
     : path.join(repoRoot() ?? process.cwd(), '.cache/bench');
 }
 
-export function pythiaConfig(s: PythiaSpec): Record<string, unknown> {
+export function pythiaConfig(s: PythiaSpec, dtype: 'F32' | 'F16' = 'F32'): Record<string, unknown> {
   return {
     architectures: ['GPTNeoXForCausalLM'],
     model_type: 'gpt_neox',
@@ -81,7 +94,7 @@ export function pythiaConfig(s: PythiaSpec): Record<string, unknown> {
     hidden_act: 'gelu',
     use_parallel_residual: true,
     tie_word_embeddings: false,
-    torch_dtype: 'float32',
+    torch_dtype: dtype === 'F16' ? 'float16' : 'float32',
     bos_token_id: 0,
     eos_token_id: 0,
   };
@@ -134,20 +147,21 @@ export function paramCounts(s: PythiaSpec): { total: number; nonEmbedding: numbe
 /**
  * The folder of a benchmark checkpoint, written on first use (random weights ~ N(0, 0.02²)-scaled
  * uniforms, LayerNorm γ = 1, β = 0; fixed seed). Streams tensor by tensor: no full copy in memory.
+ * `F16` stores the same values rounded to float16 (what the hub ships for Pythia), in `<name>-f16`.
  */
-export function ensurePythia(s: PythiaSpec, root = benchCacheDir()): string {
-  const dir = path.join(root, s.name);
+export function ensurePythia(s: PythiaSpec, root = benchCacheDir(), dtype: 'F32' | 'F16' = 'F32'): string {
+  const dir = path.join(root, dtype === 'F16' ? `${s.name}-f16` : s.name);
   const file = path.join(dir, 'model.safetensors');
   const done = path.join(dir, '.complete');
   if (fs.existsSync(done)) return dir;
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(pythiaConfig(s), null, 2));
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(pythiaConfig(s, dtype), null, 2));
   let state = 0x12345678;
   const a = 0.02 * Math.sqrt(3); // uniform(-a, a) has std 0.02
   const tensors: WriteTensor[] = pythiaTensors(s).map((t) => ({
     name: t.name,
     shape: t.shape,
-    dtype: 'F32',
+    dtype,
     data: (_start: number, out: Float32Array) => {
       for (let i = 0; i < out.length; i++) {
         if (t.init === 'normal') {

@@ -1,5 +1,8 @@
 /** The benchmark's table and target checks. */
 import { FLOP_FORMULA, ModelBenchResult } from './measure';
+import type { TheoreticalPeak } from './ceiling';
+import type { SweepBenchResult } from './sweep';
+import type { MemoryBenchResult } from './memory';
 
 export interface Target {
   name: string;
@@ -12,7 +15,10 @@ export interface Target {
   note?: string;
 }
 
-export function targets(results: ModelBenchResult[]): Target[] {
+export function targets(
+  results: ModelBenchResult[],
+  extra: { sweep?: SweepBenchResult | null; memory?: MemoryBenchResult[] } = {},
+): Target[] {
   const t: Target[] = [];
   const add = (name: string, model: string, value: number, goal: number, kind: 'min' | 'max', note?: string) =>
     t.push({ name, model, value, goal, kind, pass: kind === 'min' ? value >= goal : value <= goal, note });
@@ -24,7 +30,17 @@ export function targets(results: ModelBenchResult[]): Target[] {
   }
   const big = results.find((r) => r.model === 'pythia-410m');
   if (big) {
-    if (big.plainBatch16.ratioToMatmul !== null)
+    if (big.ceilingInvalid)
+      t.push({
+        name: '410M plain GFLOP/s at 16 items/pass / MatMul GFLOP/s',
+        model: big.model,
+        value: NaN,
+        goal: 0.6,
+        kind: 'min',
+        pass: false,
+        note: `no ratio: ${big.ceilingInvalid}`,
+      });
+    else if (big.plainBatch16.ratioToMatmul !== null)
       add(
         '410M plain GFLOP/s at 16 items/pass / MatMul GFLOP/s',
         big.model,
@@ -42,7 +58,35 @@ export function targets(results: ModelBenchResult[]): Target[] {
       `whole run incl. 2 sessions for repair: ${big.rss.ratioPeak.toFixed(2)}`,
     );
   }
+  const sw = extra.sweep;
+  if (sw?.speedup != null)
+    add(
+      'E1 sweep: prefix reuse on / off (wall of the perturbed conditions)',
+      sw.model,
+      sw.speedup,
+      1.35,
+      'min',
+      `max |Δloss| ${sw.maxAbsDeltaLoss!.toExponential(2)} over ${sw.grid.conditions} conditions × ${sw.sentences} sentences`,
+    );
+  if (sw?.maxAbsDeltaLoss != null)
+    add('E1 sweep: max |Δloss| prefix reuse on vs off', sw.model, sw.maxAbsDeltaLoss, 1e-4, 'max', 'float32 rounding');
+  for (const m of extra.memory ?? []) {
+    add(
+      `whole-run peak RSS / fp32 weight bytes (${m.dtype} checkpoint, ${m.plans.length} plan kinds)`,
+      m.model,
+      m.ratio,
+      1.3,
+      'max',
+      `${m.sessionsAlive} sessions alive at the end; above the pre-load RSS: ${m.ratioAboveBase.toFixed(2)}${m.stoppedEarly ? `; ${m.stoppedEarly}` : ''}`,
+    );
+  }
   return t;
+}
+
+/** A ratio to a ceiling as text: never above 100% (a rate above its ceiling means the ceiling reading is wrong). */
+export function ceilingText(ratio: number | null, invalid?: string): string {
+  if (invalid) return 'ceiling reading wrong (pass above it)';
+  return ratio === null ? '-' : `${(100 * ratio).toFixed(0)}%`;
 }
 
 const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
@@ -61,12 +105,34 @@ function table(rows: string[][]): string {
 
 export function formatReport(
   results: ModelBenchResult[],
-  meta: { profile: string; date: string; host: string },
+  meta: {
+    profile: string;
+    date: string;
+    host: string;
+    peak?: TheoreticalPeak;
+    sweep?: SweepBenchResult | null;
+    memory?: MemoryBenchResult[];
+  },
 ): string {
   const out: string[] = [];
   out.push(`dirmag bench ${meta.date} on ${meta.host}`);
   out.push(`sentence lengths: ${meta.profile}`);
+  if (meta.peak) out.push(`theoretical fp32 peak: ${f(meta.peak.gflops)} GFLOP/s = ${meta.peak.note}`);
   out.push('');
+  if (results.length) out.push(passTable(results, meta.peak), '');
+  if (meta.sweep) out.push(sweepSection(meta.sweep), '');
+  if (meta.memory?.length) out.push(memorySection(meta.memory), '');
+  out.push(FLOP_FORMULA);
+  out.push('');
+  out.push('targets:');
+  for (const t of targets(results, { sweep: meta.sweep, memory: meta.memory }))
+    out.push(
+      `  ${t.pass ? 'pass' : 'MISS'}  ${t.model.padEnd(12)} ${t.name}: ${Number.isFinite(t.value) && Math.abs(t.value) < 1e-3 && t.value !== 0 ? t.value.toExponential(2) : f(t.value, 3)} (${t.kind === 'min' ? '≥' : '≤'} ${t.goal})${t.note ? `  [${t.note}]` : ''}`,
+    );
+  return out.join('\n');
+}
+
+function passTable(results: ModelBenchResult[], peak?: TheoreticalPeak): string {
   const rows: string[][] = [['', ...results.map((r) => r.model)]];
   const row = (label: string, fn: (r: ModelBenchResult) => string) => rows.push([label, ...results.map(fn)]);
   row(
@@ -85,14 +151,14 @@ export function formatReport(
   row('    JS noise s per angle pass', (r) => f(r.perturbed.angle_exact?.noiseSeconds ?? 0, 3));
   row('(c) repair tok/s (×plain)', (r) => `${f(r.repair.tokensPerSec)} (${f(r.repair.ratioToPlain, 3)})`);
   row('plain GFLOP/s', (r) => f(r.plain.gflops));
-  row('MatMul GFLOP/s [m×k]·[k×n]', (r) =>
+  row('MatMul GFLOP/s [m×k]·[k×n], reduced in graph', (r) =>
     r.matmul ? `${f(r.matmul.gflops)} [${r.matmul.m}×${r.matmul.k}]·[${r.matmul.k}×${r.matmul.n}]` : '-',
   );
-  row('plain / MatMul', (r) => (r.gflopsRatioToMatmul === null ? '-' : f(r.gflopsRatioToMatmul, 3)));
+  if (peak) row('MatMul / theoretical fp32 peak', (r) => (r.matmul ? ceilingText(r.matmul.gflops / peak.gflops) : '-'));
+  row('plain / MatMul', (r) => ceilingText(r.gflopsRatioToMatmul, r.ceilingInvalid));
   row(
     'plain GFLOP/s at 16 items/pass (/MatMul)',
-    (r) =>
-      `${f(r.plainBatch16.gflops)} (${r.plainBatch16.ratioToMatmul === null ? '-' : f(r.plainBatch16.ratioToMatmul, 3)})`,
+    (r) => `${f(r.plainBatch16.gflops)} (${ceilingText(r.plainBatch16.ratioToMatmul, r.ceilingInvalid)})`,
   );
   row('batch items (min–max)', (r) => `${Math.min(...r.plain.batchItems)}–${Math.max(...r.plain.batchItems)}`);
   row('padding waste (all sentences)', (r) => `${f(100 * r.padding.waste)}% in ${r.padding.batches} batches`);
@@ -104,14 +170,62 @@ export function formatReport(
   row('peak RSS whole run (×weights)', (r) => `${mb(r.rss.peakBytes)} (${f(r.rss.ratioPeak, 2)})`);
   row('session rebuilds across δ/seed', (r) => String(r.sessionRebuilds));
   row('load average before/after', (r) => r.loadavg.map((x) => x.toFixed(1)).join(' / '));
+  return table(rows);
+}
+
+const dur = (s: number) =>
+  s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`;
+
+function sweepSection(s: SweepBenchResult): string {
+  const out: string[] = [];
+  out.push(
+    `E1 sweep on ${s.model} (${s.provider}, ${s.threads} threads): ${s.grid.conditions} conditions (${s.grid.seeds} seeds × δ ${s.grid.deltas.join(',')} × ${s.grid.modes.join(', ')} + baseline) at layers ${s.layers[0]}–${s.layers[s.layers.length - 1]}, ${s.sentences} sentences (${s.tokensPerPass} tokens) per pass`,
+  );
+  const rows = [['', 'wall s', 'perturbed s', 'perturbed tok/s', 'sessions s']];
+  for (const side of [s.reuse, s.full].filter((x) => x !== null))
+    rows.push([
+      side.reusePrefix ? 'prefix reuse on' : 'prefix reuse off',
+      f(side.wallSeconds, 1),
+      f(side.perturbedSeconds, 1),
+      f(side.perturbedTokensPerSec, 1),
+      f(side.compileSeconds, 1),
+    ]);
   out.push(table(rows));
-  out.push('');
-  out.push(FLOP_FORMULA);
-  out.push('');
-  out.push('targets:');
-  for (const t of targets(results))
+  if (s.speedup !== null)
     out.push(
-      `  ${t.pass ? 'pass' : 'MISS'}  ${t.model.padEnd(12)} ${t.name}: ${f(t.value, 3)} (${t.kind === 'min' ? '≥' : '≤'} ${t.goal})${t.note ? `  [${t.note}]` : ''}`,
+      `reuse on / off: ${f(s.speedup, 3)}× on the perturbed conditions; max |Δloss| ${s.maxAbsDeltaLoss!.toExponential(2)}`,
     );
+  out.push(
+    `peak RSS of the sweep process (both models): ${mb(s.peakRssBytes)} (${f(s.peakRssBytes / s.weightBytes, 2)}× fp32 weights)`,
+  );
+  out.push('projected wall time (published settings, prefix reuse on):');
+  const models = [...new Set(s.projections.map((p) => p.model))];
+  const exps = [...new Set(s.projections.map((p) => p.experiment))];
+  const prow = [['', ...models.map((m) => `${m} (${s.provider})`)]];
+  for (const e of exps)
+    prow.push([
+      e,
+      ...models.map((m) => {
+        const p = s.projections.find((x) => x.model === m && x.experiment === e);
+        return p ? `${dur(p.seconds)} (${p.passes} passes)` : '-';
+      }),
+    ]);
+  out.push(table(prow));
+  const notes = [...new Set(s.projections.filter((p) => p.model !== s.model).map((p) => `${p.model}: ${p.method}`))];
+  out.push(...notes.map((n) => `  ${n}`));
   return out.join('\n');
+}
+
+function memorySection(ms: MemoryBenchResult[]): string {
+  const rows = [['whole-run memory', ...ms.map((m) => `${m.model} ${m.dtype}`)]];
+  const row = (label: string, fn: (m: MemoryBenchResult) => string) => rows.push([label, ...ms.map(fn)]);
+  row('checkpoint on disk', (m) => mb(m.checkpointBytes));
+  row('fp32 weight bytes', (m) => mb(m.weightBytes));
+  row('RSS before loading', (m) => mb(m.baseRssBytes));
+  row('plan kinds run', (m) => String(m.plans.length));
+  row('sessions alive at the end', (m) => String(m.sessionsAlive));
+  row('peak RSS (×fp32 weights)', (m) => `${mb(m.peakRssBytes)} (${f(m.ratio, 2)})`);
+  row('legacy-angle / plain pass (prefix reuse on)', (m) => f(m.legacyVsPlain.ratio, 3));
+  const stopped = ms.filter((m) => m.stoppedEarly).map((m) => `  ${m.model} ${m.dtype}: ${m.stoppedEarly}`);
+  return [table(rows), ...stopped].join('\n');
 }
