@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ciEnvironment } from '../lib/src/notebooks/ci';
 import { startNotebookServer, type NotebookServer } from '../lib/src/notebooks/server';
-import { chromiumPath } from '../lib/src/plots';
+import { CHROMIUM_ARGS, chromiumPath } from '../lib/src/plots';
 
 const ROOT = path.resolve(__dirname, '..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'browser');
@@ -24,16 +24,6 @@ const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'browser');
 const WORK = path.join(ARTIFACTS, 'notebooks');
 const NOTEBOOKS = ['07_figure1.ipynb', '30_what_components_see.ipynb'];
 const RUN_TIMEOUT_MS = Number(process.env.DIRMAG_NOTEBOOK_TIMEOUT ?? 600) * 1000;
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let server: NotebookServer | undefined;
 let context: BrowserContext | undefined;

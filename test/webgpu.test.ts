@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { GOLDEN_TOLERANCE, verifyGolden } from '../lib/src/engine/golden';
 import { Model } from '../lib/src/engine/model';
+import { minTokenNorm } from '../lib/src/engine/cache';
 import { hooks } from '../lib/src/engine/hooks';
 import { plan } from '../lib/src/engine/plan';
 import { CUDA_INSTALL_COMMAND, probeProvider, providerMissing } from '../lib/src/engine/providers';
@@ -96,17 +97,7 @@ test('a perturbed sweep gives the same numbers on webgpu and cpu (1e-4 relative)
   const layers = [1, 2].filter((l) => l < cpu.cfg.nLayers);
   // δ as fractions of the exact-angle limit 2·min‖h‖ at the perturbed layers (clean pass on cpu)
   const { cache } = await cpu.runWithCache(items, layers.map(hooks.residPost));
-  let minNorm = Infinity;
-  for (const l of layers)
-    for (const it of items) {
-      const x = cache.get(hooks.residPost(l), it.id);
-      const D = x.dims[x.dims.length - 1];
-      for (let r = 0; r < x.data.length / D; r++) {
-        let s = 0;
-        for (let j = 0; j < D; j++) s += x.data[r * D + j] ** 2;
-        minNorm = Math.min(minNorm, Math.sqrt(s));
-      }
-    }
+  const minNorm = minTokenNorm(cache, layers.map(hooks.residPost), items);
   const ops: PerturbOp[] = ['magnitude', 'angle_exact', 'angle_legacy'];
   let compared = 0;
   try {

@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { verifyGolden } from '../engine/golden';
+import { minTokenNorm } from '../engine/cache';
 import { hooks } from '../engine/hooks';
 import { Model } from '../engine/model';
 import { plan } from '../engine/plan';
@@ -124,17 +125,7 @@ export async function gpuCheck(o: GpuCheckOptions): Promise<GpuCheckResult> {
     o.log(`plain: ${(realTokens / plain.seconds).toFixed(0)} tokens/s`);
     // δ: half the smallest clean norm at the perturbed layers (reachable by every operator)
     const { cache } = await gpu.runWithCache(items.slice(0, 4), layers.map(hooks.residPost));
-    let minNorm = Infinity;
-    for (const l of layers)
-      for (const it of items.slice(0, 4)) {
-        const x = cache.get(hooks.residPost(l), it.id);
-        const D = x.dims[x.dims.length - 1];
-        for (let r = 0; r < x.data.length / D; r++) {
-          let s = 0;
-          for (let j = 0; j < D; j++) s += x.data[r * D + j] ** 2;
-          minNorm = Math.min(minNorm, Math.sqrt(s));
-        }
-      }
+    const minNorm = minTokenNorm(cache, layers.map(hooks.residPost), items.slice(0, 4));
     const delta = 0.5 * minNorm;
     const perturbed: NonNullable<GpuCheckResult['bench']>['perturbed'] = {};
     for (const op of ops) {

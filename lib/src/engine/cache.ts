@@ -57,3 +57,18 @@ export class ActivationCache {
     return [...this.byHook.keys()];
   }
 }
+
+/** The smallest per-token L2 norm of `hooks` over `items` (δ scales: the exact angle reaches δ ≤ 2·min‖h‖). */
+export function minTokenNorm(cache: ActivationCache, names: readonly HookName[], items: readonly Item[]): number {
+  let min = Infinity;
+  for (const h of names)
+    for (const x of cache.of(h, items)) {
+      const D = x.dims[x.dims.length - 1];
+      for (let r = 0; r < x.data.length / D; r++) {
+        let s = 0;
+        for (let j = 0; j < D; j++) s += x.data[r * D + j] ** 2;
+        min = Math.min(min, Math.sqrt(s));
+      }
+    }
+  return min;
+}

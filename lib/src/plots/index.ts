@@ -16,6 +16,7 @@ export { figure1, type Figure1Input } from './figure1';
 export { figure2, recoveryLabel, type Figure2Input } from './figure2';
 export { figure3, type Figure3Input, type Figure3Model } from './figure3';
 export {
+  CHROMIUM_ARGS,
   chromiumPath,
   chromiumMissing,
   launchChromium,

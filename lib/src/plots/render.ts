@@ -17,7 +17,8 @@ export interface RenderOptions {
   scale?: number;
 }
 
-const CHROMIUM_ARGS = [
+/** Headless flags for this machine's closed network (no background connections, fresh profile given by the caller). */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
