@@ -75,6 +75,18 @@ export class Study {
     return !!this.opts.quick;
   }
 
+  /** One line for a notebook's first output: the model's shape, where it runs, quick mode. */
+  describe(): string {
+    const c = this.model.cfg;
+    const heads = c.nKvHeads === c.nHeads ? `${c.nHeads} heads` : `${c.nHeads} heads (${c.nKvHeads} KV)`;
+    const residual = c.parallelResidual ? 'parallel' : 'sequential';
+    return (
+      `model ${this.name}: ${c.modelType}, ${c.nLayers} layers, d=${c.dModel}, ${heads}, ${c.norm}, ` +
+      `${residual} residual, checkpoint ${c.dtype} computed in float32, provider ${this.model.provider}` +
+      (this.quick ? ' (quick mode)' : '')
+    );
+  }
+
   /** results folder name: the model's, with -quick for quick-mode runs */
   private get folder(): string {
     return this.quick ? `${this.name}-quick` : this.name;
