@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ResultStore, parseResultsFile } from '../lib/src/results';
+import { processStartTicks } from '../lib/src/results/lock';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'lib/dist/cli/main.js');
@@ -130,6 +131,27 @@ test("a dead process's lock is recovered and says so; another host's lock is rep
   assert.match(r.out, /OPEN 4\nADDED 2/);
   assert.equal(fs.readFileSync(f, 'utf8'), expected(6));
   assert.equal(fs.existsSync(`${f}.lock`), false);
+
+  // a pid the kernel gave to another process since: alive, but not started when the lock says
+  const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+  try {
+    const ticks = processStartTicks(sleeper.pid!);
+    assert.ok(ticks !== undefined, 'this test needs /proc');
+    const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const reusedLock = { ...lock, pid: sleeper.pid!, boot, ticks: ticks - 1 };
+    fs.writeFileSync(`${f}.lock`, JSON.stringify(reusedLock));
+    const rr = await worker(f, 6, 0).done;
+    assert.equal(rr.code, 0, rr.out);
+    assert.match(rr.out, new RegExp(`recovered the lock left by pid ${sleeper.pid}.*now belongs to another process`));
+    // the same live process with its real start time holds the store
+    fs.writeFileSync(`${f}.lock`, JSON.stringify({ ...reusedLock, ticks }));
+    const rl = await worker(f, 6, 0).done;
+    assert.equal(rl.code, 3, rl.out);
+    assert.match(rl.out, new RegExp(`being written by pid ${sleeper.pid} on `));
+    fs.rmSync(`${f}.lock`);
+  } finally {
+    sleeper.kill();
+  }
 
   const remote = JSON.stringify({ ...lock, host: 'node17.cluster.example' });
   fs.writeFileSync(`${f}.lock`, remote);

@@ -3,6 +3,10 @@
  * (open with O_CREAT|O_EXCL) and carrying the holder's pid, host and start time. A lock whose
  * process is dead on this host is recovered (and says so); one from another host is reported,
  * never stolen. Readers never take it.
+ *
+ * "Dead" includes a pid the kernel has since given to another process: on Linux the lock also
+ * records the holder's boot id and its start time in clock ticks since boot (/proc/<pid>/stat), and
+ * a live pid with another start time (or a lock from before a reboot) is not the holder.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,6 +16,9 @@ export interface LockHolder {
   host: string;
   started: string;
   command: string;
+  /** Linux: /proc/sys/kernel/random/boot_id and field 22 of /proc/<pid>/stat when the lock was taken */
+  boot?: string;
+  ticks?: number;
 }
 
 export interface LockOptions {
@@ -36,13 +43,39 @@ process.on('exit', () => {
   }
 });
 
-function alive(pid: number): boolean {
+/** This machine's boot id, or undefined where /proc has none. */
+function bootId(): string | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return undefined;
   }
+}
+
+/** When `pid` started, in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined. */
+export function processStartTicks(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name (field 2) is in parentheses and may hold spaces: count from after its ')'
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[22 - 3]);
+    return Number.isFinite(ticks) ? ticks : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the process that wrote `h` (on this host) still runs. */
+function alive(h: LockHolder): boolean {
+  if (h.boot !== undefined && h.boot !== bootId()) return false; // taken before a reboot
+  try {
+    process.kill(h.pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (h.ticks === undefined) return true;
+  const now = processStartTicks(h.pid);
+  return now === undefined || now === h.ticks; // another start time: the pid was reused
 }
 
 function readHolder(lockFile: string): LockHolder | null {
@@ -70,6 +103,8 @@ function tryCreate(lockFile: string): boolean {
     host: os.hostname(),
     started: new Date().toISOString(),
     command: process.argv.slice(1).join(' ').slice(0, 200),
+    boot: bootId(),
+    ticks: processStartTicks(process.pid),
   };
   try {
     fs.writeSync(fd, JSON.stringify(me) + '\n');
@@ -79,6 +114,13 @@ function tryCreate(lockFile: string): boolean {
   }
   return true;
 }
+
+const reused = (h: LockHolder) =>
+  h.boot !== undefined && h.boot !== bootId()
+    ? ' (taken before this machine rebooted)'
+    : processStartTicks(h.pid) !== undefined
+      ? ` (pid ${h.pid} now belongs to another process)`
+      : '';
 
 const describe = (h: LockHolder) => `pid ${h.pid} on ${h.host} since ${h.started}${h.command ? ` (${h.command})` : ''}`;
 
@@ -108,11 +150,11 @@ export function lockStore(store: string, opts: LockOptions = {}): () => void {
     unreadableSince = null;
     if (h.pid === process.pid && h.host === host)
       throw new StoreLockedError(`${store} is already open for writing in this process (close that store first)`);
-    if (h.host === host && !alive(h.pid)) {
+    if (h.host === host && !alive(h)) {
       // remove only if it is still the same dead holder's file
       if (readHolder(lockFile)?.started === h.started) {
         fs.rmSync(lockFile, { force: true });
-        note(`${store}: recovered the lock left by ${describe(h)}, which is no longer running`);
+        note(`${store}: recovered the lock left by ${describe(h)}, which is no longer running${reused(h)}`);
       }
       continue;
     }
