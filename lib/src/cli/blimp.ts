@@ -37,7 +37,7 @@ export async function run(argv: string[]): Promise<number> {
     blimpDir: opt('blimp-dir'),
   });
   console.log(
-    `E2 BLiMP on ${study.name}: ${s.paradigms.join(' + ')}, ${s.perParadigm} pairs each, δ ${s.publishedDeltas.join(',')}, ${s.seeds} seeds (${s.scale.note})`,
+    `E2 BLiMP on ${study.name}: ${s.paradigms.join(' + ')}, ${s.perParadigm} pairs each, δ ${s.publishedDeltas.join(',')}, ${s.seeds} seeds${s.scale.quick ? ` (${s.scale.note})` : ''}`,
   );
   const records = await runBlimp(study, s);
   study.close();

@@ -43,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
     wikitextFile: opt('wikitext'),
   });
   console.log(
-    `E1 sweep on ${study.name}: layers ${settings.layers.join(',')}, δ ${settings.publishedDeltas.join(',')}, ${settings.seeds} seeds (${settings.scale.note})`,
+    `E1 sweep on ${study.name}: layers ${settings.layers.join(',')}, δ ${settings.publishedDeltas.join(',')}, ${settings.seeds} seeds${settings.scale.quick ? ` (${settings.scale.note})` : ''}`,
   );
   const records = await runSweep(study, settings);
   study.close();
