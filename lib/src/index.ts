@@ -9,7 +9,7 @@ export { hooks, parseHook, isHookName, LAYER_SITES, GLOBAL_HOOKS, type HookName,
 export { ActivationCache } from './engine/cache';
 export * as interventions from './engine/interventions';
 export { loadModel, modelName, type LoadModelOptions } from './engine/load';
-export { closest } from './engine/compile';
+export { closest } from './util/closest';
 export { verifyGolden, GOLDEN_TOLERANCE, type GoldenRow } from './engine/golden';
 export { streamId, normals, signs, philox } from './engine/rng';
 export { parseConfig, SUPPORTED_ARCHS, type ArchName } from './models/registry';

@@ -35,3 +35,12 @@ export function numberList(text: string, what: string): number[] {
     if (!Number.isFinite(x)) throw new Error(`${what}: '${text}' is not a comma-separated list of numbers`);
   return out;
 }
+
+/** `--key N` as a whole number ≥ `min` (default 1), or undefined when absent; one-line error otherwise. */
+export function intOpt(args: ParsedArgs, key: string, min = 1): number | undefined {
+  const v = stringOpt(args, key);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\s*\d+\s*$/.test(v) || n < min) throw new Error(`--${key} must be a whole number ≥ ${min}, got '${v}'`);
+  return n;
+}

@@ -2,7 +2,7 @@
 import { toMarkdown } from '../tables';
 import { blimpBaselineVariants, blimpSettings, runBlimp, summarizeBlimp } from '../experiments/e2-blimp';
 import { e2Table } from '../experiments/main-tables';
-import { parseArgs, stringOpt } from './args';
+import { intOpt, numberList, parseArgs, stringOpt } from './args';
 import { STUDY_HELP, openStudy, parseLayers } from './study-args';
 import { parseModes } from './sweep';
 
@@ -10,6 +10,7 @@ export const HELP = `usage: dirmag blimp [options]
 ${STUDY_HELP}
   --paradigms A,B     BLiMP paradigms (default irregular_/regular_plural_subject_verb_agreement_1)
   --per-paradigm N    pairs per paradigm (default 100)
+  --deltas 5,10,15    δ grid (default 5,10,15)
   --seeds N           seeds (default 5)
   --layers 8-15       perturbed layers
   --modes LIST        e.g. magnitude,angle_legacy/legacy
@@ -30,9 +31,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   const s = await blimpSettings(study, {
     paradigms: opt('paradigms')?.split(','),
-    perParadigm: opt('per-paradigm') ? Number(opt('per-paradigm')) : undefined,
-    seeds: opt('seeds') ? Number(opt('seeds')) : undefined,
+    perParadigm: intOpt(args, 'per-paradigm'),
+    seeds: intOpt(args, 'seeds'),
     layers: opt('layers') ? parseLayers(opt('layers')!) : undefined,
+    deltas: opt('deltas') ? numberList(opt('deltas')!, '--deltas') : undefined,
     modes: opt('modes') ? parseModes(opt('modes')!) : undefined,
     blimpDir: opt('blimp-dir'),
   });

@@ -3,8 +3,12 @@
  * The one CLI. Each subcommand lives in its own file in this folder and exports `run(argv)`.
  */
 import { parseArgs } from './args';
+import { closest } from '../util/closest';
 
-type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number | void> }> };
+type Command = {
+  summary: string;
+  load: () => Promise<{ run(argv: string[]): Promise<number | void>; HELP?: string }>;
+};
 
 const COMMANDS: Record<string, Command> = {
   'verify-golden': {
@@ -56,6 +60,21 @@ function usage(): string {
   return `usage: dirmag <command> [options]\n\ncommands:\n${rows.join('\n')}\n`;
 }
 
+/**
+ * The first `--option` of `argv` that the command's usage text does not name, as a one-line error
+ * (a misspelt option would otherwise be ignored and the run use its default); null when all are known.
+ */
+export function unknownOption(name: string, help: string, argv: readonly string[]): string | null {
+  const known = [...new Set([...help.matchAll(/--([a-z][a-z0-9-]*)/g)].map((m) => m[1])), 'help'];
+  for (const a of argv) {
+    if (!a.startsWith('--')) continue;
+    const key = a.slice(2).split('=')[0];
+    if (!known.includes(key))
+      return `dirmag ${name}: unknown option --${key} (did you mean --${closest(key, known)}?); see dirmag ${name} --help`;
+  }
+  return null;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h') {
@@ -68,6 +87,11 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const mod = await cmd.load();
+  const bad = mod.HELP === undefined ? null : unknownOption(name, mod.HELP, rest);
+  if (bad) {
+    process.stderr.write(`${bad}\n`);
+    return 2;
+  }
   const rc = await mod.run(rest);
   return typeof rc === 'number' ? rc : 0;
 }

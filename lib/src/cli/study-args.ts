@@ -29,6 +29,7 @@ export async function openStudy(args: ParsedArgs): Promise<Study> {
 /** "8-15" or "8,9,10" → [8..15] */
 export function parseLayers(text: string): number[] {
   const m = /^(\d+)-(\d+)$/.exec(text);
+  if (m && Number(m[2]) < Number(m[1])) throw new Error(`--layers: '${text}' is an empty range (write low-high)`);
   if (m) return Array.from({ length: Number(m[2]) - Number(m[1]) + 1 }, (_, i) => Number(m[1]) + i);
   const out = text.split(',').map(Number);
   if (out.some((x) => !Number.isInteger(x)))

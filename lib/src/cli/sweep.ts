@@ -6,7 +6,7 @@ import { summarizeE1 } from '../experiments/e1-stats';
 import { e1StatsTable, e1Table } from '../experiments/main-tables';
 import { Mode, NoisePolicy } from '../experiments/settings';
 import { PerturbOp } from '../engine/types';
-import { numberList, parseArgs, stringOpt } from './args';
+import { intOpt, numberList, parseArgs, stringOpt } from './args';
 import { STUDY_HELP, openStudy, parseLayers } from './study-args';
 
 export const HELP = `usage: dirmag sweep [options]
@@ -36,9 +36,9 @@ export async function run(argv: string[]): Promise<number> {
   const opt = (k: string) => stringOpt(args, k);
   const settings = await sweepSettings(study, {
     deltas: opt('deltas') ? numberList(opt('deltas')!, '--deltas') : undefined,
-    seeds: opt('seeds') ? Number(opt('seeds')) : undefined,
+    seeds: intOpt(args, 'seeds'),
     layers: opt('layers') ? parseLayers(opt('layers')!) : undefined,
-    sentences: opt('sentences') ? Number(opt('sentences')) : undefined,
+    sentences: intOpt(args, 'sentences'),
     modes: opt('modes') ? parseModes(opt('modes')!) : undefined,
     wikitextFile: opt('wikitext'),
   });

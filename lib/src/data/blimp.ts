@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BLIMP_REPO, blimpFile, downloadDatasetFile, isHubError } from '../hub';
 import { readParquetRows } from './parquet';
+import { editDistance } from '../util/closest';
 
 export interface BlimpItem {
   good: string;
@@ -101,17 +102,6 @@ function suggest(name: string, names: string[]): string {
   return close.length
     ? `; did you mean: ${close.map((s) => s.n).join(', ')}?`
     : ` (${names.length} paradigms, none close)`;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++)
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
 }
 
 export interface PoolOptions {

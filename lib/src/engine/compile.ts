@@ -13,6 +13,7 @@ import type { Step } from './interventions/kind';
 import type { Plan } from './plan';
 import { Sites, kindOf } from './site';
 import type { HookInfo, ModelConfig } from './types';
+import { closest } from '../util/closest';
 
 export interface Compiled {
   bytes: Uint8Array;
@@ -22,25 +23,6 @@ export interface Compiled {
   /** every hook the model offers, in forward order */
   hooks: HookInfo[];
   signature: string;
-}
-
-/** Levenshtein distance, for "did you mean" suggestions. */
-function distance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0];
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j];
-      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length];
-}
-
-export function closest(name: string, candidates: string[]): string {
-  return candidates.reduce((best, c) => (distance(name, c) < distance(name, best) ? c : best), candidates[0]);
 }
 
 function validate(plan: Plan, cfg: ModelConfig, sites: Sites): HookInfo[] {

@@ -13,6 +13,7 @@ import {
   PUBLISHED,
   PUBLISHED_SCALE,
   QUICK,
+  checkGridOptions,
   middleLayers,
   modeName,
   quickScale,
@@ -72,6 +73,7 @@ export async function sweepSettings(
     experiment?: string;
   } = {},
 ): Promise<SweepSettings> {
+  checkGridOptions(opts);
   const layers = opts.layers ?? middleLayers(study.model.cfg.nLayers);
   const published = opts.deltas ?? PUBLISHED.e1.deltas;
   const quick = opts.quick ?? study.quick;

@@ -14,6 +14,7 @@ import {
   PUBLISHED_SCALE,
   QUICK,
   Scale,
+  checkGridOptions,
   middleLayers,
   modeName,
   seedFor,
@@ -65,13 +66,16 @@ export async function blimpSettings(
     perParadigm?: number;
     seeds?: number;
     layers?: number[];
+    /** δ grid as published (default the original's E2 grid); scaled in quick mode */
+    deltas?: number[];
     blimpDir?: string;
   } = {},
 ): Promise<BlimpSettings> {
+  checkGridOptions(opts);
   const quick = opts.quick ?? study.quick;
   // quick mode scales δ exactly as E1 does (measured on this model's clean norms)
   const scale = opts.scale ?? (quick ? (await sweepSettings(study, { quick })).scale : PUBLISHED_SCALE);
-  const published = PUBLISHED.e2.deltas;
+  const published = opts.deltas ?? PUBLISHED.e2.deltas;
   return {
     experiment: 'E2',
     layers: opts.layers ?? middleLayers(study.model.cfg.nLayers),

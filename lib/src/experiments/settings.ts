@@ -32,6 +32,36 @@ export function pairBySeedIndex<R extends { seedIndex?: number }>(a: readonly R[
   return [idx.map((i) => A.get(i)!), idx.map((i) => B.get(i)!)];
 }
 
+/**
+ * The grid options a caller chose (CLI, notebook, script), checked before any work: one line
+ * naming the first bad value. Layers are checked against the model by the engine's plan.
+ */
+export function checkGridOptions(o: {
+  deltas?: readonly number[];
+  seeds?: number;
+  sentences?: number;
+  perParadigm?: number;
+  layers?: readonly number[];
+}): void {
+  const whole = (name: string, v: number | undefined) => {
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1))
+      throw new Error(`${name} must be a whole number ≥ 1, got ${v}`);
+  };
+  whole('seeds', o.seeds);
+  whole('sentences', o.sentences);
+  whole('pairs per paradigm', o.perParadigm);
+  if (o.deltas !== undefined) {
+    if (!o.deltas.length) throw new Error('the δ grid is empty');
+    const bad = o.deltas.find((d) => !(Number.isFinite(d) && d > 0));
+    if (bad !== undefined) throw new Error(`δ must be a positive number, got ${bad}`);
+  }
+  if (o.layers !== undefined) {
+    if (!o.layers.length) throw new Error('no layers to perturb');
+    const bad = o.layers.find((l) => !(Number.isInteger(l) && l >= 0));
+    if (bad !== undefined) throw new Error(`layers must be whole numbers ≥ 0, got ${bad}`);
+  }
+}
+
 /** Layers 8–15 of a 24-layer model = [⌊L/3⌋, ⌊2L/3⌋): the published choice, scaled to any depth. */
 export function middleLayers(nLayers: number): number[] {
   const a = Math.floor(nLayers / 3);
