@@ -102,6 +102,8 @@ function dirmag(
 const SMALL = ['--seeds', '1', '--layers', '8', '--modes', 'magnitude,angle_legacy/legacy'];
 const SWEEP = ['sweep', '--model', MODEL, '--sentences', '2', '--deltas', '5', ...SMALL];
 const BLIMP = ['blimp', '--model', MODEL, '--per-paradigm', '2', ...SMALL];
+/** the README's first look at the whole study: every step, reduced counts, verdicts "not comparable" */
+const REPRODUCE = ['reproduce', '--model', MODEL, '--sentences', '1', '--seeds', '1', '--per-paradigm', '2'];
 
 test('sweep and blimp from the hub alone, then offline without a single request', async (t) => {
   const sweep = await dirmag(SWEEP);
@@ -131,6 +133,17 @@ test('sweep and blimp from the hub alone, then offline without a single request'
   assert.match(blimp.out, /baseline accuracy \d+\.\d% \(4 pairs\)/);
   assert.ok(fs.existsSync(path.join(cache, 'datasets--nyu-mll--blimp/refs/main')), 'BLiMP came from the hub');
 
+  const t0 = Date.now();
+  const repro = await dirmag(REPRODUCE);
+  t.diagnostic(`reproduce (${((Date.now() - t0) / 1000).toFixed(0)} s) stdout:\n${repro.out}`);
+  assert.equal(repro.rc, 0, `${repro.out}\n${repro.err.split('\n').slice(-10).join('\n')}`);
+  const report = fs.readFileSync(path.join(work, 'REPORT-EleutherAI--pythia-410m-reduced.md'), 'utf8');
+  assert.match(report, /\*\*Comparability:\*\* reduced settings \(at most 1 sentence\(s\), at most 1 seed\(s\)/);
+  assert.doesNotMatch(report, /\| (consistent|close|differs)/, 'a reduced run gets no verdict against the paper');
+  assert.match(report, /n\/a: /, 'one seed: seed statistics say n/a instead of crashing');
+  for (const t of ['table1_loss_damage', 'table2_blimp_sum', 'table3_e4_attention_repair', 'table4_e6_layer_sets'])
+    assert.ok(fs.existsSync(path.join(work, `tables/EleutherAI--pythia-410m-reduced/${t}.md`)), t);
+
   const dl = await dirmag(['download', '--model', MODEL, '--data']);
   assert.equal(dl.rc, 0, dl.err);
   t.diagnostic(`download stdout:\n${dl.out}`);
@@ -149,6 +162,8 @@ test('sweep and blimp from the hub alone, then offline without a single request'
   ];
   const blimp2 = await dirmag([...BLIMP, ...others], offline);
   assert.equal(blimp2.rc, 0, blimp2.err);
+  const repro2 = await dirmag([...REPRODUCE, '--no-figures'], offline);
+  assert.equal(repro2.rc, 0, repro2.err);
   assert.deepEqual(hub.log, [], 'offline: no request reached the hub');
   assert.equal(sweep2.out.match(/baseline loss [\d.]+/)?.[0], sweep.out.match(/baseline loss [\d.]+/)?.[0]);
 });

@@ -5,16 +5,20 @@ import { mechanismStep } from '../report/mechanism-step';
 import { crossModelCellStep, crossModelSummaryStep } from '../report/crossmodel-step';
 import { reproduce } from '../report/reproduce';
 import { Step } from '../report/step';
-import { parseArgs, stringOpt } from './args';
+import { intOpt, parseArgs, stringOpt } from './args';
 import { STUDY_HELP, openStudy } from './study-args';
 
 export const HELP = `usage: dirmag reproduce --model ID|DIR [--device cpu|cuda|webgpu] [--quick] [options]
 ${STUDY_HELP}
+  --sentences N       reduced run: at most N sentences per experiment (a first look; not comparable)
+  --seeds N           reduced run: at most N seeds per experiment
+  --per-paradigm N    reduced run: at most N BLiMP pairs per paradigm
   --no-figures        skip figure export (no Chromium)
   --report PATH       where to write the report (default REPORT.md at the repo root)
 
 Runs every implemented experiment with the published settings (resuming from results/), then writes
-tables/<model>/, figures/<model>/ and REPORT.md (REPORT-<model>-quick.md in quick mode).`;
+tables/<model>/, figures/<model>/ and REPORT.md (REPORT-<model>-quick.md in quick mode,
+REPORT-<model>-reduced.md with --sentences/--seeds/--per-paradigm; their verdicts say "not comparable").`;
 
 /** The steps, in the order of the original notebook. */
 export async function allSteps(): Promise<Step[]> {
@@ -24,7 +28,13 @@ export async function allSteps(): Promise<Step[]> {
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['quick', 'help', 'no-figures']);
   if (args.options.help) return (void console.log(HELP), 0);
-  const study = await openStudy(args);
+  const caps = {
+    sentences: intOpt(args, 'sentences'),
+    seeds: intOpt(args, 'seeds'),
+    perParadigm: intOpt(args, 'per-paradigm'),
+  };
+  const reduced = Object.fromEntries(Object.entries(caps).filter(([, v]) => v !== undefined));
+  const study = await openStudy(args, Object.keys(reduced).length ? reduced : undefined);
   const { runs } = await reproduce(study, {
     steps: await allSteps(),
     noFigures: !!args.options['no-figures'],

@@ -1,6 +1,6 @@
 /** Options every experiment command shares: --model, --tokenizer, --device, --results, --shard, --quick. */
 import { parseShard } from '../results';
-import { Study } from '../experiments/study';
+import { Reduced, Study } from '../experiments/study';
 import { parseProvider } from '../engine/providers';
 import { ParsedArgs, stringOpt } from './args';
 
@@ -12,7 +12,7 @@ export const STUDY_HELP = `  --model ID|DIR      hub id or local checkpoint fold
   --quick             small-model settings (scaled δ, fewer sentences and seeds; says how)
   --wait              another process is writing the same results store: wait for it (default: fail)`;
 
-export async function openStudy(args: ParsedArgs): Promise<Study> {
+export async function openStudy(args: ParsedArgs, reduced?: Reduced): Promise<Study> {
   const device = parseProvider(stringOpt(args, 'device', 'cpu'), '--device');
   const shard = stringOpt(args, 'shard');
   return Study.open({
@@ -23,6 +23,7 @@ export async function openStudy(args: ParsedArgs): Promise<Study> {
     quick: !!args.options.quick,
     shard: shard ? parseShard(shard) : undefined,
     wait: !!args.options.wait,
+    ...(reduced ? { reduced } : {}),
   });
 }
 

@@ -81,14 +81,14 @@ export async function blimpSettings(
     layers: opts.layers ?? middleLayers(study.model.cfg.nLayers),
     deltas: published.map((d) => d * scale.deltaScale),
     publishedDeltas: published,
-    seeds: opts.seeds ?? (quick ? QUICK.seeds : PUBLISHED.e2.seeds),
+    seeds: opts.seeds ?? study.cap('seeds', quick ? QUICK.seeds : PUBLISHED.e2.seeds),
     seedOffset: PUBLISHED.e2.seedOffset,
     modes: opts.modes ?? [
       { op: 'magnitude', noise: 'legacy' },
       { op: 'angle_legacy', noise: 'legacy' },
     ],
     paradigms: opts.paradigms ?? E2_PARADIGMS,
-    perParadigm: opts.perParadigm ?? (quick ? QUICK.blimpItems / 2 : PUBLISHED.e2.items / 2),
+    perParadigm: opts.perParadigm ?? study.cap('perParadigm', (quick ? QUICK.blimpItems : PUBLISHED.e2.items) / 2),
     scale,
     blimpDir: opts.blimpDir,
   };

@@ -12,6 +12,7 @@ import { Model, Provider } from '../engine/model';
 import { Tokenizer, loadTokenizer } from '../data';
 import { ResultStore, parseResultsFile, resultsPath } from '../results';
 import { settingsStem } from './store-settings';
+import { checkGridOptions } from './settings';
 import { resultsDir } from '../util/paths';
 
 export interface StudyOptions {
@@ -28,6 +29,16 @@ export interface StudyOptions {
   shard?: { k: number; n: number };
   /** a results store held by another process: wait for it (true, or at most this many ms) instead of failing */
   wait?: boolean | number;
+  /** caps on every experiment's default counts (e.g. `reproduce --sentences 4`): a reduced, not comparable run */
+  reduced?: Reduced;
+}
+
+/** Caps on the counts every experiment defaults to; explicit per-experiment settings are not capped. */
+export interface Reduced {
+  sentences?: number;
+  seeds?: number;
+  /** BLiMP pairs per paradigm */
+  perParadigm?: number;
 }
 
 export interface Environment {
@@ -55,6 +66,7 @@ export class Study {
   ) {}
 
   static async open(opts: StudyOptions): Promise<Study> {
+    checkGridOptions(opts.reduced ?? {});
     const model = await loadModel(opts.model, { provider: opts.provider });
     const tokenizer = await loadTokenizer(opts.tokenizer ? await resolveTokenizer(opts.tokenizer) : model.dir);
     checkTokenizerFits(tokenizer.vocabSize, model.cfg.vocabSize, `tokenizer ${opts.tokenizer ?? model.dir}`);
@@ -75,6 +87,23 @@ export class Study {
     return !!this.opts.quick;
   }
 
+  /** An experiment's default count, capped by the reduced settings (`opts.reduced`). */
+  cap(kind: keyof Reduced, n: number): number {
+    const c = this.opts.reduced?.[kind];
+    return c === undefined ? n : Math.min(n, c);
+  }
+
+  /** The reduced settings in words ("at most 4 sentences, 1 seed"), or null for a full run. */
+  get reduced(): string | null {
+    const r = this.opts.reduced ?? {};
+    const parts = [
+      r.sentences !== undefined ? `at most ${r.sentences} sentence(s)` : '',
+      r.seeds !== undefined ? `at most ${r.seeds} seed(s)` : '',
+      r.perParadigm !== undefined ? `at most ${r.perParadigm} BLiMP pair(s) per paradigm` : '',
+    ].filter(Boolean);
+    return parts.length ? parts.join(', ') : null;
+  }
+
   /** One line for a notebook's first output: the model's shape, where it runs, quick mode. */
   describe(): string {
     const c = this.model.cfg;
@@ -83,7 +112,8 @@ export class Study {
     return (
       `model ${this.name}: ${c.modelType}, ${c.nLayers} layers, d=${c.dModel}, ${heads}, ${c.norm}, ` +
       `${residual} residual, checkpoint ${c.dtype} computed in float32, provider ${this.model.provider}` +
-      (this.quick ? ' (quick mode)' : '')
+      (this.quick ? ' (quick mode)' : '') +
+      (this.reduced ? ` (reduced: ${this.reduced})` : '')
     );
   }
 

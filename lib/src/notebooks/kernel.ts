@@ -6,6 +6,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { findRepoRoot } from '../util/paths';
+
+export { findRepoRoot };
 
 export const KERNEL_NAME = 'tslab';
 
@@ -13,27 +16,6 @@ export interface KernelSpec {
   argv: string[];
   display_name: string;
   language: string;
-}
-
-/** The repository root: the nearest folder above `start` whose package.json declares workspaces. */
-export function findRepoRoot(start: string = process.cwd()): string {
-  let dir = path.resolve(start);
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg)) {
-      try {
-        const json = JSON.parse(fs.readFileSync(pkg, 'utf8')) as { workspaces?: unknown };
-        if (json.workspaces) return dir;
-      } catch {
-        /* not a readable package.json: keep walking */
-      }
-    }
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  // lib/{src,dist}/notebooks/ → repo root
-  return path.resolve(__dirname, '..', '..', '..');
 }
 
 /** The Jupyter data dir the project uses (prepended to JUPYTER_PATH). */

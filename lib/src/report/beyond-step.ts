@@ -16,12 +16,11 @@ export const beyondStep: Step = {
     const cs = B.contrastSettings(study);
     const con = B.summarizeContrast(await B.runContrast(study, cs));
     out.figures['beyond_residual_geometry'] = B.contrastFigure(con, study.name);
-    for (const text of [
+    out.prose = [
       B.describeNormView(nv),
       B.describeInterference(inter, study.name),
       B.describeContrast(con, study.name, cs.skipped),
-    ])
-      out.notes.push(text.replace(/\n+/g, ' '));
+    ];
     return out;
   },
 };

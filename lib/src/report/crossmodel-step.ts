@@ -110,12 +110,21 @@ export const crossModelCellStep: Step = {
   },
 };
 
+/** Every registry model's stored results; this study's own model read from the stores it used. */
+function crossModelInputs(study: Study) {
+  const own = C.CROSSMODEL_REGISTRY.find((e) => e.hfId === study.opts.model);
+  return C.loadCrossModelInputs({
+    quick: study.quick,
+    ...(own ? { own: { key: own.key, file: (store: string) => study.resultsFile(store) } } : {}),
+  });
+}
+
 export const crossModelSummaryStep: Step = {
   name: 'cross-model summary and Figure 3',
-  applies: (study) => C.loadCrossModelInputs({ quick: study.quick }).inputs.length > 0,
+  applies: (study) => crossModelInputs(study).inputs.length > 0,
   async run(study) {
     const out = emptyOutput();
-    const { inputs, missing } = C.loadCrossModelInputs({ quick: study.quick });
+    const { inputs, missing } = crossModelInputs(study);
     out.tables['crossmodel_summary'] = C.crossModelTable(C.crossModelSummary(inputs));
     out.figures['figure3_replication'] = C.figure3FromResults(inputs);
     out.notes.push(

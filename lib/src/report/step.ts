@@ -10,6 +10,8 @@ export interface StepOutput {
   rows: ReportRow[];
   /** prose lines generated from the results */
   notes: string[];
+  /** Markdown sections generated from the results (question / method / result / limits) */
+  prose?: string[];
   /** extra text files (e.g. statistics_summary.txt) */
   texts?: Record<string, string>;
 }

@@ -20,6 +20,20 @@ export function repoRoot(from = process.cwd()): string | null {
   }
 }
 
+/**
+ * The repository this library belongs to (where `data/`, `notebooks/` and `.jupyter/` are), found from
+ * the library's own files, so it does not depend on the folder a user runs `dirmag` in.
+ */
+export function installRoot(): string {
+  // lib/{src,dist}/util/ → the repository root
+  return repoRoot(__dirname) ?? path.resolve(__dirname, '..', '..', '..');
+}
+
+/** The repository root above `start` (e.g. a notebook's folder), else the library's own. */
+export function findRepoRoot(start: string = process.cwd()): string {
+  return repoRoot(start) ?? installRoot();
+}
+
 function under(envVar: string, name: string): string {
   const env = process.env[envVar];
   if (env) return path.resolve(env);

@@ -13,7 +13,7 @@ import type { Item } from '../../engine/types';
 import { Study } from '../study';
 import { runConditions, Condition } from '../runs';
 import { PUBLISHED } from '../settings';
-import { repoRoot } from '../../util/paths';
+import { installRoot } from '../../util/paths';
 import { TwoSetStats, twoSetStats } from './geometry';
 
 /** Non-empty, trimmed lines of a prompt file; lines starting with # are comments. */
@@ -30,7 +30,7 @@ export function loadPrompts(file: string): string[] {
 
 /** The committed default sets: data/contrast/questions.txt vs data/contrast/statements.txt. */
 export function defaultContrastFiles(): { a: string; b: string } {
-  const dir = path.join(repoRoot() ?? process.cwd(), 'data/contrast');
+  const dir = path.join(installRoot(), 'data/contrast');
   return { a: path.join(dir, 'questions.txt'), b: path.join(dir, 'statements.txt') };
 }
 

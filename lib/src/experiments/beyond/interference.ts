@@ -68,8 +68,8 @@ export function interferenceSettings(
     layers,
     targets,
     eps,
-    seeds: opts.seeds ?? (quick ? 1 : 3),
-    sentences: opts.sentences ?? (quick ? 16 : 64),
+    seeds: opts.seeds ?? study.cap('seeds', quick ? 1 : 3),
+    sentences: opts.sentences ?? study.cap('sentences', quick ? 16 : 64),
     seed: opts.seed ?? SEED,
     wikitextFile: opts.wikitextFile,
   };

@@ -61,7 +61,7 @@ export function normViewSettings(
     kappas,
     ops: opts.ops ?? ['magnitude', 'angle_exact'],
     controls: opts.controls ?? [...NORM_CONTROLS],
-    sentences: opts.sentences ?? (quick ? 16 : 100),
+    sentences: opts.sentences ?? study.cap('sentences', quick ? 16 : 100),
     seed: opts.seed ?? SEED,
     wikitextFile: opts.wikitextFile,
   };

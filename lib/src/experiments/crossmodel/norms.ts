@@ -291,7 +291,10 @@ export async function cellNormProfile(
   o: { quick?: boolean; wikitextFile?: string } = {},
 ): Promise<{ layers: number[]; profile: NormProfileRow[]; minNorm: number }> {
   const entry = registryEntry(name);
-  const n = (o.quick ?? study.quick) ? Math.min(entry.loss.sentences.n, 12) : entry.loss.sentences.n;
+  const n = study.cap(
+    'sentences',
+    (o.quick ?? study.quick) ? Math.min(entry.loss.sentences.n, 12) : entry.loss.sentences.n,
+  );
   const { items } = await sentenceItems(study, entry.loss.sentences, n, o.wikitextFile);
   const layers = layersFor(entry, study);
   return { layers, profile: await normProfile(study, items), minNorm: (await cleanNorms(study, items, layers)).min };

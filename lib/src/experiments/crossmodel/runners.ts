@@ -107,7 +107,10 @@ export async function crossModelSweepSettings(
 ): Promise<SweepSettings> {
   const quick = o.quick ?? study.quick;
   const layers = layersFor(entry, study);
-  const n = quick ? Math.min(entry.loss.sentences.n, CROSSMODEL_QUICK.lossSentences) : entry.loss.sentences.n;
+  const n = study.cap(
+    'sentences',
+    quick ? Math.min(entry.loss.sentences.n, CROSSMODEL_QUICK.lossSentences) : entry.loss.sentences.n,
+  );
   const { items } = await sentenceItems(study, entry.loss.sentences, n, o.wikitextFile);
   const scale = await scaleFor(study, items, layers, entry.loss.deltas, quick);
   return {
@@ -115,7 +118,7 @@ export async function crossModelSweepSettings(
     layers,
     deltas: entry.loss.deltas.map((d) => d * scale.deltaScale),
     publishedDeltas: [...entry.loss.deltas],
-    seeds: quick ? CROSSMODEL_QUICK.seeds : entry.loss.seeds,
+    seeds: study.cap('seeds', quick ? CROSSMODEL_QUICK.seeds : entry.loss.seeds),
     seedOffset: entry.loss.seedOffset,
     modes: o.modes ?? E1_MODES,
     sentences: n,
@@ -163,8 +166,11 @@ export function crossModelSectionSettings(
     layers: layersFor(entry, study),
     delta: spec.delta * o.scale.deltaScale,
     publishedDelta: spec.delta,
-    sentences: o.quick ? Math.min(spec.sentences.n, CROSSMODEL_QUICK.sectionSentences) : spec.sentences.n,
-    seeds: o.quick ? CROSSMODEL_QUICK.seeds : spec.seeds,
+    sentences: study.cap(
+      'sentences',
+      o.quick ? Math.min(spec.sentences.n, CROSSMODEL_QUICK.sectionSentences) : spec.sentences.n,
+    ),
+    seeds: study.cap('seeds', o.quick ? CROSSMODEL_QUICK.seeds : spec.seeds),
     seedOffset: spec.seedOffset,
     legacyIters: entry.legacyIters,
     scale: o.scale,

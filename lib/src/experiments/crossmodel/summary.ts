@@ -193,9 +193,17 @@ function readRecords<T>(file: string): T[] {
 
 /**
  * Reads every registry model's result files that exist under `root`. `folders` maps registry keys
- * to results folder names (default: the published model's, with -quick in quick mode).
+ * to results folder names (default: the published model's, with -quick in quick mode); `own` names
+ * the files of the running study's model (the stores it used, which hold its settings).
  */
-export function loadCrossModelInputs(o: { root?: string; quick?: boolean; folders?: Record<string, string> } = {}): {
+export function loadCrossModelInputs(
+  o: {
+    root?: string;
+    quick?: boolean;
+    folders?: Record<string, string>;
+    own?: { key: string; file: (store: string) => string };
+  } = {},
+): {
   inputs: CrossModelInput[];
   missing: string[];
 } {
@@ -204,7 +212,8 @@ export function loadCrossModelInputs(o: { root?: string; quick?: boolean; folder
   const missing: string[] = [];
   for (const entry of CROSSMODEL_REGISTRY) {
     const folder = o.folders?.[entry.key] ?? crossModelFolder(entry, o.quick);
-    const file = (store: string) => path.resolve(resultsPath(folder, store, root));
+    const file =
+      o.own?.key === entry.key ? o.own.file : (store: string) => path.resolve(resultsPath(folder, store, root));
     const loss = readRecords<SweepRecord>(file(entry.loss.store));
     if (!loss.length) {
       missing.push(`${entry.label}: no ${path.relative(process.cwd(), file(entry.loss.store))}`);

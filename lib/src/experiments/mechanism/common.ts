@@ -89,8 +89,9 @@ export async function mechanismSettings(
     layers,
     delta: MECH_DELTA * scale.deltaScale,
     publishedDelta: MECH_DELTA,
-    sentences: opts.sentences ?? (quick ? Math.min(QUICK.sentences, pub.sentences) : pub.sentences),
-    seeds: opts.seeds ?? (quick ? QUICK.seeds : pub.seeds),
+    sentences:
+      opts.sentences ?? study.cap('sentences', quick ? Math.min(QUICK.sentences, pub.sentences) : pub.sentences),
+    seeds: opts.seeds ?? study.cap('seeds', quick ? QUICK.seeds : pub.seeds),
     seedOffset: pub.seedOffset,
     legacyIters: PUBLISHED.legacyIters,
     scale,
