@@ -28,13 +28,11 @@ export async function allSteps(): Promise<Step[]> {
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['quick', 'help', 'no-figures']);
   if (args.options.help) return (void console.log(HELP), 0);
-  const caps = {
+  const study = await openStudy(args, {
     sentences: intOpt(args, 'sentences'),
     seeds: intOpt(args, 'seeds'),
     perParadigm: intOpt(args, 'per-paradigm'),
-  };
-  const reduced = Object.fromEntries(Object.entries(caps).filter(([, v]) => v !== undefined));
-  const study = await openStudy(args, Object.keys(reduced).length ? reduced : undefined);
+  });
   const { runs } = await reproduce(study, {
     steps: await allSteps(),
     noFigures: !!args.options['no-figures'],

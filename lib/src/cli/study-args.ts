@@ -23,7 +23,7 @@ export async function openStudy(args: ParsedArgs, reduced?: Reduced): Promise<St
     quick: !!args.options.quick,
     shard: shard ? parseShard(shard) : undefined,
     wait: !!args.options.wait,
-    ...(reduced ? { reduced } : {}),
+    reduced,
   });
 }
 

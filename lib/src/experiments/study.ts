@@ -122,6 +122,11 @@ export class Study {
     return this.quick ? `${this.name}-quick` : this.name;
   }
 
+  /** tables/, figures/ and REPORT name of this run: the results folder's, with -reduced for a reduced run */
+  get outputName(): string {
+    return this.reduced ? `${this.folder}-reduced` : this.folder;
+  }
+
   /**
    * The crash-safe JSONL store of one experiment (per shard when sharded), opened for writing.
    * With the run's settings fingerprint: the store holding those settings — `<experiment>.jsonl`

@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findJupyter } from './jupyter';
-import { findRepoRoot, jupyterDataDir, KERNEL_NAME, writeKernelSpec } from './kernel';
+import { jupyterDataDir, KERNEL_NAME, writeKernelSpec } from './kernel';
+import { findRepoRoot } from '../util/paths';
 
 export interface ExecuteOptions {
   /** where the executed copy goes (default: `<notebook dir>/executed`) */

@@ -1,5 +1,6 @@
 /** Headless execution of the project's tslab notebooks (nbconvert + a project-local kernel spec). */
-export { findRepoRoot, jupyterDataDir, kernelSpec, KERNEL_NAME, tslabBin, writeKernelSpec } from './kernel';
+export { jupyterDataDir, kernelSpec, KERNEL_NAME, tslabBin, writeKernelSpec } from './kernel';
+export { findRepoRoot } from '../util/paths';
 export type { KernelSpec } from './kernel';
 export { findJupyter, JUPYTER_MISSING } from './jupyter';
 export type { JupyterCommand } from './jupyter';

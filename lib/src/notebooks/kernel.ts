@@ -8,8 +8,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findRepoRoot } from '../util/paths';
 
-export { findRepoRoot };
-
 export const KERNEL_NAME = 'tslab';
 
 export interface KernelSpec {

@@ -97,7 +97,7 @@ export function comparability(study: ComparedRun): ReproduceContext {
 
 export async function reproduce(study: Study, opts: ReproduceOptions): Promise<{ runs: StepRun[]; report: string }> {
   const ctx = comparability(study);
-  const folder = `${study.name}${study.quick ? '-quick' : ''}${study.reduced ? '-reduced' : ''}`;
+  const folder = study.outputName;
   const tdir = path.join(tablesDir(), folder);
   const fdir = path.join(figuresDir(), folder);
   fs.mkdirSync(tdir, { recursive: true });

@@ -17,8 +17,6 @@ export interface Reproduced {
   /** population std over our seeds, if the number is a seed mean */
   std?: number;
   n?: number;
-  /** why `value` is NaN, e.g. "n/a: needs ≥ 2 seeds" */
-  na?: string;
 }
 
 export interface ReportRow {
@@ -50,10 +48,9 @@ export function verdict(
   reproduced: Reproduced | null,
   comparable: boolean | Comparability,
 ): string {
-  if (!reproduced || reproduced.value === null) return 'not run';
+  if (!reproduced) return 'not run';
   // a statistic this run's sample cannot give (a t-test over one seed): computed, but undefined
-  if (!Number.isFinite(reproduced.value))
-    return reproduced.na ?? 'n/a: not defined for this run (too few seeds, sentences or pairs)';
+  if (!Number.isFinite(reproduced.value)) return 'n/a: not defined for this run (too few seeds, sentences or pairs)';
   if (!published) return 'new (not in the original)';
   if (typeof comparable !== 'boolean' && !comparable.comparable) return `not comparable (${comparable.comparability})`;
   if (!comparable) return 'not comparable (different model or settings)';
