@@ -2,6 +2,7 @@
 import { mainStep } from '../report/main-step';
 import { beyondStep } from '../report/beyond-step';
 import { mechanismStep } from '../report/mechanism-step';
+import { paperStep } from '../report/paper-step';
 import { crossModelCellStep, crossModelSummaryStep } from '../report/crossmodel-step';
 import { reproduce } from '../report/reproduce';
 import { Step } from '../report/step';
@@ -22,7 +23,7 @@ REPORT-<model>-reduced.md with --sentences/--seeds/--per-paradigm; their verdict
 
 /** The steps, in the order of the original notebook. */
 export async function allSteps(): Promise<Step[]> {
-  return [mainStep, mechanismStep, crossModelCellStep, crossModelSummaryStep, beyondStep];
+  return [mainStep, mechanismStep, paperStep, crossModelCellStep, crossModelSummaryStep, beyondStep];
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -2,3 +2,4 @@
 export { proseMarkdown, verdictTable, verdictCounts, comparabilityLine, type ExperimentProse } from './experiment';
 export { mainRows, sweepProse, blimpProse, figure1Prose } from './main';
 export { resumeLines, resumeMarkdown } from './resume';
+export { claims, claimsTable, claimsProse, type Claim, type ClaimsInput } from './claims';

@@ -3,7 +3,7 @@ import type { E1Summary } from '../experiments/e1-stats';
 import type { BlimpSummary } from '../experiments/e2-blimp';
 import type { Study } from '../experiments/study';
 import { PUBLISHED_MAIN, mainReportRows } from '../report/published-main';
-import { comparability } from '../report/reproduce';
+import { comparability, type ComparedRun } from '../report/reproduce';
 import type { ReportRow } from '../report/verdict';
 import { comparabilityLine, verdictCounts, type ExperimentProse } from './experiment';
 
@@ -17,7 +17,12 @@ const OPERATORS =
 /** Published-vs-this-run rows of E1 and/or E2 (the report's rows, so notebooks and REPORT.md agree). */
 const NO_E1: E1Summary = { baseline: NaN, baselineStd: 0, nSentences: 0, angleMode: '', rows: [], regimes: null };
 
-export function mainRows(study: Study, e1: E1Summary | null, e2: BlimpSummary | null, only?: 'E1' | 'E2'): ReportRow[] {
+export function mainRows(
+  study: ComparedRun,
+  e1: E1Summary | null,
+  e2: BlimpSummary | null,
+  only?: 'E1' | 'E2',
+): ReportRow[] {
   const rows = mainReportRows(e1 ?? NO_E1, e2, comparability(study).comparable);
   if (!only) return rows;
   return rows.filter((r) => r.quantity.startsWith(only) || (only === 'E1' && r.quantity.startsWith('baseline')));

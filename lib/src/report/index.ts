@@ -7,3 +7,7 @@ export * from './reproduce';
 export * from './beyond-step';
 export * from './crossmodel-step';
 export * from './mechanism-step';
+export * from './paper-results';
+export * from './paper-tables';
+export * from './statistics-export';
+export * from './paper-step';

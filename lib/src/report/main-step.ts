@@ -1,4 +1,4 @@
-/** The main result (E1 sweep + statistics, E2 BLiMP, robustness, Figure 1, Cell 23 export). */
+/** The main result (E1 sweep + statistics, E2 BLiMP, robustness, Figure 1); the statistics export is paper-step's. */
 import { wikitextItems } from '../experiments/runs';
 import { runSweep, sweepSettings } from '../experiments/e1-sweep';
 import { PUBLISHED } from '../experiments/settings';
@@ -70,28 +70,6 @@ export const mainStep: Step = {
       `BLiMP baseline readings reproducing the published ${pubCorrect}/${pubPairs} (sum and mean scoring checked): ${hit.length ? hit.map((h) => `${h.variant.paradigms.join(' + ')} (${h.variant.pooling}, ${h.scoring} scoring)`).join('; ') : 'none on this model'}.`,
       `Robustness: the δ=1 loss ratio is ${robust.map((r) => `${r.ratio1.toFixed(2)} (${r.matching} matching, ${r.noise} noise)`).join(', ')}.`,
     );
-    const r1 = e1.rows[0];
-    out.texts = {
-      'statistics_summary.txt':
-        [
-          `dirmag statistics export (generated from results; original Cell 23)`,
-          `model: ${study.opts.model}; ${e1.nSentences} sentences; ${settings.seeds} seeds; layers ${settings.layers.join(',')}`,
-          `baseline loss ${e1.baseline.toFixed(3)} ± ${e1.baselineStd.toFixed(3)}`,
-          ...e1.rows.map(
-            (r) =>
-              `δ=${r.publishedDelta}: magnitude ${r.magnitude.mean.toFixed(3)} ± ${r.magnitude.std.toFixed(3)}, angular ${r.angle.mean.toFixed(3)} ± ${r.angle.std.toFixed(3)}, ratio ${r.ratio.toFixed(2)}, paired t(${r.seedTest.df}) = ${r.seedTest.t.toFixed(2)}, p = ${r.seedTest.pTwoSided.toExponential(2)}; sentence-level t(${r.sentence.test.df}) = ${r.sentence.test.t.toFixed(2)}, d_z = ${r.sentence.dz.toFixed(2)}`,
-          ),
-          e1.regimes
-            ? `regimes: low ${e1.regimes.low.ratio.toFixed(2)}×, high ${e1.regimes.high.ratio.toFixed(2)}×, reduction ${(100 * e1.regimes.reduction).toFixed(0)}%`
-            : '',
-          `BLiMP (${e2.pairs} pairs, summed log-prob): baseline ${e2.baseline.toFixed(1)}%`,
-          ...e2.rows.map(
-            (r) =>
-              `δ=${r.publishedDelta}: magnitude ${r.magnitude.mean.toFixed(1)}%, angular ${r.angle.mean.toFixed(1)}%, Δ(Mag−Ang) drop ${r.diff.toFixed(1)} pp, t = ${r.seedTest.t.toFixed(2)}, one-sided p = ${r.seedTest.pGreater.toFixed(4)}`,
-          ),
-          r1 ? `headline: ${r1.ratio.toFixed(1)}× at δ=${r1.publishedDelta}` : '',
-        ].join('\n') + '\n',
-    };
     return out;
   },
 };

@@ -95,6 +95,22 @@ export function comparability(study: ComparedRun): ReproduceContext {
   return comparableWith(study, publishedTarget(PUBLISHED_MODEL.id));
 }
 
+/** Writes a step's tables (.md .html .tex .csv) and text files into `tdir`; returns the paths written. */
+export function writeStepOutput(tdir: string, output: Pick<StepOutput, 'tables' | 'texts'>): string[] {
+  fs.mkdirSync(tdir, { recursive: true });
+  const written: string[] = [];
+  const write = (file: string, text: string) => (fs.writeFileSync(file, text), written.push(file));
+  for (const [name, t] of Object.entries(output.tables)) {
+    const base = path.join(tdir, name);
+    write(`${base}.md`, toMarkdown(t));
+    write(`${base}.html`, toHTML(t));
+    write(`${base}.tex`, toLatex(t));
+    write(`${base}.csv`, toCSV(t));
+  }
+  for (const [name, text] of Object.entries(output.texts ?? {})) write(path.join(tdir, name), text);
+  return written;
+}
+
 export async function reproduce(study: Study, opts: ReproduceOptions): Promise<{ runs: StepRun[]; report: string }> {
   const ctx = comparability(study);
   const folder = study.outputName;
@@ -112,14 +128,7 @@ export async function reproduce(study: Study, opts: ReproduceOptions): Promise<{
     try {
       const output = await step.run(study, ctx);
       runs.push({ step: step.name, seconds: (performance.now() - t0) / 1000, output });
-      for (const [name, t] of Object.entries(output.tables)) {
-        const base = path.join(tdir, name);
-        fs.writeFileSync(`${base}.md`, toMarkdown(t));
-        fs.writeFileSync(`${base}.html`, toHTML(t));
-        fs.writeFileSync(`${base}.tex`, toLatex(t));
-        fs.writeFileSync(`${base}.csv`, toCSV(t));
-      }
-      for (const [name, text] of Object.entries(output.texts ?? {})) fs.writeFileSync(path.join(tdir, name), text);
+      writeStepOutput(tdir, output);
       if (!figuresSkipped && Object.keys(output.figures).length) {
         fs.mkdirSync(fdir, { recursive: true });
         await exportFigures(
