@@ -74,11 +74,12 @@ function crossOverClaim(study: ComparedRun, x: ClaimsInput): Claim {
     title: 'Cross-over on grammar (BLiMP)',
     published:
       `On BLiMP subject–verb agreement (${PUBLISHED.e2.items} pairs) magnitude perturbation lowers accuracy more: ` +
-      `−${pp(base - p0.mag[0])} vs −${pp(base - p0.ang[0])} at δ=${p0.delta} (also δ=${rest.map((r) => r.delta).join(', ')}).`,
+      `drops of ${pp(base - p0.mag[0])} vs ${pp(base - p0.ang[0])} at δ=${p0.delta} ` +
+      `(also δ=${rest.map((r) => r.delta).join(', ')}).`,
     found: at
       ? `Magnitude lowers accuracy more than angular at ${more} of ${rows.length} δ values (${x.e2.pairs} pairs, ` +
-        `baseline ${x.e2.baseline.toFixed(1)}%); at δ=${at.publishedDelta} −${pp(at.magnitude.drop)} vs ` +
-        `−${pp(at.angle.drop)} (one-sided p = ${p(at.seedTest.pGreater)}).`
+        `baseline ${x.e2.baseline.toFixed(1)}%); at δ=${at.publishedDelta} drops of ${pp(at.magnitude.drop)} vs ` +
+        `${pp(at.angle.drop)} (one-sided p = ${at.seedTest.na ?? p(at.seedTest.pGreater)}).`
       : 'No δ condition has results.',
     holds: rows.length ? more === rows.length : null,
     rows: mainRows(study, null, x.e2, 'E2'),
@@ -126,7 +127,7 @@ function repairClaim(
       `Patching clean ${what} into the perturbed layers recovers ${pub[larger].mean}% of ${name(larger)} vs ` +
       `${pub[other].mean}% of ${name(other)} loss damage.`,
     found:
-      `${what[0].toUpperCase()}${what.slice(1)} patching recovers ${ours[larger].mean.toFixed(1)}% of ${name(larger)} ` +
+      `Patching ${what} recovers ${ours[larger].mean.toFixed(1)}% of ${name(larger)} ` +
       `vs ${ours[other].mean.toFixed(1)}% of ${name(other)} damage (${ours.angle.perSeed.length} seeds).`,
     holds: ours[larger].mean > ours[other].mean,
     rows: (['angle', 'magnitude'] as const).map((m) =>
@@ -242,7 +243,9 @@ export function claimsProse(study: ComparedRun, cs: readonly Claim[]): Experimen
       'the published one (consistent when within 3 standard errors, or within 5% where the original gave no spread).',
     found: [
       `${held.length} of ${cs.length} claims hold in this run` +
-        (failed.length ? `; ${failed.map((c) => c.id).join(', ')} do not` : '') +
+        (failed.length
+          ? `; claim ${failed.map((c) => c.id).join(', ')} ${failed.length > 1 ? 'do' : 'does'} not`
+          : '') +
         (cs.length > said.length ? `; ${cs.length - said.length} cannot be said from the stored results` : '') +
         '.',
       `Verdicts over all numbers: ${verdictCounts(cs.flatMap((c) => c.rows))}. ${comparabilityLine(study)}`,

@@ -42,7 +42,7 @@ export function verdictTable(rows: readonly ReportRow[], digits = 3): ResultsTab
 }
 
 /** How the verdict rows came out, in one sentence ("4 consistent, 2 differ, ..."). */
-export function verdictCounts(rows: readonly ReportRow[]): string {
+export function verdictCounts(rows: readonly Pick<ReportRow, 'verdict'>[]): string {
   const kind = (v: string) =>
     v.startsWith('consistent') || v === 'identical' || v.startsWith('close')
       ? 'agree'
