@@ -4,6 +4,7 @@
  * experiment notebooks or `reproduce` nothing is recomputed) and the other models' stored loss sweeps
  * (read only, never run here). One gatherer for the notebooks 17 and 18 and for `reproduce`.
  */
+import * as path from 'node:path';
 import { runSweep, sweepSettings } from '../experiments/e1-sweep';
 import { summarizeE1, type E1Summary } from '../experiments/e1-stats';
 import { blimpSettings, runBlimp, summarizeBlimp, type BlimpSummary } from '../experiments/e2-blimp';
@@ -15,7 +16,7 @@ import { resultsDir } from '../util/paths';
 import { PUBLISHED_MODEL } from './published-main';
 
 export interface PaperResults {
-  /** the study's model (hub id or folder) */
+  /** the study's model: its hub id, or a local folder's name */
   model: string;
   e1: E1Summary;
   e2: BlimpSummary;
@@ -49,7 +50,7 @@ export async function paperResults(study: Study): Promise<PaperResults> {
   const own = (hfId: string) => hfId === study.opts.model || hfId === PUBLISHED_MODEL.id;
   const ownLabels = CROSSMODEL_REGISTRY.filter((e) => own(e.hfId)).map((e) => `${e.label}:`);
   return {
-    model: study.opts.model,
+    model: /^[./]/.test(study.opts.model) ? path.basename(study.opts.model.replace(/\/+$/, '')) : study.opts.model,
     e1,
     e2,
     e3,

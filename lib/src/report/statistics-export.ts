@@ -233,6 +233,9 @@ export function statisticsRecords(x: StatisticsInput, ctx: Comparability): StatR
   return out;
 }
 
+/** Six significant digits (statistics.json keeps full precision). */
+const six = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : 'n/a');
+
 /** The records as a table (written by `reproduce` as statistics.{md,html,tex,csv}). */
 export function statisticsTable(records: readonly StatRecord[]): ResultsTable {
   return resultsTable(
@@ -240,8 +243,8 @@ export function statisticsTable(records: readonly StatRecord[]): ResultsTable {
       experiment: r.experiment,
       quantity: r.quantity,
       delta: r.delta ?? '',
-      value: r.value,
-      std: r.std ?? '',
+      value: six(r.value),
+      std: r.std === null ? '' : six(r.std),
       n: r.n ?? '',
       published: r.published ?? '',
       published_std: r.publishedStd ?? '',
