@@ -50,7 +50,25 @@ test('reproduce --quick writes figures, tables and an honest REPORT.md', () => {
   const tabs = fs.readdirSync(path.join(out, 'tables/stories260k-hf-quick'));
   for (const t of ['table1_loss_damage', 'cell6_statistics', 'table2_blimp_sum', 'robustness'])
     for (const ext of ['md', 'html', 'tex', 'csv']) assert.ok(tabs.includes(`${t}.${ext}`), `${t}.${ext}`);
+  // the paper step: Tables 1–4, the claims recap and the statistics export (the notebooks 17–18 share it)
+  for (const t of [
+    'paper_table1_loss_damage',
+    'paper_table2_blimp',
+    'paper_table3_attention_repair',
+    'paper_table4_layer_specificity',
+    'claims_recap',
+    'statistics',
+  ])
+    for (const ext of ['md', 'html', 'tex', 'csv']) assert.ok(tabs.includes(`${t}.${ext}`), `${t}.${ext}`);
   assert.ok(tabs.includes('statistics_summary.txt'));
+  const stats = JSON.parse(fs.readFileSync(path.join(out, 'tables/stories260k-hf-quick/statistics.json'), 'utf8'));
+  assert.match(stats.comparability, /^quick mode/);
+  const ang5 = stats.statistics.find(
+    (x: { experiment: string; quantity: string; delta: number | null }) =>
+      x.experiment === 'E1' && x.quantity === 'angular damage' && x.delta === 5,
+  );
+  assert.equal(ang5.published, 3.757);
+  assert.match(ang5.verdict, /^not comparable \(quick mode/);
   const text = fs.readFileSync(report, 'utf8');
   assert.match(text, /Comparability:\*\* quick mode/);
   assert.match(text, /\| E1 angular damage, δ=5 \| 3\.757 ± 0\.060 \| [0-9.]+ ± [0-9.]+ \(n=2\) \| not comparable/);
@@ -60,6 +78,10 @@ test('reproduce --quick writes figures, tables and an honest REPORT.md', () => {
     'no E1 number of another model is called consistent',
   );
   assert.match(text, /provider \*\*cpu\*\*/);
+  assert.match(
+    text,
+    /## claims recap, Tables 1–4 and the statistics export[^\n]*\n[\s\S]*\*\*What this run found\.\*\*\n- \d of 6 claims hold/,
+  );
   // which settings every number comes from
   assert.match(
     text,
