@@ -12,10 +12,11 @@ import { tableCells } from '../lib/src/tables';
 import { paperFixture, replicationInput } from './paper-fixture';
 
 /** A run shaped as comparability reads it: the published Pythia-410M, full settings unless quick. */
+const main = CROSSMODEL_REGISTRY.find((e) => e.hfId === PUBLISHED_MODEL.id)!;
 const published = (quick = false) => ({
   quick,
-  opts: { model: PUBLISHED_MODEL.id },
-  model: { cfg: PUBLISHED_MODEL, revision: null },
+  opts: { model: main.hfId },
+  model: { cfg: main.arch, revision: null },
 });
 
 test('every claim is restated with its direction computed from the results', () => {
