@@ -244,7 +244,7 @@ export function claimsProse(study: ComparedRun, cs: readonly Claim[]): Experimen
     found: [
       `${held.length} of ${cs.length} claims hold in this run` +
         (failed.length
-          ? `; claim ${failed.map((c) => c.id).join(', ')} ${failed.length > 1 ? 'do' : 'does'} not`
+          ? `; ${failed.length > 1 ? 'claims' : 'claim'} ${failed.map((c) => c.id).join(', ')} ${failed.length > 1 ? 'do' : 'does'} not`
           : '') +
         (cs.length > said.length ? `; ${cs.length - said.length} cannot be said from the stored results` : '') +
         '.',
