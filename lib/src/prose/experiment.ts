@@ -3,8 +3,7 @@
  * named), what this run found (with verdicts against the published numbers) and limits. Every sentence
  * that states a number is built from the results passed in; nothing here is typed-in output.
  */
-import type { Study } from '../experiments/study';
-import { comparability } from '../report/reproduce';
+import { comparability, type ComparedRun } from '../report/reproduce';
 import { fmt, type ReportRow } from '../report/verdict';
 import { resultsTable, type ResultsTable } from '../tables';
 
@@ -64,7 +63,7 @@ export function verdictCounts(rows: readonly ReportRow[]): string {
 }
 
 /** Whether this run can be compared with the original's numbers, in one sentence. */
-export function comparabilityLine(study: Study): string {
+export function comparabilityLine(study: ComparedRun): string {
   const c = comparability(study);
   return c.comparable
     ? `This run uses ${c.comparability}.`

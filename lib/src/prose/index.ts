@@ -1,4 +1,4 @@
 /** Prose generated from results for the notebooks (question / method / found / limits) and verdict tables. */
 export { proseMarkdown, verdictTable, verdictCounts, comparabilityLine, type ExperimentProse } from './experiment';
-export { mainRows, sweepProse, blimpProse, figure1Prose } from './main';
+export { mainRows, sweepProse, blimpProse, figure1Prose, summaryProse, statisticsRows, statisticsProse } from './main';
 export { resumeLines, resumeMarkdown } from './resume';
