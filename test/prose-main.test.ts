@@ -37,11 +37,13 @@ test('summaryProse: the δ=5 BLiMP drops and the ratio at the largest δ are the
   const e1 = e1Of([deltaRow(1, [0.4, 0.5, 0.45], [0.01, 0.012, 0.011]), deltaRow(20, [7, 7.2, 7.1], [5, 5.1, 5.2])]);
   const p = prose.summaryProse(runOf(null), e1, e2Of([70, 71, 72], [86, 87, 88]));
   const md = prose.proseMarkdown(p);
-  assert.match(md, /at δ=5 magnitude lowers accuracy by 19\.0 points and angular by 3\.0/);
-  assert.match(md, /at δ=20 the ratio is 1\.4×/);
+  assert.match(md, /at δ=5 magnitude lowers accuracy by 19\.0 points and angular lowers accuracy by 3\.0 points/);
+  assert.match(md, /ratio is 40\.9× at δ=1 and 1\.4× at δ=20/);
   assert.match(md, /Rotation hurts more than rescaling at 2 of 2 δ values/);
   assert.match(md, /not comparable/);
   assert.doesNotMatch(md, /agree with the published number/);
+  const up = prose.proseMarkdown(prose.summaryProse(runOf(null), e1, e2Of([92, 92, 92], [86, 87, 88])));
+  assert.match(up, /magnitude raises accuracy by 2\.0 points/);
 });
 
 test('statisticsRows: the published model gets t-value verdicts; a differing t is "differs"', () => {

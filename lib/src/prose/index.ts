@@ -2,3 +2,12 @@
 export { proseMarkdown, verdictTable, verdictCounts, comparabilityLine, type ExperimentProse } from './experiment';
 export { mainRows, sweepProse, blimpProse, figure1Prose, summaryProse, statisticsRows, statisticsProse } from './main';
 export { resumeLines, resumeMarkdown } from './resume';
+export {
+  mechanismVerdictRows,
+  entropyProse,
+  repairProse,
+  layersProse,
+  qkProse,
+  figure2Prose,
+  layernormProse,
+} from './mechanism';

@@ -119,6 +119,10 @@ export function figure1Prose(study: ComparedRun, e1: E1Summary, e2: BlimpSummary
   };
 }
 
+/** An accuracy drop in words: "lowers accuracy by 2.5 points" or "raises it by 1.3". */
+const change = (drop: number) =>
+  drop >= 0 ? `lowers accuracy by ${drop.toFixed(1)} points` : `raises accuracy by ${(-drop).toFixed(1)} points`;
+
 const pFmt = (p: number) => (!Number.isFinite(p) ? 'n/a' : p < 1e-3 ? p.toExponential(1) : p.toFixed(3));
 
 /** Notebook 08: the main result in a few sentences, with the verdict counts over E1 and E2. */
@@ -130,10 +134,10 @@ export function summaryProse(study: ComparedRun, e1: E1Summary, e2: BlimpSummary
   const found = [
     asymmetryLine(e1),
     first
-      ? `At δ=${first.publishedDelta} the angle-vs-magnitude difference has p = ${pFmt(first.seedTest.pTwoSided)} over seeds and ${pFmt(first.sentence.test.pTwoSided)} over ${first.sentence.n} sentences (two-sided); at δ=${last.publishedDelta} the ratio is ${last.ratio.toFixed(1)}×.`
+      ? `The angle-vs-magnitude difference has two-sided p = ${pFmt(first.seedTest.pTwoSided)} over seeds and ${pFmt(first.sentence.test.pTwoSided)} over ${first.sentence.n} sentences at δ=${first.publishedDelta}, and ${pFmt(last.seedTest.pTwoSided)} and ${pFmt(last.sentence.test.pTwoSided)} at δ=${last.publishedDelta}.`
       : 'No loss-sweep condition has results yet.',
     b5
-      ? `Grammar (${e2.pairs} BLiMP pairs, clean accuracy ${e2.baseline.toFixed(1)}%): at δ=5 magnitude lowers accuracy by ${b5.magnitude.drop.toFixed(1)} points and angular by ${b5.angle.drop.toFixed(1)} (one-sided p = ${pFmt(b5.seedTest.pGreater)} for "magnitude hurts more").`
+      ? `Grammar (${e2.pairs} BLiMP pairs, clean accuracy ${e2.baseline.toFixed(1)}%): at δ=5 magnitude ${change(b5.magnitude.drop)} and angular ${change(b5.angle.drop)} (one-sided p = ${pFmt(b5.seedTest.pGreater)} for "magnitude hurts more").`
       : 'Grammar: no δ=5 condition in the BLiMP results.',
     `Verdicts against the published numbers: ${verdictCounts(rows)}. ${comparabilityLine(study)}`,
   ];
