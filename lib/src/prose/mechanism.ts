@@ -14,6 +14,7 @@ const P = M.PUBLISHED_MECHANISM;
 const pFmt = (p: number) => (!Number.isFinite(p) ? 'n/a' : p < 1e-3 ? p.toExponential(1) : p.toFixed(3));
 const tFmt = (t: number) => (Number.isFinite(t) ? t.toFixed(2) : 'n/a');
 const pct = (x: number) => `${x.toFixed(1)}%`;
+const ci = (c: [number, number], d = 1) => `${c[0].toFixed(d)} to ${c[1].toFixed(d)}`;
 const pm = (m: { mean: number; std: number }, d = 1) => `${m.mean.toFixed(d)} ± ${m.std.toFixed(d)}`;
 
 /** Published-vs-this-run rows of mechanism summaries, with verdicts (the quantity without the cell label). */
@@ -63,13 +64,13 @@ export function repairProse(study: ComparedRun, e4: M.E4Summary): ExperimentPros
     method: `Each sentence is run clean (to record the attention outputs), perturbed, and perturbed with the clean attention outputs patched in. Recovery per seed is 100·(unrepaired − repaired damage) ÷ unrepaired damage, as the original computed it ("per-seed recovery"), next to the standard ratio over sentences Σ(U−R)/Σ(U−B) with a bootstrap interval. The angular noise is the same in both perturbed passes; the magnitude signs are drawn afresh for the repaired pass, as in the original, so part of the magnitude "recovery" is a different perturbation. δ=5, first ${e4.nSentences} sentences, ${e4.seeds} seeds. ${SETUP}`,
     found: [
       `Per-seed recovery: ${pm(a.recoverySeed)}% under rotation vs ${pm(m.recoverySeed)}% under rescaling (published ${pm(P.E4.angle.recovery)}% vs ${pm(P.E4.magnitude.recovery)}%).`,
-      `Over sentences: ${pct(a.recoverySentences.estimate)} (${a.recoverySentences.ci[0].toFixed(1)}–${a.recoverySentences.ci[1].toFixed(1)}) vs ${pct(m.recoverySentences.estimate)} (${m.recoverySentences.ci[0].toFixed(1)}–${m.recoverySentences.ci[1].toFixed(1)}).`,
-      `Damage ${a.damage.mean.toFixed(3)} → ${a.repairedDamage.mean.toFixed(3)} nats (rotation) and ${m.damage.mean.toFixed(3)} → ${m.repairedDamage.mean.toFixed(3)} (rescaling); rotation recovers more: t = ${tFmt(e4.test3.t)}, one-sided p = ${pFmt(e4.test3.pGreater)} over seeds (published p = ${P.E4.test3.pOneSided}), p = ${pFmt(e4.test3Sentence.test.pGreater)} over sentences.`,
+      `Over sentences: ${pct(a.recoverySentences.estimate)} (95% interval ${ci(a.recoverySentences.ci)}) vs ${pct(m.recoverySentences.estimate)} (${ci(m.recoverySentences.ci)}).`,
+      `Damage ${a.damage.mean.toFixed(3)} → ${a.repairedDamage.mean.toFixed(3)} nats (rotation) and ${m.damage.mean.toFixed(3)} → ${m.repairedDamage.mean.toFixed(3)} (rescaling); rotation recovers ${a.recoverySeed.mean > m.recoverySeed.mean ? 'more' : 'less'} than rescaling: t = ${tFmt(e4.test3.t)}, one-sided p = ${pFmt(e4.test3.pGreater)} over seeds (published p = ${P.E4.test3.pOneSided}), p = ${pFmt(e4.test3Sentence.test.pGreater)} over sentences.`,
       verdictLine(study, [e4]),
     ],
     limits: [
       'Patching clean attention outputs also removes any effect the perturbation had through the residual stream into those layers; recovery is an upper bound on what attention mediates.',
-      'The magnitude repair runs with different random signs than its unrepaired pass, which adds noise to its recovery (its seed spread is much larger).',
+      `The magnitude repair runs with different random signs than its unrepaired pass, which adds noise to its recovery (seed spread ${m.recoverySeed.std.toFixed(1)} points here, ${a.recoverySeed.std.toFixed(1)} for rotation).`,
     ],
     doc: 'docs/experiments.md#e4e6-repairing-attention',
   };
