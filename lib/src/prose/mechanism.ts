@@ -155,15 +155,17 @@ export function layernormProse(
   eq: { parallelResidual: boolean; rows: M.EquivalenceRow[] },
 ): ExperimentProse {
   const maxLoss = Math.max(...eq.rows.map((r) => r.maxLossDiff));
+  // float32 rounding of the final residual: the two repairs are one intervention
+  const same = eq.rows.every((r) => r.maxResidDiff <= 1e-4 * Math.max(r.residScale, 1));
   return {
     question: 'Does restoring the normalisation layers repair rescaling damage more than rotation damage?',
     method: `Both layer norms of the perturbed layers are given their clean outputs (before the learned scale and shift). Recovery per seed is measured against the seed-averaged clean loss, as the original did; the test is a one-sided paired t of magnitude vs angular recovery. δ=5, first ${e11.nSentences} sentences, ${e11.seeds} seeds. ${SETUP}`,
     found: [
       `Recovery ${pm(e11.magnitude.recovery)}% for rescaling vs ${pm(e11.angle.recovery)}% for rotation (published ${pm(P.E11.magnitude.recovery)}% vs ${pm(P.E11.angle.recovery)}%); t = ${tFmt(e11.test.t)}, one-sided p = ${pFmt(e11.test.pGreater)} (published p = ${P.E11.pOneSided}).`,
       `Over sentences: ${pct(e11.magnitude.recoverySentences.estimate)} vs ${pct(e11.angle.recoverySentences.estimate)}.`,
-      eq.parallelResidual
-        ? `This model has a parallel block (attention and MLP both read the block input through their norms): patching the norms and patching the attention and MLP outputs differ by at most ${maxLoss.toExponential(1)} nats per sentence, so this is "repair both sublayers", not a test of normalisation.`
-        : `This model has a sequential block; patching the norms and patching the attention and MLP outputs differ by up to ${maxLoss.toExponential(1)} nats per sentence, so here the two repairs are different interventions.`,
+      same
+        ? `On this model (${eq.parallelResidual ? 'parallel' : 'sequential'} block) patching the norms and patching the attention and MLP outputs differ by at most ${maxLoss.toExponential(1)} nats per sentence (float32 rounding): the LayerNorm repair is the same intervention as repairing both sublayers, not a test of normalisation.`
+        : `On this model (${eq.parallelResidual ? 'parallel' : 'sequential'} block) patching the norms and patching the attention and MLP outputs differ by up to ${maxLoss.toExponential(1)} nats per sentence: here they are different interventions.`,
       verdictLine(study, [e11]),
     ],
     limits: [
