@@ -135,7 +135,7 @@ test("figure2Prose: says when the repair raises an operator's damage", () => {
   assert.match(ok, /lowers the damage for both operators/);
   assert.match(ok, /B: top 25\.0%, bottom 6\.0%, random 16\.0 ± 3\.0%/);
   const bad = prose.proseMarkdown(prose.figure2Prose(runOf(null), e4Of([28, 29, 30], [-5, -6, -7], 0.9), e6));
-  assert.match(bad, /raises the damage for 1 operator/);
+  assert.match(bad, /raises the damage under rescaling\./);
 });
 
 test('qkProse: carries the computed verdict and the published drop next to ours', () => {
@@ -156,7 +156,7 @@ test('qkProse: carries the computed verdict and the published drop next to ours'
     compare: [],
   } satisfies M.E7Summary;
   const md = prose.proseMarkdown(prose.qkProse(runOf(null), e7));
-  assert.match(md, /no evidence that rotation lowers alignment \(synthetic\)/);
+  assert.match(md, /No evidence that rotation lowers alignment \(synthetic\)\./);
   assert.match(
     md,
     new RegExp(`drop -0\\.0050 under rotation and 0\\.0000 under rescaling \\(published ${P.E7.dropAngle}`),

@@ -11,3 +11,4 @@ export {
   figure2Prose,
   layernormProse,
 } from './mechanism';
+export { cellVerdictRows, cellProse, reversalProse, crossModelRatioRows, crossModelProse } from './crossmodel';

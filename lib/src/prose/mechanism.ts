@@ -111,7 +111,7 @@ export function qkProse(study: ComparedRun, e7: M.E7Summary): ExperimentProse {
       `Clean alignment ${e7.baseline.toFixed(4)}; drop ${e7.dropAngle.mean.toFixed(4)} under rotation and ${e7.dropMagnitude.mean.toFixed(4)} under rescaling (published ${P.E7.dropAngle} and ${P.E7.dropMagnitude}).`,
       `Rotation vs rescaling over seeds: t = ${tFmt(e7.test.t)}, one-sided p = ${pFmt(e7.test.pGreater)} (published t = ${P.E7.t}, p = ${P.E7.pOneSided}).`,
       sentenceLine('rotation drop minus rescaling drop', e7.sentence),
-      `${e7.verdict}`,
+      `${e7.verdict.charAt(0).toUpperCase()}${e7.verdict.slice(1)}${e7.verdict.endsWith('.') ? '' : '.'}`,
       verdictLine(study, [e7]),
     ],
     limits: [
@@ -128,14 +128,16 @@ export function figure2Prose(study: ComparedRun, e4: M.E4Summary, e6: M.E6Summar
   const set = (n: string) => e6.sets.find((s) => s.name === n);
   const top = set('top'),
     bottom = set('bottom');
-  const hurts = [e4.angle, e4.magnitude].filter((m) => m.repairedDamage.mean > m.damage.mean).length;
+  const hurts = [e4.angle, e4.magnitude]
+    .filter((m) => m.repairedDamage.mean > m.damage.mean)
+    .map((m) => (m.mode === 'angle' ? 'rotation' : 'rescaling'));
   return {
     question:
       'Figure 2: restoring attention removes part of the damage (A), and the layers whose attention changed most carry most of that repair (B).',
     method:
       "Panel A draws the unrepaired and attention-repaired damage of both operators from this run's attention-repair results (notebook 11). The original's saved figure paired Pythia-1.4B's unrepaired numbers with Pythia-410M's repaired bars, which made repair look harmful; here both bars come from the same run. Panel B draws the recovery of each layer set from notebook 12 (random = mean ± std of the three random sets' means) with the one-sided top-vs-bottom test.",
     found: [
-      `A: rotation ${e4.angle.damage.mean.toFixed(3)} → ${e4.angle.repairedDamage.mean.toFixed(3)}, rescaling ${e4.magnitude.damage.mean.toFixed(3)} → ${e4.magnitude.repairedDamage.mean.toFixed(3)} nats (published correct values ${F.panelA.angular.unrepaired} → ${F.panelA.angular.repaired} and ${F.panelA.magnitude.unrepaired} → ${F.panelA.magnitude.repaired}); repair ${hurts ? `raises the damage for ${hurts} operator(s)` : 'lowers the damage for both operators'}.`,
+      `A: rotation ${e4.angle.damage.mean.toFixed(3)} → ${e4.angle.repairedDamage.mean.toFixed(3)}, rescaling ${e4.magnitude.damage.mean.toFixed(3)} → ${e4.magnitude.repairedDamage.mean.toFixed(3)} nats (published correct values ${F.panelA.angular.unrepaired} → ${F.panelA.angular.repaired} and ${F.panelA.magnitude.unrepaired} → ${F.panelA.magnitude.repaired}); repair ${hurts.length ? `raises the damage under ${hurts.join(' and ')}` : 'lowers the damage for both operators'}.`,
       top && bottom
         ? `B: top ${top.recovery.mean.toFixed(1)}%, bottom ${bottom.recovery.mean.toFixed(1)}%, random ${e6.randomMean.toFixed(1)} ± ${e6.randomStd.toFixed(1)}% (published ${F.panelB.top}, ${F.panelB.bottom}, ${F.panelB.random} ± ${F.panelB.randomStd}; the published top bar is the top-4 repair, not the layer-set one); top vs bottom one-sided p = ${pFmt(e6.topVsBottom.pGreater)}.`
         : 'B: the layer-set results have no top or bottom set.',
@@ -164,7 +166,7 @@ export function layernormProse(
       `Recovery ${pm(e11.magnitude.recovery)}% for rescaling vs ${pm(e11.angle.recovery)}% for rotation (published ${pm(P.E11.magnitude.recovery)}% vs ${pm(P.E11.angle.recovery)}%); t = ${tFmt(e11.test.t)}, one-sided p = ${pFmt(e11.test.pGreater)} (published p = ${P.E11.pOneSided}).`,
       `Over sentences: ${pct(e11.magnitude.recoverySentences.estimate)} vs ${pct(e11.angle.recoverySentences.estimate)}.`,
       same
-        ? `On this model (${eq.parallelResidual ? 'parallel' : 'sequential'} block) patching the norms and patching the attention and MLP outputs differ by at most ${maxLoss.toExponential(1)} nats per sentence (float32 rounding): the LayerNorm repair is the same intervention as repairing both sublayers, not a test of normalisation.`
+        ? `On this model (${eq.parallelResidual ? 'parallel' : 'sequential'} block) patching the norms and patching the attention and MLP outputs ${maxLoss === 0 ? 'give identical losses' : `differ by at most ${maxLoss.toExponential(1)} nats per sentence (float32 rounding)`}: the LayerNorm repair is the same intervention as repairing both sublayers, not a test of normalisation.`
         : `On this model (${eq.parallelResidual ? 'parallel' : 'sequential'} block) patching the norms and patching the attention and MLP outputs differ by up to ${maxLoss.toExponential(1)} nats per sentence: here they are different interventions.`,
       verdictLine(study, [e11]),
     ],
