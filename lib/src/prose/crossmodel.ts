@@ -54,7 +54,7 @@ export function cellProse(
   const { rows, ctx } = cellVerdictRows(study, entry, r);
   const L = entry.loss;
   const method = [
-    `A loss sweep at δ = ${list(L.deltas)} on ${sentencesInWords(L.sentences)}, ${L.seeds} seeds, perturbing layers ${list(entry.layers)} of ${entry.arch.nLayers}, with the original's angular operator (one rotation amount per sentence found by ${entry.legacyIters} bisection steps, so only the average displacement is δ).`,
+    `The published cell (this run's layers and δ are printed above): a loss sweep at δ = ${list(L.deltas)} on ${sentencesInWords(L.sentences)}, ${L.seeds} seeds, perturbing layers ${list(entry.layers)} of ${entry.arch.nLayers}, with the original's angular operator (one rotation amount per sentence found by ${entry.legacyIters} bisection steps, so only the average displacement is δ).`,
     entry.originalDtype === 'float16'
       ? 'The original computed in fp16; dirmag computes in float32, so agreement can only be statistical.'
       : '',
