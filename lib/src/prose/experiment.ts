@@ -4,7 +4,7 @@
  * that states a number is built from the results passed in; nothing here is typed-in output.
  */
 import { comparability, type ComparedRun } from '../report/reproduce';
-import { fmt, type ReportRow } from '../report/verdict';
+import { fmt, type Comparability, type ReportRow } from '../report/verdict';
 import { resultsTable, type ResultsTable } from '../tables';
 
 export interface ExperimentProse {
@@ -62,9 +62,8 @@ export function verdictCounts(rows: readonly Pick<ReportRow, 'verdict'>[]): stri
     .join(', ');
 }
 
-/** Whether this run can be compared with the original's numbers, in one sentence. */
-export function comparabilityLine(study: ComparedRun): string {
-  const c = comparability(study);
+/** Whether this run can be compared with the original's numbers (of `c`'s target, default Pythia-410M), in one sentence. */
+export function comparabilityLine(study: ComparedRun, c: Comparability = comparability(study)): string {
   return c.comparable
     ? `This run uses ${c.comparability}.`
     : `Verdicts read "not comparable": ${c.comparability}. Run the published model with quick mode off to compare.`;

@@ -34,11 +34,13 @@ export function crossModelCellRows(
   entry: C.CrossModelEntry,
   ctx: Comparability,
   r: { lossSummary?: E1Summary | null; entropy?: M.E3Record[]; repair?: M.RepairRecord[] },
+  /** name the original cell and model in each quantity (REPORT.md); a notebook's title already says it */
+  withSource = true,
 ): ReportRow[] {
   const pub = C.PUBLISHED_CROSSMODEL[entry.key];
   const rows: ReportRow[] = [];
   if (!pub) return rows;
-  const q = (what: string) => `${entry.label} [${entry.cell}, ${entry.hfId}] ${what}`;
+  const q = (what: string) => (withSource ? `${entry.label} [${entry.cell}, ${entry.hfId}] ${what}` : what);
   const ms = (pp: { mean: number; std: number | null }, n: number) => ({
     value: pp.mean,
     ...(pp.std === null ? {} : { std: pp.std, n }),

@@ -15,6 +15,8 @@ export function mechanismRows(
   summaries: { compare: M.CompareRow[] }[],
   study: ComparedRun,
   ctx: Comparability,
+  /** name the original cell and model in each quantity (REPORT.md); a notebook's title already says it */
+  withSource = true,
 ): ReportRow[] {
   const P = M.PUBLISHED_MECHANISM as Record<string, { cell?: string; model?: string }>;
   const ctxFor = new Map<string, Comparability>();
@@ -26,7 +28,7 @@ export function mechanismRows(
   return summaries.flatMap((s) =>
     s.compare.map((c) => {
       const p = P[c.experiment];
-      const from = p?.cell ? ` [${p.cell}, ${p.model ?? PUBLISHED_MODEL.id}]` : '';
+      const from = withSource && p?.cell ? ` [${p.cell}, ${p.model ?? PUBLISHED_MODEL.id}]` : '';
       return row(
         `${c.experiment}${from} ${c.quantity}${c.note ? ` (${c.note})` : ''}`,
         c.published === null ? null : { value: c.published },
