@@ -44,8 +44,9 @@ export function cellTarget(entry: C.CrossModelEntry): PublishedTarget {
 
 /**
  * REPORT.md rows of one cross-model cell: loss (baseline, damages), E8 entropy, E9 pathway repairs
- * (Pythia-1.4B, against idx 17's numbers) and E10 repair against the cell's published numbers; each row names the original cell and model, and its
- * verdict is computed only when `ctx` says the run is that model with the published settings.
+ * (Pythia-1.4B, against idx 17's numbers) and E10 repair against the cell's published numbers; each
+ * row names the original cell and model, and its verdict is computed only when `ctx` says the run is
+ * that model with the published settings.
  */
 export function crossModelCellRows(
   entry: C.CrossModelEntry,
