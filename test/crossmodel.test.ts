@@ -360,7 +360,7 @@ test('entropy summary: ΔH per seed against the baseline, one-sided paired t (ov
 });
 
 const RUNNERS: [string, string, string[]][] = [
-  ['E8', 'gpt_neox_parallel_fp16', ['E8', 'E8-entropy']],
+  ['E8', 'gpt_neox_parallel_fp16', ['E8', 'E8-entropy', 'E9']],
   ['E10', 'opt', ['E10', 'E10-repair']],
   ['E12', 'llama_bf16', ['E12']],
   ['E13', 'opt', ['E13']],
@@ -391,9 +391,10 @@ for (const [name, tiny, stores] of RUNNERS)
       r2.lossSummary.rows.map((x) => x.ratio),
       r.lossSummary.rows.map((x) => x.ratio),
     );
-    // E8 test 2 / E10 test 2 are E3's / E4's procedure under the cell's own store and seeds
+    // E8 test 2 / E9 / E10 test 2 are E3's / E9's / E4's procedure under the cell's own store and seeds
     for (const [section, recs] of [
       ['entropy', r.entropy],
+      ['pathways', r.pathways],
       ['repair', r.repair],
     ] as const) {
       const spec = r.entry[section];
@@ -413,10 +414,12 @@ for (const [name, tiny, stores] of RUNNERS)
         assert.equal(x.legacyIters, r.entry.legacyIters);
         assert.equal(x.sentences, C.CROSSMODEL_QUICK.sectionSentences);
       }
-      if (section === 'repair')
-        assert.ok(
-          conds.every((x) => (x as M.RepairRecord).repaired!.attn.length === C.CROSSMODEL_QUICK.sectionSentences),
-        );
+      if (section !== 'entropy')
+        for (const set of section === 'repair' ? ['attn'] : M.E9_SETS)
+          assert.ok(
+            conds.every((x) => (x as M.RepairRecord).repaired![set].length === C.CROSSMODEL_QUICK.sectionSentences),
+            `${section}: ${set}`,
+          );
       else
         assert.ok(conds.every((x) => (x as M.E3Record).byLayer.every((ls) => ls.length === study.model.cfg.nLayers)));
     }
@@ -432,9 +435,11 @@ for (const [name, tiny, stores] of RUNNERS)
     const rows = C.crossModelSummary([inp]);
     assert.equal(rows.length, 3);
     assert.equal(rows[0].entropyAngle === null, !r.entry.entropy);
-    assert.equal(rows[0].repairAngle === null, !r.entry.repair);
+    // Figure 3B / the repair column: E10's own repair, else (Pythia-1.4B) E9's attention set
+    assert.equal(rows[0].repairAngle === null, !r.entry.repair && !r.entry.pathways);
     if (r.entropy) assert.equal(rows[0].entropyAngle, C.summarizeEntropy(r.entropy).deltaAngle.mean);
     if (r.repair) assert.equal(rows[0].repairAngle, C.summarizeRepair(r.repair).angular.mean);
+    if (r.pathways) assert.equal(rows[0].repairAngle, M.summarizeE9(r.pathways).angle.recoveryOfMeans.attn);
   });
 
 test('reversal investigation: four matching × noise combinations, norm profile and budget split', async () => {
@@ -513,6 +518,8 @@ test('Figure 3B shows the repair bars measured by E4 (410M-style) and E9 (1.4B-s
   for (const e of [e410, e14]) write(C.crossModelFolder(e), e.loss.store, loss);
   write(C.crossModelFolder(e410), 'E4', rep(['attn', 'ln', 'mlp', 'both']));
   write(C.crossModelFolder(e14), 'E9', rep(['attn', 'mlp', 'both']));
+  // an E4 run on Pythia-1.4B (reproduce's mechanism step) does not replace its E9 bars (idx 17, as the original)
+  write(C.crossModelFolder(e14), 'E4', rep(['attn']));
   const { inputs } = C.loadCrossModelInputs({ root });
   const by = (k: string) => inputs.find((i) => i.entry.key === k)!;
   assert.equal(by('pythia-410m').repairOverride?.source, 'E4');

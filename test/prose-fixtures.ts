@@ -11,7 +11,7 @@ export function runOf(hfId: string | null): ComparedRun {
       reduced: null,
       opts: { model: 'EleutherAI/pythia-70m' },
       model: {
-        cfg: { modelType: 'gpt_neox', nLayers: 6, dModel: 512, nHeads: 8, vocabSize: 50304 },
+        cfg: { ...publishedTarget('EleutherAI/pythia-410m').arch, nLayers: 6, dModel: 512, nHeads: 8 },
         revision: null,
       },
     };

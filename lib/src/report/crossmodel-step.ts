@@ -1,18 +1,35 @@
 /**
- * Cross-model replication in `reproduce`: the model's own registry cell (E8, E10, E12, E13,
- * Zephyr) when --model is one of them, and the cross-model summary + Figure 3 from whatever
- * cross-model results exist.
+ * Cross-model replication in `reproduce`: the model's own registry cell (E8 with E9 on
+ * Pythia-1.4B, E10, E12, E13, Zephyr) when --model is one of them, and the cross-model summary +
+ * Figure 3 from whatever cross-model results exist.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as C from '../experiments/crossmodel';
 import { Study } from '../experiments/study';
 import * as M from '../experiments/mechanism';
 import type { E1Summary } from '../experiments/e1-stats';
 import { Comparability, ReportRow, row } from './verdict';
 import { PublishedTarget, comparableWith } from './reproduce';
-import { Step, emptyOutput } from './step';
+import { Step, StepOutput, emptyOutput } from './step';
+
+/**
+ * The registry model a study runs: by hub id, or for a local folder by config (every ARCH_FIELD
+ * equal); OPT-1.3B and OPT-IML-1.3B share one config, so a folder matching several is told apart by
+ * its name (the hub name, e.g. `opt-iml-1.3b`), else it is none of them.
+ */
+export function registryModelOf(study: Pick<Study, 'opts'> & { model: { cfg: C.ArchFacts } }) {
+  const byId = C.CROSSMODEL_REGISTRY.find((e) => e.hfId === study.opts.model);
+  if (byId || !fs.existsSync(study.opts.model)) return byId;
+  const same = C.CROSSMODEL_REGISTRY.filter((e) => !C.archDifferences(study.model.cfg, e.arch).length);
+  if (same.length <= 1) return same[0];
+  const name = path.basename(path.resolve(study.opts.model)).toLowerCase();
+  return same.find((e) => e.hfId.split('/')[1].toLowerCase() === name);
+}
 
 function entryFor(study: Study): C.CrossModelEntry | undefined {
-  return C.CROSSMODEL_REGISTRY.find((e) => e.runner && e.hfId === study.opts.model);
+  const e = registryModelOf(study);
+  return e?.runner ? e : undefined;
 }
 
 /** The published target of a registry cell: its own model (hub id, revision when pinned, shape). */
@@ -26,14 +43,20 @@ export function cellTarget(entry: C.CrossModelEntry): PublishedTarget {
 }
 
 /**
- * REPORT.md rows of one cross-model cell: loss (baseline, damages), E8 entropy and E10 repair
- * against the cell's published numbers; each row names the original cell and model, and its
- * verdict is computed only when `ctx` says the run is that model with the published settings.
+ * REPORT.md rows of one cross-model cell: loss (baseline, damages), E8 entropy, E9 pathway repairs
+ * (Pythia-1.4B, against idx 17's numbers) and E10 repair against the cell's published numbers; each
+ * row names the original cell and model, and its verdict is computed only when `ctx` says the run is
+ * that model with the published settings.
  */
 export function crossModelCellRows(
   entry: C.CrossModelEntry,
   ctx: Comparability,
-  r: { lossSummary?: E1Summary | null; entropy?: M.E3Record[]; repair?: M.RepairRecord[] },
+  r: {
+    lossSummary?: E1Summary | null;
+    entropy?: M.E3Record[];
+    repair?: M.RepairRecord[];
+    pathways?: M.RepairRecord[];
+  },
   /** name the original cell and model in each quantity (REPORT.md); a notebook's title already says it */
   withSource = true,
 ): ReportRow[] {
@@ -63,6 +86,18 @@ export function crossModelCellRows(
     rows.push(row(q('E8 ΔH angle'), ms(pub.entropy.deltaAngle, n), ours(e.deltaAngle), ctx));
     rows.push(row(q('E8 ΔH magnitude'), ms(pub.entropy.deltaMagnitude, n), ours(e.deltaMagnitude), ctx));
     rows.push(row(q('E8 t (paired, seeds)'), { value: pub.entropy.t }, { value: e.t }, ctx));
+  }
+  if (entry.pathways && r.pathways?.length && C.pairedSeedCount(r.pathways) > 0) {
+    const cell = withSource ? `${entry.label} [${entry.pathways.cell}, ${entry.hfId}] ` : '';
+    for (const c of M.summarizeE9(r.pathways).compare)
+      rows.push(
+        row(
+          `${cell}${c.experiment} ${c.quantity}`,
+          c.published === null ? null : { value: c.published },
+          { value: c.reproduced },
+          ctx,
+        ),
+      );
   }
   if (pub.repair && entry.repair && r.repair?.length && C.pairedSeedCount(r.repair) > 0) {
     const e = C.summarizeRepair(r.repair);
@@ -94,27 +129,35 @@ export function crossModelCellRows(
   return rows;
 }
 
+/**
+ * One cross-model cell on `study` (resuming): its loss table, E9's pathway table where the cell has
+ * one, and its verdict rows against the cell's published numbers, compared only when `study` is
+ * the cell's model with the published settings.
+ */
+export async function crossModelCellOutput(study: Study, entry: C.CrossModelEntry): Promise<StepOutput> {
+  const out = emptyOutput();
+  const r = await C.runCrossModel(entry, study);
+  out.notes.push(
+    `${entry.label}: ${r.info.scale}; memory: ${r.info.memory}; BOS: ${r.info.bos.message ?? (r.info.bos.ok ? 'as expected' : 'differs')}.`,
+  );
+  if (r.lossSummary) out.tables[`${entry.key}_loss`] = C.publishedComparisonTable(entry.key, r.lossSummary);
+  if (entry.pathways && r.pathways?.length && C.pairedSeedCount(r.pathways) > 0)
+    out.tables[`${entry.key}_e9_pathways`] = M.e9Table(M.summarizeE9(r.pathways));
+  const ctx = comparableWith(study, cellTarget(entry));
+  out.notes.push(`${entry.label} (${entry.cell}) comparability: ${ctx.comparability}.`);
+  out.rows.push(...crossModelCellRows(entry, ctx, r));
+  return out;
+}
+
 export const crossModelCellStep: Step = {
   name: 'cross-model replication cell',
   applies: (study) => !!entryFor(study),
-  async run(study) {
-    const out = emptyOutput();
-    const entry = entryFor(study)!;
-    const r = await C.runCrossModel(entry.key, study);
-    out.notes.push(
-      `${entry.label}: ${r.info.scale}; memory: ${r.info.memory}; BOS: ${r.info.bos.message ?? (r.info.bos.ok ? 'as expected' : 'differs')}.`,
-    );
-    if (r.lossSummary) out.tables[`${entry.key}_loss`] = C.publishedComparisonTable(entry.key, r.lossSummary);
-    const ctx = comparableWith(study, cellTarget(entry));
-    out.notes.push(`${entry.label} (${entry.cell}) comparability: ${ctx.comparability}.`);
-    out.rows.push(...crossModelCellRows(entry, ctx, r));
-    return out;
-  },
+  run: (study) => crossModelCellOutput(study, entryFor(study)!),
 };
 
 /** Every registry model's stored results; this study's own model read from the stores it used. */
 function crossModelInputs(study: Study) {
-  const own = C.CROSSMODEL_REGISTRY.find((e) => e.hfId === study.opts.model);
+  const own = registryModelOf(study);
   return C.loadCrossModelInputs({
     quick: study.quick,
     ...(own ? { own: { key: own.key, file: (store: string) => study.resultsFile(store) } } : {}),

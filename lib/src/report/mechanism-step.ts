@@ -1,4 +1,7 @@
-/** Mechanism experiments (E3–E7, E9, E11) and Figure 2 in `reproduce`, in the original's order. */
+/**
+ * Mechanism experiments of Pythia-410M (E3–E7, E11) and Figure 2 in `reproduce`, in the original's
+ * order. E9 (idx 17) is Pythia-1.4B's: the cross-model step runs it in that model's cell.
+ */
 import * as M from '../experiments/mechanism';
 import { Study } from '../experiments/study';
 import { Comparability, ReportRow, row } from './verdict';
@@ -8,8 +11,8 @@ import { Step, StepOutput, emptyOutput } from './step';
 
 /**
  * REPORT.md rows of the mechanism summaries: each names its original cell and model, and gets a
- * verdict only when this run is *that* model with the published settings (E9 belongs to
- * Pythia-1.4B; the others to `ctx`'s Pythia-410M).
+ * verdict only when this run is *that* model with the published settings (E9, run by notebook 14
+ * on any model, belongs to Pythia-1.4B; the others to `ctx`'s Pythia-410M).
  */
 export function mechanismRows(
   summaries: { compare: M.CompareRow[] }[],
@@ -48,15 +51,14 @@ export async function runMechanism(study: Study) {
   const s6 = await M.e6Settings(study);
   const e6 = M.summarizeE6(await M.runE6(study, s6, await M.ensureE5Ranking(study, s5)));
   const e7 = M.summarizeE7(await M.runE7(study, await M.e7Settings(study)));
-  const e9 = M.summarizeE9(await M.runE9(study, await M.e9Settings(study)));
   const s11 = await M.e11Settings(study);
   const e11 = M.summarizeE11(await M.runE11(study, s11));
   const eq = await M.parallelEquivalence(study, s11);
-  return { e3, e4, e5, e6, e7, e9, e11, eq };
+  return { e3, e4, e5, e6, e7, e11, eq };
 }
 
 export const mechanismStep: Step = {
-  name: 'mechanism (E3 entropy, E4–E6 repairs, E7 Q·K, E9 pathways, E11 LayerNorm)',
+  name: 'mechanism (E3 entropy, E4–E6 repairs, E7 Q·K, E11 LayerNorm)',
   async run(study, ctx): Promise<StepOutput> {
     const out = emptyOutput();
     const r = await runMechanism(study);
@@ -68,12 +70,11 @@ export const mechanismStep: Step = {
       e5_topk_repair: M.e5Table(r.e5),
       table4_e6_layer_sets: M.e6Table(r.e6),
       e7_qk_alignment: M.e7Table(r.e7),
-      e9_pathways: M.e9Table(r.e9),
       e11_layernorm_pathway: M.e11Table(r.e11),
       e11_equivalence: M.equivalenceTable(r.eq.parallelResidual, r.eq.rows),
     });
     out.figures['figure2_mechanism'] = M.figure2FromResults(r.e4, r.e6, { e5: r.e5 });
-    out.rows.push(...mechanismRows([r.e3, r.e4, r.e5, r.e6, r.e7, r.e9, r.e11], study, ctx));
+    out.rows.push(...mechanismRows([r.e3, r.e4, r.e5, r.e6, r.e7, r.e11], study, ctx));
     out.notes.push(`E7: ${r.e7.verdict}`);
     return out;
   },

@@ -10,8 +10,7 @@ import { chromiumMissing, exportFigures } from '../plots';
 import { toCSV, toHTML, toLatex, toMarkdown } from '../tables';
 import { figuresDir, tablesDir, repoRoot } from '../util/paths';
 import { PUBLISHED_MODEL } from './published-main';
-import { CROSSMODEL_REGISTRY } from '../experiments/crossmodel/registry';
-import type { ModelConfig } from '../engine/types';
+import { ArchFacts, CROSSMODEL_REGISTRY, archDifferences } from '../experiments/crossmodel/registry';
 import { ReproduceContext, Step, StepOutput } from './step';
 import { ReportRow, fmt } from './verdict';
 
@@ -36,23 +35,28 @@ export interface ComparedRun {
   reduced?: string | null;
   opts: { model: string };
   model: {
-    cfg: Pick<ModelConfig, 'modelType' | 'nLayers' | 'dModel' | 'nHeads' | 'vocabSize'>;
+    /** the run's model config (a ModelConfig; its tensor dtype is not compared) */
+    cfg: ArchFacts;
     revision: string | null;
   };
 }
 
-/** The model a published number belongs to: a hub id (and revision, when the original pinned one) and its shape. */
+/** The model a published number belongs to: a hub id (and revision, when the original pinned one) and its full config. */
 export interface PublishedTarget {
   label: string;
   hfId: string;
   revision?: string;
-  arch: Pick<ModelConfig, 'modelType' | 'nLayers' | 'dModel' | 'nHeads' | 'vocabSize'>;
+  /** every architecture field of the published config.json (the registry's `arch`) */
+  arch: ArchFacts;
 }
 
 /**
- * Whether a run is the published configuration of `target`: the published settings (not quick)
- * and the published model — by hub id (and revision, when pinned) for a hub run, by config match
- * for a local folder. Otherwise not comparable, with the reason.
+ * Whether a run is the published configuration of `target`: the published settings (not quick,
+ * not reduced) and the published model — by hub id (and revision, when pinned) for a hub run, by
+ * config match for a local folder: every architecture field that changes the computation (norm,
+ * residual layout, heads and key/value heads, MLP width, rotary dims and base, activation, tied
+ * embeddings, …: registry ARCH_FIELDS) equals the published config's. Otherwise not comparable,
+ * with the reason naming the differing fields.
  */
 export function comparableWith(run: ComparedRun, target: PublishedTarget): ReproduceContext {
   const no = (why: string): ReproduceContext => ({
@@ -68,12 +72,8 @@ export function comparableWith(run: ComparedRun, target: PublishedTarget): Repro
     if (target.revision && run.model.revision !== target.revision)
       return no(`revision ${run.model.revision ?? 'unknown'} of ${id}, published ${target.revision}`);
   }
-  const keys = ['modelType', 'nLayers', 'dModel', 'nHeads', 'vocabSize'] as const;
-  const diff = keys.filter((k) => c[k] !== target.arch[k]);
-  if (diff.length)
-    return no(
-      `different model from ${target.hfId} (${diff.map((k) => `${k} ${c[k]} vs ${target.arch[k]}`).join(', ')})`,
-    );
+  const diff = archDifferences(c, target.arch);
+  if (diff.length) return no(`different model from ${target.hfId} (config: ${diff.join(', ')})`);
   const how = fs.existsSync(id)
     ? `a local folder with ${target.hfId}'s config (weights not verified by id)`
     : `${target.hfId}${run.model.revision ? ` @ ${run.model.revision}` : ''}`;

@@ -1,9 +1,10 @@
 /**
  * Runners of the cross-model cells: loss sweeps (runSweep over the cell's sentence set: WikiText or the
- * hand-written E12 set, same record format), E8's attention entropy and E10's attention repair (E3's
- * and E4's procedures of lib/src/experiments/mechanism, run under the cells' own stores and seeds),
- * and the memory check in front of them. `runCrossModel(name, study, {quick})` runs one cell alone
- * (also the entry point of `dirmag reproduce`).
+ * hand-written E12 set, same record format), E8's attention entropy, E9's attention / MLP pathway
+ * repairs on Pythia-1.4B and E10's attention repair (E3's, E9's and E4's procedures of
+ * lib/src/experiments/mechanism, run under the cells' own stores and seeds), and the memory check in
+ * front of them. `runCrossModel(name, study, {quick})` runs one cell alone (also the entry point of
+ * `dirmag reproduce`).
  */
 import { Item } from '../../engine/types';
 import { e12Sentences } from '../../data';
@@ -21,10 +22,14 @@ import {
   pairedSeeds,
   runE3,
   runE4,
+  runE9,
   summarizeE3,
 } from '../mechanism';
 import { BosCheck, CrossModelEntry, SentenceSet, archFactsOf, checkBos, registryEntry, scaledLayers } from './registry';
 import { Available, MemoryPlan, planMemory, requireMemory } from './memory';
+
+/** What a cell can run: its loss sweep and the sections its registry entry has. */
+export type CrossModelSection = 'loss' | 'entropy' | 'repair' | 'pathways';
 
 /** Quick mode sizes (tiny CI checkpoints): sentences per section and seeds. */
 export const CROSSMODEL_QUICK = { lossSentences: 12, sectionSentences: 8, seeds: 2 };
@@ -32,7 +37,7 @@ export const CROSSMODEL_QUICK = { lossSentences: 12, sectionSentences: 8, seeds:
 export interface CrossModelRunOptions {
   quick?: boolean;
   /** sections to run (default: all the cell has) */
-  sections?: ('loss' | 'entropy' | 'repair')[];
+  sections?: CrossModelSection[];
   wikitextFile?: string;
   /** memory check: inject the available memory (tests), the user's --gpu-memory, or skip it */
   memory?: { available?: Available; gpuMemoryGiB?: number; skip?: boolean };
@@ -66,6 +71,8 @@ export interface CrossModelResult {
   lossSummary: E1Summary;
   entropy?: E3Record[];
   repair?: RepairRecord[];
+  /** E9's records (attn / mlp / both repaired), where the cell has a pathways section */
+  pathways?: RepairRecord[];
 }
 
 /** The cell's layers on this model: published ones when the depth matches, else scaled (tiny checkpoints). */
@@ -143,18 +150,19 @@ export async function runCrossModelLoss(
 }
 
 // ---------------------------------------------------------------------------------------------
-// attention entropy (E8 test 2 = E3's procedure) and attention repair (E10 test 2 = E4's)
+// attention entropy (E8 test 2 = E3's procedure), pathway repairs (E9 = idx 17) and attention
+// repair (E10 test 2 = E4's)
 
 /**
- * The mechanism settings of a cell's entropy or repair section: E3's / E4's procedure under the
- * section's own store ('E8-entropy', 'E10-repair'), seed offset, sentences, seeds and δ, with the
- * cell's layers, bisection iterations and the scale of its loss sweep. Quick mode caps sentences and
- * seeds at CROSSMODEL_QUICK.
+ * The mechanism settings of a cell's entropy, pathways or repair section: E3's / E9's / E4's
+ * procedure under the section's own store ('E8-entropy', 'E9', 'E10-repair'), seed offset,
+ * sentences, seeds and δ, with the cell's layers, bisection iterations and the scale of its loss
+ * sweep. Quick mode caps sentences and seeds at CROSSMODEL_QUICK.
  */
 export function crossModelSectionSettings(
   study: Study,
   entry: CrossModelEntry,
-  section: 'entropy' | 'repair',
+  section: 'entropy' | 'repair' | 'pathways',
   o: { quick: boolean; scale: Scale; wikitextFile?: string },
 ): MechanismSettings {
   const spec = entry[section];
@@ -194,6 +202,15 @@ export function runCrossModelRepair(
   o: { quick: boolean; scale: Scale; wikitextFile?: string },
 ): Promise<RepairRecord[]> {
   return runE4(study, crossModelSectionSettings(study, entry, 'repair', o));
+}
+
+/** E9 (idx 17): clean attention, MLP or both outputs patched at the perturbed layers, under the cell's settings. */
+export function runCrossModelPathways(
+  study: Study,
+  entry: CrossModelEntry,
+  o: { quick: boolean; scale: Scale; wikitextFile?: string },
+): Promise<RepairRecord[]> {
+  return runE9(study, crossModelSectionSettings(study, entry, 'pathways', o));
 }
 
 /** Seeds with both an angle and a magnitude record (the summaries need two for a t-test). */
@@ -291,22 +308,22 @@ export function crossModelMemory(
 }
 
 /**
- * Runs one cross-model cell (E8, E10, E12, E13, Zephyr — by runner name or registry key) on
- * `study`: memory check, BOS check, loss sweep and the cell's extra section. Resumable: finished
- * conditions are read back from results/<model>/<store>.jsonl.
+ * Runs one cross-model cell (E8 with E9, E10, E12, E13, Zephyr — by runner name, registry key or
+ * the entry itself) on `study`: memory check, BOS check, loss sweep and the cell's sections.
+ * Resumable: finished conditions are read back from results/<model>/<store>.jsonl.
  */
 export async function runCrossModel(
-  name: string,
+  name: string | CrossModelEntry,
   study: Study,
   opts: CrossModelRunOptions = {},
 ): Promise<CrossModelResult> {
-  const entry = registryEntry(name);
+  const entry = typeof name === 'string' ? registryEntry(name) : name;
   if (!entry.runner)
     throw new Error(
       `${entry.label}'s loss sweep is E1: run it with \`dirmag sweep\` (notebook 04); the cross-model summary reads its results`,
     );
   const quick = opts.quick ?? study.quick;
-  const sections = opts.sections ?? ['loss', 'entropy', 'repair'];
+  const sections = opts.sections ?? ['loss', 'entropy', 'pathways', 'repair'];
   let memory: MemoryPlan | null = null;
   let undo = () => {};
   if (!opts.memory?.skip) {
@@ -352,6 +369,12 @@ export async function runCrossModel(
     };
     if (entry.entropy && sections.includes('entropy'))
       result.entropy = await runCrossModelEntropy(study, entry, {
+        quick,
+        scale: settings.scale,
+        wikitextFile: opts.wikitextFile,
+      });
+    if (entry.pathways && sections.includes('pathways'))
+      result.pathways = await runCrossModelPathways(study, entry, {
         quick,
         scale: settings.scale,
         wikitextFile: opts.wikitextFile,

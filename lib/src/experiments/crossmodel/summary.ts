@@ -26,7 +26,7 @@ export interface CrossModelInput {
   entropy?: E3Record[];
   /** E10-repair records (E4's format) */
   repair?: RepairRecord[];
-  /** repair recovery measured elsewhere (e.g. mechanism E4/E9 results), with its source */
+  /** repair recovery measured by a mechanism procedure (E4, or E9 for Pythia-1.4B), with its source */
   repairOverride?: {
     angular: { mean: number; std?: number };
     magnitude: { mean: number; std?: number };
@@ -221,7 +221,7 @@ export function loadCrossModelInputs(
     }
     const info = readRecords<ModelInfo>(file('crossmodel-info')).find((r) => r.key === entry.key);
     const repair = entry.repair ? readRecords<RepairRecord>(file(entry.repair.store)) : [];
-    const override = repair.length ? undefined : mechanismRepair(file);
+    const override = repair.length ? undefined : mechanismRepair(entry, file);
     inputs.push({
       entry,
       ...(info ? { info } : {}),
@@ -235,32 +235,30 @@ export function loadCrossModelInputs(
 }
 
 /**
- * Attention-repair recovery of a model measured by the mechanism experiments in its own results
- * folder (the original's Figure 3B: 410M from E4, 1.4B from E9's attention set): E4's mean of
- * per-seed recoveries, else E9's attention recovery (ratio of means, as the original). Undefined
- * when neither has paired records.
+ * Attention-repair recovery of a model measured by a mechanism procedure in its own results folder
+ * (the original's Figure 3B: 410M from E4, 1.4B from E9's attention set): for a cell with a pathways
+ * section (Pythia-1.4B) its E9 store's attention recovery (ratio of means, as the original), for
+ * any other model its E4 store's mean of per-seed recoveries. Undefined when that store has no
+ * paired records.
  */
-export function mechanismRepair(file: (store: string) => string): CrossModelInput['repairOverride'] {
-  const recs = (store: string) => {
-    const r = readRecords<RepairRecord>(file(store));
-    return r.some((x) => x.kind === 'baseline') && pairedSeeds(r, 'angle', 'magnitude')[0].length ? r : null;
-  };
-  const e4 = recs('E4');
-  if (e4) {
-    const s = summarizeE4(e4);
-    const ms = (x: { mean: number; std: number }) => ({ mean: x.mean, std: x.std });
-    return { angular: ms(s.angle.recoverySeed), magnitude: ms(s.magnitude.recoverySeed), source: 'E4' };
-  }
-  const e9 = recs('E9');
-  if (e9) {
-    const s = summarizeE9(e9);
+export function mechanismRepair(
+  entry: CrossModelEntry,
+  file: (store: string) => string,
+): CrossModelInput['repairOverride'] {
+  const store = entry.pathways?.store ?? 'E4';
+  const r = readRecords<RepairRecord>(file(store));
+  if (!r.some((x) => x.kind === 'baseline') || !pairedSeeds(r, 'angle', 'magnitude')[0].length) return undefined;
+  if (entry.pathways) {
+    const s = summarizeE9(r);
     return {
       angular: { mean: s.angle.recoveryOfMeans.attn },
       magnitude: { mean: s.magnitude.recoveryOfMeans.attn },
-      source: 'E9 (attention set, ratio of means)',
+      source: `${store} (${entry.pathways.cell}, attention set, ratio of means)`,
     };
   }
-  return undefined;
+  const s = summarizeE4(r);
+  const ms = (x: { mean: number; std: number }) => ({ mean: x.mean, std: x.std });
+  return { angular: ms(s.angle.recoverySeed), magnitude: ms(s.magnitude.recoverySeed), source: store };
 }
 
 /** Our loss damages next to the published ones for one registry model (δ as published). */

@@ -73,7 +73,12 @@ export async function runE9(study: Study, s: MechanismSettings): Promise<RepairR
       const key = `s${si}|${mode}`;
       conds.push({ key, run: () => repairRecord(study, s, items, key, si, mode, sets) });
     }
-  return runConditions(study, 'E9', conds, commonFields(study, s, items, source, { patch: 'attn / mlp / both' }));
+  return runConditions(
+    study,
+    s.experiment,
+    conds,
+    commonFields(study, s, items, source, { patch: 'attn / mlp / both' }),
+  );
 }
 
 export interface PathwayMode {
