@@ -29,7 +29,7 @@ const IMPORT = { log: 0, cos: 1, sin: 2 } as const;
 
 // fdlibm (e_log.c, k_sin.c, k_cos.c, e_rem_pio2.c)
 const LG = [
-  6.666666666666735130e-1, 3.999999999940941908e-1, 2.857142874366239149e-1, 2.222219843214978396e-1,
+  6.66666666666673513e-1, 3.999999999940941908e-1, 2.857142874366239149e-1, 2.222219843214978396e-1,
   1.818357216161805012e-1, 1.531383769920937332e-1, 1.479819860511658591e-1,
 ];
 const LN2_HI = 6.9314718036912381649e-1;
@@ -40,7 +40,7 @@ const S = [
 ];
 const C = [
   4.16666666666666019037e-2, -1.38888888888741095749e-3, 2.48015872894767294178e-5, -2.75573143513906633035e-7,
-  2.08757232129817482790e-9, -1.13596475577881948265e-11,
+  2.0875723212981748279e-9, -1.13596475577881948265e-11,
 ];
 const INV_PIO2 = 6.36619772367581382433e-1;
 const PIO2_1 = 1.57079632673412561417; // first 33 bits of π/2: k·PIO2_1 is exact for small k
@@ -134,10 +134,17 @@ function startCounter(f: Fn, c0: () => void): void {
 
 /** philox(k0, k1, c0, c1, c2, c3): the 4 words at memory[0..16). */
 function philoxFn(): Fn {
-  const f = new Fn([...KEY, ['c0', 'i32']], []).locals('i32', ...PHILOX_LOCALS).locals('i64', 'p');
+  const f = new Fn([KEY[0], KEY[1], ['c0', 'i32'], KEY[2], KEY[3], KEY[4]], [])
+    .locals('i32', ...PHILOX_LOCALS)
+    .locals('i64', 'p');
   startCounter(f, () => f.get('c0'));
   emitPhilox(f);
-  ['x0', 'x1', 'x2', 'x3'].forEach((x, i) => f.i32(4 * i).get(x).i32store());
+  ['x0', 'x1', 'x2', 'x3'].forEach((x, i) =>
+    f
+      .i32(4 * i)
+      .get(x)
+      .i32store(),
+  );
   return f;
 }
 
@@ -188,10 +195,19 @@ function normalsFn(): Fn {
   for (const pair of [0, 1]) {
     emitLog(f, u[2 * pair], 'L');
     f.f64(-2).get('L').op(OP.f64mul, OP.f64sqrt).set('r');
-    f.f64(TWO_PI).get(u[2 * pair + 1]).op(OP.f64mul).set('a');
+    f.f64(TWO_PI)
+      .get(u[2 * pair + 1])
+      .op(OP.f64mul)
+      .set('a');
     emitSinCos(f, 'a', 'cs', 'sn');
-    f.get('r').get('cs').op(OP.f64mul).set(v[2 * pair]);
-    f.get('r').get('sn').op(OP.f64mul).set(v[2 * pair + 1]);
+    f.get('r')
+      .get('cs')
+      .op(OP.f64mul)
+      .set(v[2 * pair]);
+    f.get('r')
+      .get('sn')
+      .op(OP.f64mul)
+      .set(v[2 * pair + 1]);
   }
   v.forEach((x, i) => {
     f.get(x).get('tlo').op(OP.f64mul, OP.f32demoteF64).get(x).get('thi').op(OP.f64mul, OP.f32demoteF64, OP.f32eq);
@@ -199,14 +215,37 @@ function normalsFn(): Fn {
   });
   f.op(OP.i32eqz).if();
   for (const pair of [0, 1]) {
-    f.f64(-2).get(u[2 * pair]).call(IMPORT.log).op(OP.f64mul, OP.f64sqrt).set('r');
-    f.f64(TWO_PI).get(u[2 * pair + 1]).op(OP.f64mul).set('a');
-    f.get('r').get('a').call(IMPORT.cos).op(OP.f64mul).set(v[2 * pair]);
-    f.get('r').get('a').call(IMPORT.sin).op(OP.f64mul).set(v[2 * pair + 1]);
+    f.f64(-2)
+      .get(u[2 * pair])
+      .call(IMPORT.log)
+      .op(OP.f64mul, OP.f64sqrt)
+      .set('r');
+    f.f64(TWO_PI)
+      .get(u[2 * pair + 1])
+      .op(OP.f64mul)
+      .set('a');
+    f.get('r')
+      .get('a')
+      .call(IMPORT.cos)
+      .op(OP.f64mul)
+      .set(v[2 * pair]);
+    f.get('r')
+      .get('a')
+      .call(IMPORT.sin)
+      .op(OP.f64mul)
+      .set(v[2 * pair + 1]);
   }
   f.get('fb').i32(1).op(OP.i32add).set('fb');
   f.op(OP.end);
-  v.forEach((x, i) => f.get('ptr').i32(4 * i).op(OP.i32add).get(x).op(OP.f32demoteF64).f32store());
+  v.forEach((x, i) =>
+    f
+      .get('ptr')
+      .i32(4 * i)
+      .op(OP.i32add)
+      .get(x)
+      .op(OP.f32demoteF64)
+      .f32store(),
+  );
   // advance by the block's real values: min(4, D − j)
   f.get('ptr').get('D').get('j').op(OP.i32sub).i32(4).op(OP.i32mul).i32(16);
   f.get('D').get('j').op(OP.i32sub).i32(4).op(OP.i32ltU).op(OP.select, OP.i32add).set('ptr');

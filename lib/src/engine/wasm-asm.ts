@@ -185,10 +185,12 @@ export function encodeModule(
   const sig = (p: ValType[], r: ValType[]) => [0x60, ...vec(p.map((t) => [TYPE[t]])), ...vec(r.map((t) => [TYPE[t]]))];
   const types = [
     ...imports.map((i) => sig(i.params, i.results)),
-    ...fns.map(({ fn }) => sig(
-      fn.params.map(([, t]) => t),
-      fn.results,
-    )),
+    ...fns.map(({ fn }) =>
+      sig(
+        fn.params.map(([, t]) => t),
+        fn.results,
+      ),
+    ),
   ];
   const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
   const bytes = [
