@@ -124,10 +124,11 @@ test('the float32 rounding check: rare recomputations, all-exact mode equal too'
   normalsJs(k.seed, k.stream, [c1, c2, c3], T, D, want);
   const exact = m.normals(k.seed, k.stream, c1, c2, c3, 0, T, D, ROUNDING_TOL);
   assert.equal(firstBitDiff(m.f32.slice(0, T * D), want), -1);
-  // ~6e-5 of the blocks lie within 2⁻⁴⁰ of a float32 rounding boundary: some, never many
-  assert.ok(exact > 0 && exact < (T * D) / 4 / 1000, `${exact} of ${(T * D) / 4} blocks recomputed`);
+  // a group of 16 values within 2⁻⁴⁰ of a float32 rounding boundary is rare: some, never many
+  const groups = (T * D) / 16;
+  assert.ok(exact > 0 && exact < groups / 100, `${exact} of ${groups} groups of 4 blocks recomputed`);
   // tol ≥ 1: every block through Math.log/cos/sin, the same numbers
-  assert.equal(m.normals(k.seed, k.stream, c1, c2, c3, 0, T, D, 1), (T * D) / 4);
+  assert.equal(m.normals(k.seed, k.stream, c1, c2, c3, 0, T, D, 1), groups);
   assert.equal(firstBitDiff(m.f32.slice(0, T * D), want), -1);
 });
 

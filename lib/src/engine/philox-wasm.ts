@@ -1,18 +1,20 @@
 /**
- * Philox4x32-10 and Box–Muller in WebAssembly, emitted at load time by wasm-asm.ts: the draws of
- * rng.ts at ~5× the rate of the same arithmetic in JavaScript, with the same numbers.
+ * Philox4x32-10 and Box–Muller in WebAssembly (128-bit SIMD), emitted at load time by wasm-asm.ts:
+ * the draws of rng.ts at ~4–5× the rate of the same arithmetic in JavaScript, with the same numbers.
+ * Four Philox blocks (16 dims) at a time: the counters in int32x4 lanes, the 64-bit products of
+ * each round by extmul, Box–Muller in float64x2 lanes.
  *
  * Same numbers: Philox is integer arithmetic (exact in both). Box–Muller computes, per 4 words,
  * r = √(−2·log u₁), r·cos(2π·u₂), r·sin(2π·u₂) (and the same for u₃, u₄) in float64 and stores them
  * as float32. The fast path evaluates log, cos and sin by fdlibm's polynomials in the module, which
  * agree with Math.log/cos/sin to a few ulps of float64 but not always bit for bit. A float64 value
- * only matters through its float32 rounding, so each of the four values is checked: when every
- * number within a relative `tol` of it (2⁻⁴⁰, far above both computations' error of < 2⁻⁴⁸) rounds
- * to the same float32, that float32 is the one the JavaScript formula gives; otherwise (about 1 block
- * in 10⁴) the block is recomputed with the engine's own Math.log/cos/sin, imported, in the
- * JavaScript formula's order of operations.
+ * only matters through its float32 rounding, so each value is checked: when every number within a
+ * relative `tol` of it (2⁻⁴⁰, far above both computations' error of < 2⁻⁴⁸) rounds to the same
+ * float32, that float32 is the one the JavaScript formula gives; otherwise (about 1 group of 16 in
+ * 10⁴) the group is recomputed with the engine's own Math.log/cos/sin, imported, in the JavaScript
+ * formula's order of operations.
  */
-import { Fn, OP, encodeModule } from './wasm-asm';
+import { Fn, OP, V, encodeModule } from './wasm-asm';
 
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
@@ -21,11 +23,12 @@ const W1 = 0xbb67ae85;
 const TWO_PI = 2 * Math.PI;
 /** relative width of the float32 rounding check (see the header) */
 export const ROUNDING_TOL = 2 ** -40;
-/** float32 values of the scratch area (the module's memory holds exactly this plus 4 spare) */
-export const SCRATCH = (1 << 20) - 4;
+/** float32 values of the scratch area (the module's memory holds exactly this plus 16 spare) */
+export const SCRATCH = (1 << 20) - 16;
 const PAGES = 64; // 4 MiB
 
 const IMPORT = { log: 0, cos: 1, sin: 2 } as const;
+const EXACT = 5; // function index of exactFn
 
 // fdlibm (e_log.c, k_sin.c, k_cos.c, e_rem_pio2.c)
 const LG = [
@@ -46,58 +49,73 @@ const INV_PIO2 = 6.36619772367581382433e-1;
 const PIO2_1 = 1.57079632673412561417; // first 33 bits of π/2: k·PIO2_1 is exact for small k
 const PIO2_1T = 6.07710050650619224932e-11; // π/2 − PIO2_1
 
-/** c[0] + z·(c[1] + z·(… + z·c[n−1])) on the stack. */
+/** c[0] + z·(c[1] + z·(… + z·c[n−1])) on the stack, f64x2. */
 function horner(f: Fn, z: string, c: number[]): void {
-  f.f64(c[c.length - 1]);
-  for (let i = c.length - 2; i >= 0; i--) f.get(z).op(OP.f64mul).f64(c[i]).op(OP.f64add);
+  f.f64x2(c[c.length - 1]);
+  for (let i = c.length - 2; i >= 0; i--) f.get(z).v(V.f64x2mul).f64x2(c[i]).v(V.f64x2add);
 }
 
-/** out = log(x) for a positive normal x (fdlibm's __ieee754_log, one formula for every exponent). */
+/** out = log(x) per lane for positive normal x (fdlibm's __ieee754_log, one formula for every exponent). */
 function emitLog(f: Fn, x: string, out: string): void {
-  f.get(x).op(OP.i64reinterpretF64).set('lb');
-  f.get('lb').i64(32n).op(OP.i64shrU).op(OP.i32wrapI64).set('lhx');
-  f.get('lhx').i32(20).op(OP.i32shrS).i32(1023).op(OP.i32sub).set('lk');
-  f.get('lhx').i32(0xfffff).op(OP.i32and).set('lhx');
-  f.get('lhx').i32(0x95f64).op(OP.i32add).i32(0x100000).op(OP.i32and).set('li');
+  const hi = () => f.get(x).i32(32).v(V.i64x2shrU); // high words in the 64-bit lanes
+  // k = exponent − 1023; m = high mantissa bits; i = 0x100000 when the mantissa is ≥ √2
+  hi().i32(20).v(V.i64x2shrU).i64(1023n).v(V.i64x2splat, V.i64x2sub).set('lk');
+  hi().i64(0xfffffn).v(V.i64x2splat, V.v128and).set('lm');
+  f.get('lm').i64(0x95f64n).v(V.i64x2splat, V.i64x2add).i64(0x100000n).v(V.i64x2splat, V.v128and).set('li');
   // x scaled into [√2/2, √2), minus 1
-  f.get('lhx').get('li').i32(0x3ff00000).op(OP.i32xor).op(OP.i32or).op(OP.i64extendI32U).i64(32n).op(OP.i64shl);
-  f.get('lb').i64(0xffffffffn).op(OP.i64and).op(OP.i64or).op(OP.f64reinterpretI64).f64(1).op(OP.f64sub).set('lf');
-  f.get('lk').get('li').i32(20).op(OP.i32shrU).op(OP.i32add).op(OP.f64convertI32S).set('ldk');
-  f.get('lf').f64(2).get('lf').op(OP.f64add).op(OP.f64div).set('ls');
-  f.get('ls').get('ls').op(OP.f64mul).set('lz');
-  f.get('lz').get('lz').op(OP.f64mul).set('lw');
+  f.get('lm').get('li').i64(0x3ff00000n).v(V.i64x2splat, V.v128xor).v(V.v128or).i32(32).v(V.i64x2shl);
+  f.get(x).i64(0xffffffffn).v(V.i64x2splat, V.v128and).v(V.v128or).f64x2(1).v(V.f64x2sub).set('lf');
+  // dk = k + i/2^20 as float64 (the low 32 bits of each lane into int32 lanes 0, 1)
+  f.get('lk').get('li').i32(20).v(V.i64x2shrU, V.i64x2add).get('lk').shuffle32([0, 2, 0, 2]);
+  f.v(V.f64x2convertLowI32x4S).set('ldk');
+  f.get('lf').f64x2(2).get('lf').v(V.f64x2add, V.f64x2div).set('ls');
+  f.get('ls').get('ls').v(V.f64x2mul).set('lz');
+  f.get('lz').get('lz').v(V.f64x2mul).set('lw');
   // R = z·(Lg1 + w·(Lg3 + w·(Lg5 + w·Lg7))) + w·(Lg2 + w·(Lg4 + w·Lg6))
   f.get('lz');
   horner(f, 'lw', [LG[0], LG[2], LG[4], LG[6]]);
-  f.op(OP.f64mul).get('lw');
+  f.v(V.f64x2mul).get('lw');
   horner(f, 'lw', [LG[1], LG[3], LG[5]]);
-  f.op(OP.f64mul).op(OP.f64add).set('lr');
-  f.f64(0.5).get('lf').op(OP.f64mul).get('lf').op(OP.f64mul).set('lh');
+  f.v(V.f64x2mul, V.f64x2add).set('lr');
+  f.f64x2(0.5).get('lf').v(V.f64x2mul).get('lf').v(V.f64x2mul).set('lh');
   // dk·ln2_hi − ((hfsq − (s·(hfsq + R) + dk·ln2_lo)) − f)
-  f.get('ldk').f64(LN2_HI).op(OP.f64mul);
-  f.get('lh').get('ls').get('lh').get('lr').op(OP.f64add).op(OP.f64mul);
-  f.get('ldk').f64(LN2_LO).op(OP.f64mul).op(OP.f64add).op(OP.f64sub);
-  f.get('lf').op(OP.f64sub).op(OP.f64sub).set(out);
+  f.get('ldk').f64x2(LN2_HI).v(V.f64x2mul);
+  f.get('lh').get('ls').get('lh').get('lr').v(V.f64x2add, V.f64x2mul);
+  f.get('ldk').f64x2(LN2_LO).v(V.f64x2mul, V.f64x2add, V.f64x2sub);
+  f.get('lf').v(V.f64x2sub, V.f64x2sub).set(out);
 }
 
-/** cs, sn = cos(a), sin(a) for a in [0, 2π]: reduction by k·π/2 in two parts, fdlibm's kernels. */
+/** cs, sn = cos(a), sin(a) per lane for a in [0, 2π]: reduction by k·π/2 in two parts, fdlibm's kernels. */
 function emitSinCos(f: Fn, a: string, cs: string, sn: string): void {
-  f.get(a).f64(INV_PIO2).op(OP.f64mul).op(OP.f64nearest).tee('skf').op(OP.i32truncF64S).set('sq');
-  f.get(a).get('skf').f64(PIO2_1).op(OP.f64mul).op(OP.f64sub);
-  f.get('skf').f64(PIO2_1T).op(OP.f64mul).op(OP.f64sub).set('sr');
-  f.get('sr').get('sr').op(OP.f64mul).set('sz');
+  f.get(a).f64x2(INV_PIO2).v(V.f64x2mul, V.f64x2nearest).set('skf');
+  f.get(a).get('skf').f64x2(PIO2_1).v(V.f64x2mul, V.f64x2sub);
+  f.get('skf').f64x2(PIO2_1T).v(V.f64x2mul, V.f64x2sub).set('sr');
+  f.get('sr').get('sr').v(V.f64x2mul).set('sz');
   // sin r = r + r·z·(S1 + z·(…)); cos r = (1 − z/2) + z²·(C1 + z·(…))
-  f.get('sr').get('sr').get('sz').op(OP.f64mul);
+  f.get('sr').get('sr').get('sz').v(V.f64x2mul);
   horner(f, 'sz', S);
-  f.op(OP.f64mul).op(OP.f64add).set('ss');
-  f.f64(1).f64(0.5).get('sz').op(OP.f64mul).op(OP.f64sub).get('sz').get('sz').op(OP.f64mul);
+  f.v(V.f64x2mul, V.f64x2add).set('ss');
+  f.f64x2(1).f64x2(0.5).get('sz').v(V.f64x2mul, V.f64x2sub).get('sz').get('sz').v(V.f64x2mul);
   horner(f, 'sz', C);
-  f.op(OP.f64mul).op(OP.f64add).set('sc');
-  // quadrant k mod 4: sin = S, C, −S, −C; cos = C, −S, −C, S
-  f.get('sc').get('ss').get('sq').i32(1).op(OP.i32and).op(OP.select).set(sn);
-  f.get('ss').get('sc').get('sq').i32(1).op(OP.i32and).op(OP.select).set(cs);
-  f.get(sn).op(OP.f64neg).get(sn).get('sq').i32(2).op(OP.i32and).op(OP.select).set(sn);
-  f.get(cs).op(OP.f64neg).get(cs).get('sq').i32(1).op(OP.i32add).i32(2).op(OP.i32and).op(OP.select).set(cs);
+  f.v(V.f64x2mul, V.f64x2add).set('sc');
+  // quadrant k mod 4 (k = 0..4): sin = S, C, −S, −C; cos = C, −S, −C, S
+  const odd = (v: () => void) => {
+    // lanes where the integer v is odd: v − 2·floor(v/2) = 1
+    v();
+    v();
+    f.f64x2(0.5).v(V.f64x2mul, V.f64x2floor).f64x2(2).v(V.f64x2mul, V.f64x2sub).f64x2(1).v(V.f64x2eq);
+  };
+  const half = (plus: number) => () => f.get('skf').f64x2(plus).v(V.f64x2add).f64x2(0.5).v(V.f64x2mul, V.f64x2floor);
+  odd(() => f.get('skf'));
+  f.set('sq');
+  f.get('sc').get('ss').get('sq').v(V.v128bitselect).set(sn);
+  f.get('ss').get('sc').get('sq').v(V.v128bitselect).set(cs);
+  odd(half(0));
+  f.set('sq');
+  f.get(sn).v(V.f64x2neg).get(sn).get('sq').v(V.v128bitselect).set(sn);
+  odd(half(1));
+  f.set('sq');
+  f.get(cs).v(V.f64x2neg).get(cs).get('sq').v(V.v128bitselect).set(cs);
 }
 
 /** x0..x3 = Philox4x32-10 of counter (x0..x3) under key (key0, key1). */
@@ -163,93 +181,173 @@ function signsFn(): Fn {
   return f;
 }
 
+/** x0..x3 (int32x4: four counters) = Philox4x32-10 under key (vk0, vk1), one block per lane. */
+function emitPhiloxX4(f: Fn): void {
+  // the 32×32 → 64-bit products of lanes 0, 1 and 2, 3; then their high and low words as int32x4
+  const mul = (x: string, m: number, hi: string, lo: string) => {
+    f.get(x).i32(m).v(V.i32x4splat, V.i64x2extmulLowI32x4U).set('vpl');
+    f.get(x).i32(m).v(V.i32x4splat, V.i64x2extmulHighI32x4U).set('vph');
+    f.get('vpl').get('vph').shuffle32([1, 3, 5, 7]).set(hi);
+    f.get('vpl').get('vph').shuffle32([0, 2, 4, 6]).set(lo);
+  };
+  for (let r = 0; r < 10; r++) {
+    mul('vx0', M0, 'vh0', 'vl0');
+    mul('vx2', M1, 'vh1', 'vx2');
+    f.get('vh1').get('vx1').v(V.v128xor).get('vk0').v(V.v128xor).set('vx0');
+    f.get('vx2').set('vx1');
+    f.get('vh0').get('vx3').v(V.v128xor).get('vk1').v(V.v128xor).set('vx2');
+    f.get('vl0').set('vx3');
+    f.get('vk0').i32(W0).v(V.i32x4splat, V.i32x4add).set('vk0');
+    f.get('vk1').i32(W1).v(V.i32x4splat, V.i32x4add).set('vk1');
+  }
+}
+
+/** exact(w0, w1, w2, w3, ptr): one block's 4 normals at ptr by Math.log/cos/sin, in the JavaScript order. */
+function exactFn(): Fn {
+  const f = new Fn(
+    [
+      ['w0', 'i32'],
+      ['w1', 'i32'],
+      ['w2', 'i32'],
+      ['w3', 'i32'],
+      ['ptr', 'i32'],
+    ],
+    [],
+  ).locals('f64', 'r', 'a');
+  const u = (w: string) => f.get(w).op(OP.f64convertI32U).f64(0.5).op(OP.f64add).f64(4294967296).op(OP.f64div);
+  for (const pair of [0, 1]) {
+    f.f64(-2);
+    u(`w${2 * pair}`);
+    f.call(IMPORT.log).op(OP.f64mul, OP.f64sqrt).set('r');
+    f.f64(TWO_PI);
+    u(`w${2 * pair + 1}`);
+    f.op(OP.f64mul).set('a');
+    f.get('ptr')
+      .i32(8 * pair)
+      .op(OP.i32add)
+      .get('r')
+      .get('a')
+      .call(IMPORT.cos)
+      .op(OP.f64mul, OP.f32demoteF64)
+      .f32store();
+    f.get('ptr')
+      .i32(8 * pair + 4)
+      .op(OP.i32add)
+      .get('r')
+      .get('a')
+      .call(IMPORT.sin)
+      .op(OP.f64mul, OP.f32demoteF64);
+    f.f32store();
+  }
+  return f;
+}
+
 /**
  * normals(k0, k1, c1, c2, c3, t0, T, D, tol) → blocks recomputed exactly: standard normals for
- * positions t0..t0+T × dims 0..D at memory[0..4TD) row-major (up to 3 values past the end are
- * scratch). tol = 0 turns the check off (tests), tol ≥ 1 recomputes every block.
+ * positions t0..t0+T × dims 0..D at memory[0..4TD) row-major (up to 15 values past the end are
+ * scratch). Four blocks (16 dims) at a time: Philox in int32x4 lanes, Box–Muller in float64x2 lanes.
+ * tol = 0 turns the check off (tests), tol ≥ 1 recomputes every block.
  */
 function normalsFn(): Fn {
+  const halves = ['a', 'b'];
+  const words = ['u1', 'u2', 'u3', 'u4'];
+  const outs = ['A', 'B', 'C', 'D'];
   const f = new Fn([...KEY, ['t0', 'i32'], ['T', 'i32'], ['D', 'i32'], ['tol', 'f64']], ['i32'])
-    .locals('i32', ...PHILOX_LOCALS, 't', 'j', 'ptr', 'fb', 'lhx', 'lk', 'li', 'sq')
-    .locals('i64', 'p', 'lb')
-    .locals('f64', 'u1', 'u2', 'u3', 'u4', 'v0', 'v1', 'v2', 'v3', 'r', 'a', 'cs', 'sn', 'L', 'tlo', 'thi')
-    .locals('f64', 'lf', 'ldk', 'ls', 'lz', 'lw', 'lr', 'lh', 'skf', 'sr', 'sz', 'ss', 'sc');
-  const u = ['u1', 'u2', 'u3', 'u4'];
-  const v = ['v0', 'v1', 'v2', 'v3'];
-  f.f64(1).get('tol').op(OP.f64sub).set('tlo');
-  f.f64(1).get('tol').op(OP.f64add).set('thi');
+    .locals('i32', 't', 'j', 'ptr', 'fb')
+    .locals('v128', 'vx0', 'vx1', 'vx2', 'vx3', 'vk0', 'vk1', 'vpl', 'vph', 'vh0', 'vl0', 'vh1', 'AB', 'CD')
+    .locals('v128', ...halves.flatMap((h) => [...words, ...outs].map((w) => w + h)))
+    .locals('v128', 'r', 'a', 'cs', 'sn', 'L', 'tlo', 'thi', 'lk', 'lm', 'li', 'lf', 'ldk', 'ls', 'lz', 'lw', 'lr')
+    .locals('v128', 'lh', 'skf', 'sr', 'sz', 'ss', 'sc', 'sq');
+  f.f64(1).get('tol').op(OP.f64sub).v(V.f64x2splat).set('tlo');
+  f.f64(1).get('tol').op(OP.f64add).v(V.f64x2splat).set('thi');
   f.i32(0).set('t').i32(0).set('ptr').i32(0).set('fb');
   f.block().loop(); // rows
   f.get('t').get('T').op(OP.i32ltU, OP.i32eqz).brIf(1);
   f.i32(0).set('j');
-  f.block().loop(); // blocks of 4 dims
+  f.block().loop(); // groups of 4 blocks
   f.get('j').get('D').op(OP.i32ltU, OP.i32eqz).brIf(1);
-  startCounter(f, () =>
-    f.get('t0').get('t').op(OP.i32add).i32(4096).op(OP.i32mul).get('j').i32(2).op(OP.i32shrU).op(OP.i32add),
+  f.get('t0').get('t').op(OP.i32add).i32(4096).op(OP.i32mul).get('j').i32(2).op(OP.i32shrU).op(OP.i32add);
+  f.v(V.i32x4splat).v128i32([0, 1, 2, 3]).v(V.i32x4add).set('vx0');
+  (['c1', 'c2', 'c3', 'k0', 'k1'] as const).forEach((c, i) =>
+    f.get(c).v(V.i32x4splat).set(['vx1', 'vx2', 'vx3', 'vk0', 'vk1'][i]),
   );
-  emitPhilox(f);
-  ['x0', 'x1', 'x2', 'x3'].forEach((x, i) =>
-    f.get(x).op(OP.f64convertI32U).f64(0.5).op(OP.f64add).f64(4294967296).op(OP.f64div).set(u[i]),
-  );
-  // the fast path, then the float32 check of all four values
-  for (const pair of [0, 1]) {
-    emitLog(f, u[2 * pair], 'L');
-    f.f64(-2).get('L').op(OP.f64mul, OP.f64sqrt).set('r');
-    f.f64(TWO_PI)
-      .get(u[2 * pair + 1])
-      .op(OP.f64mul)
-      .set('a');
-    emitSinCos(f, 'a', 'cs', 'sn');
-    f.get('r')
-      .get('cs')
-      .op(OP.f64mul)
-      .set(v[2 * pair]);
-    f.get('r')
-      .get('sn')
-      .op(OP.f64mul)
-      .set(v[2 * pair + 1]);
-  }
-  v.forEach((x, i) => {
-    f.get(x).get('tlo').op(OP.f64mul, OP.f32demoteF64).get(x).get('thi').op(OP.f64mul, OP.f32demoteF64, OP.f32eq);
-    if (i) f.op(OP.i32and);
+  emitPhiloxX4(f);
+  // uniforms (w + 0.5)/2³²: lanes 0, 1 → half a, lanes 2, 3 → half b
+  ['vx0', 'vx1', 'vx2', 'vx3'].forEach((x, i) => {
+    for (const h of halves) {
+      f.get(x);
+      if (h === 'b') f.get(x).shuffle32([2, 3, 0, 1]);
+      f.v(V.f64x2convertLowI32x4U)
+        .f64x2(0.5)
+        .v(V.f64x2add)
+        .f64x2(2 ** -32)
+        .v(V.f64x2mul)
+        .set(words[i] + h);
+    }
   });
-  f.op(OP.i32eqz).if();
-  for (const pair of [0, 1]) {
-    f.f64(-2)
-      .get(u[2 * pair])
-      .call(IMPORT.log)
-      .op(OP.f64mul, OP.f64sqrt)
-      .set('r');
-    f.f64(TWO_PI)
-      .get(u[2 * pair + 1])
-      .op(OP.f64mul)
-      .set('a');
-    f.get('r')
-      .get('a')
-      .call(IMPORT.cos)
-      .op(OP.f64mul)
-      .set(v[2 * pair]);
-    f.get('r')
-      .get('a')
-      .call(IMPORT.sin)
-      .op(OP.f64mul)
-      .set(v[2 * pair + 1]);
+  for (const h of halves)
+    for (const pair of [0, 1]) {
+      emitLog(f, words[2 * pair] + h, 'L');
+      f.f64x2(-2).get('L').v(V.f64x2mul, V.f64x2sqrt).set('r');
+      f.f64x2(TWO_PI)
+        .get(words[2 * pair + 1] + h)
+        .v(V.f64x2mul)
+        .set('a');
+      emitSinCos(f, 'a', 'cs', 'sn');
+      f.get('r')
+        .get('cs')
+        .v(V.f64x2mul)
+        .set(outs[2 * pair] + h);
+      f.get('r')
+        .get('sn')
+        .v(V.f64x2mul)
+        .set(outs[2 * pair + 1] + h);
+    }
+  // the float32 check of all 16 values
+  const demoted = (x: string, t: string) => f.get(x).get(t).v(V.f64x2mul, V.f32x4demoteF64x2Zero);
+  halves
+    .flatMap((h) => outs.map((o) => o + h))
+    .forEach((x, i) => {
+      demoted(x, 'tlo');
+      demoted(x, 'thi');
+      f.v(V.f32x4eq);
+      if (i) f.v(V.v128and);
+    });
+  f.v(V.i32x4allTrue).op(OP.i32eqz).if();
+  for (let b = 0; b < 4; b++) {
+    ['vx0', 'vx1', 'vx2', 'vx3'].forEach((x) => f.get(x).extractLane(V.i32x4extractLane, b));
+    f.get('ptr')
+      .i32(16 * b)
+      .op(OP.i32add)
+      .call(EXACT);
   }
   f.get('fb').i32(1).op(OP.i32add).set('fb');
+  f.op(OP.else);
+  // [A B C D] per block from the lanes: lanes 0, 1 → blocks 0, 1; lanes 2, 3 → blocks 2, 3
+  halves.forEach((h, hi) => {
+    const d = (o: string) => f.get(o + h).v(V.f32x4demoteF64x2Zero);
+    d('A');
+    d('B');
+    f.shuffle32([0, 4, 1, 5]).set('AB');
+    d('C');
+    d('D');
+    f.shuffle32([0, 4, 1, 5]).set('CD');
+    f.get('ptr')
+      .get('AB')
+      .get('CD')
+      .shuffle32([0, 1, 4, 5])
+      .v128store(32 * hi);
+    f.get('ptr')
+      .get('AB')
+      .get('CD')
+      .shuffle32([2, 3, 6, 7])
+      .v128store(32 * hi + 16);
+  });
   f.op(OP.end);
-  v.forEach((x, i) =>
-    f
-      .get('ptr')
-      .i32(4 * i)
-      .op(OP.i32add)
-      .get(x)
-      .op(OP.f32demoteF64)
-      .f32store(),
-  );
-  // advance by the block's real values: min(4, D − j)
-  f.get('ptr').get('D').get('j').op(OP.i32sub).i32(4).op(OP.i32mul).i32(16);
-  f.get('D').get('j').op(OP.i32sub).i32(4).op(OP.i32ltU).op(OP.select, OP.i32add).set('ptr');
-  f.get('j').i32(4).op(OP.i32add).set('j').br(0);
+  // advance by the group's real values: min(16, D − j)
+  f.get('ptr').get('D').get('j').op(OP.i32sub).i32(4).op(OP.i32mul).i32(64);
+  f.get('D').get('j').op(OP.i32sub).i32(16).op(OP.i32ltU).op(OP.select, OP.i32add).set('ptr');
+  f.get('j').i32(16).op(OP.i32add).set('j').br(0);
   f.op(OP.end, OP.end);
   f.get('t').i32(1).op(OP.i32add).set('t').br(0);
   f.op(OP.end, OP.end);
@@ -289,6 +387,7 @@ function instantiate(): PhiloxWasm {
     [
       { name: 'philox', fn: philoxFn() },
       { name: 'signs', fn: signsFn() },
+      { name: 'exact', fn: exactFn() },
       { name: 'normals', fn: normalsFn() },
     ],
     PAGES,

@@ -1,11 +1,12 @@
 /**
- * A tiny WebAssembly assembler: the opcodes philox-wasm.ts uses, function bodies with named locals,
+ * A tiny WebAssembly assembler: the opcodes philox-wasm.ts uses (core and 128-bit SIMD), function
+ * bodies with named locals,
  * and the module sections (types, imports, functions, memory, exports, code). No toolchain: the
  * module is emitted as bytes when the library loads.
  */
 
-export type ValType = 'i32' | 'i64' | 'f64';
-const TYPE: Record<ValType, number> = { i32: 0x7f, i64: 0x7e, f64: 0x7c };
+export type ValType = 'i32' | 'i64' | 'f64' | 'v128';
+const TYPE: Record<ValType, number> = { i32: 0x7f, i64: 0x7e, f64: 0x7c, v128: 0x7b };
 
 /** Unsigned LEB128. */
 function uleb(n: number): number[] {
@@ -78,6 +79,39 @@ export const OP = {
   f64reinterpretI64: 0xbf,
 } as const;
 
+/** 128-bit SIMD opcodes (after the 0xfd prefix). */
+export const V = {
+  i32x4splat: 0x11,
+  i64x2splat: 0x12,
+  f64x2splat: 0x14,
+  i32x4extractLane: 0x1b,
+  f32x4eq: 0x41,
+  f64x2eq: 0x47,
+  v128and: 0x4e,
+  v128or: 0x50,
+  v128xor: 0x51,
+  v128bitselect: 0x52,
+  f32x4demoteF64x2Zero: 0x5e,
+  f64x2floor: 0x75,
+  f64x2nearest: 0x94,
+  i32x4allTrue: 0xa3,
+  i32x4add: 0xae,
+  i64x2shl: 0xcb,
+  i64x2shrU: 0xcd,
+  i64x2add: 0xce,
+  i64x2sub: 0xd1,
+  i64x2extmulLowI32x4U: 0xde,
+  i64x2extmulHighI32x4U: 0xdf,
+  f64x2neg: 0xed,
+  f64x2sqrt: 0xef,
+  f64x2add: 0xf0,
+  f64x2sub: 0xf1,
+  f64x2mul: 0xf2,
+  f64x2div: 0xf3,
+  f64x2convertLowI32x4S: 0xfe,
+  f64x2convertLowI32x4U: 0xff,
+} as const;
+
 /** A function body under construction: named locals (parameters first) and its code. */
 export class Fn {
   readonly code: number[] = [];
@@ -140,6 +174,31 @@ export class Fn {
   i32store(): this {
     return this.op(0x36, 2, 0);
   }
+  /** SIMD instructions without immediates. */
+  v(...ops: number[]): this {
+    for (const o of ops) this.op(0xfd, ...uleb(o));
+    return this;
+  }
+  /** v128.const of 4 int32 lanes. */
+  v128i32(lanes: [number, number, number, number]): this {
+    return this.op(0xfd, 0x0c, ...new Uint8Array(Int32Array.from(lanes).buffer));
+  }
+  /** f64x2.splat of a constant. */
+  f64x2(v: number): this {
+    return this.f64(v).v(V.f64x2splat);
+  }
+  /** i8x16.shuffle of the two vectors on the stack by 32-bit lane (0–3 first, 4–7 second). */
+  shuffle32(lanes: [number, number, number, number]): this {
+    return this.op(0xfd, 0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
+  }
+  extractLane(op: number, lane: number): this {
+    return this.op(0xfd, ...uleb(op), lane);
+  }
+  /** v128.store at the address on the stack (offset in bytes). */
+  v128store(offset = 0): this {
+    return this.op(0xfd, 0x0b, 4, ...uleb(offset));
+  }
+
   /** block / loop / if without results; br / br_if by depth. */
   block(): this {
     return this.op(0x02, 0x40);
