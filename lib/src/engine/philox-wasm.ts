@@ -374,6 +374,16 @@ export interface PhiloxWasm {
   u32: Uint32Array;
 }
 
+/** The engine's WebAssembly API (the project's TypeScript libs do not declare it). */
+const wasm = (
+  globalThis as unknown as {
+    WebAssembly: {
+      Module: new (bytes: Uint8Array<ArrayBuffer>) => object;
+      Instance: new (module: object, imports: object) => { exports: object };
+    };
+  }
+).WebAssembly;
+
 function instantiate(): PhiloxWasm {
   const f64 = ['f64'] as const;
   const imports = (['log', 'cos', 'sin'] as const).map((name) => ({
@@ -392,10 +402,10 @@ function instantiate(): PhiloxWasm {
     ],
     PAGES,
   );
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+  const inst = new wasm.Instance(new wasm.Module(bytes), {
     math: { log: Math.log, cos: Math.cos, sin: Math.sin },
   });
-  const ex = inst.exports as unknown as Omit<PhiloxWasm, 'f32' | 'u32'> & { memory: WebAssembly.Memory };
+  const ex = inst.exports as unknown as Omit<PhiloxWasm, 'f32' | 'u32'> & { memory: { buffer: ArrayBuffer } };
   return {
     philox: ex.philox,
     signs: ex.signs,
