@@ -192,7 +192,7 @@ async function timed(model: Model, plan: Plan, items: Item[], opts: RunOptions =
   return throughput(items, best);
 }
 
-/** JS time to draw the angle noise of one pass (what the runner does per batch, without ONNX). */
+/** Time to draw the angle noise of one pass (rng.ts on the WebAssembly module, what the runner does per batch, without ONNX). */
 function noiseSeconds(items: Item[], layers: number[], D: number): number {
   const t0 = performance.now();
   for (const layer of layers)

@@ -148,7 +148,7 @@ function passTable(results: ModelBenchResult[], peak?: TheoreticalPeak): string 
       `(b) ${op} tok/s (×plain)`,
       (r) => `${f(r.perturbed[op].tokensPerSec)} (${f(r.perturbed[op].ratioToPlain, 3)})`,
     );
-  row('    JS noise s per angle pass', (r) => f(r.perturbed.angle_exact?.noiseSeconds ?? 0, 3));
+  row('    noise draw s per angle pass', (r) => f(r.perturbed.angle_exact?.noiseSeconds ?? 0, 3));
   row('(c) repair tok/s (×plain)', (r) => `${f(r.repair.tokensPerSec)} (${f(r.repair.ratioToPlain, 3)})`);
   row('plain GFLOP/s', (r) => f(r.plain.gflops));
   row('MatMul GFLOP/s [m×k]·[k×n], reduced in graph', (r) =>

@@ -9,43 +9,14 @@
  *   c3 = (pass + 1) + site·2^24   (pass part 0 when not keyed; site: see siteCode, 0 for the residual stream)
  */
 import { GLOBAL_HOOKS, LAYER_SITES, parseHook } from './hooks';
+import { ROUNDING_TOL, SCRATCH, philoxWasm } from './philox-wasm';
 import { KeyPart } from './types';
-
-const M0 = 0xd2511f53;
-const M1 = 0xcd9e8d57;
-const W0 = 0x9e3779b9;
-const W1 = 0xbb67ae85;
-
-function mulhi(a: number, b: number): number {
-  const al = a & 0xffff,
-    ah = a >>> 16,
-    bl = b & 0xffff,
-    bh = b >>> 16;
-  const lo = al * bl,
-    m1 = ah * bl,
-    m2 = al * bh;
-  const carry = ((lo >>> 16) + (m1 & 0xffff) + (m2 & 0xffff)) >>> 16;
-  return (ah * bh + (m1 >>> 16) + (m2 >>> 16) + carry) >>> 0;
-}
 
 /** Philox4x32-10: writes 4 uint32 into out. */
 export function philox(k0: number, k1: number, c0: number, c1: number, c2: number, c3: number, out: Uint32Array): void {
-  for (let r = 0; r < 10; r++) {
-    const hi0 = mulhi(M0, c0),
-      lo0 = Math.imul(M0, c0) >>> 0;
-    const hi1 = mulhi(M1, c2),
-      lo1 = Math.imul(M1, c2) >>> 0;
-    c0 = (hi1 ^ c1 ^ k0) >>> 0;
-    c1 = lo1;
-    c2 = (hi0 ^ c3 ^ k1) >>> 0;
-    c3 = lo0;
-    k0 = (k0 + W0) >>> 0;
-    k1 = (k1 + W1) >>> 0;
-  }
-  out[0] = c0;
-  out[1] = c1;
-  out[2] = c2;
-  out[3] = c3;
+  const m = philoxWasm();
+  m.philox(k0, k1, c0, c1, c2, c3);
+  out.set(m.u32.subarray(0, 4));
 }
 
 export const PURPOSE = { noise: 1, signs: 2 } as const;
@@ -63,7 +34,8 @@ export interface DrawKey {
   pass: number;
 }
 
-function counterWords(k: DrawKey): [number, number, number] {
+/** The counter words c1..c3 of a key (c0 is the position and chunk). */
+export function counterWords(k: DrawKey): [number, number, number] {
   const has = (p: KeyPart) => k.parts.includes(p);
   if (has('layer') && (k.layer < 0 || k.layer >= 4095)) throw new Error(`rng: layer ${k.layer} out of range`);
   if (has('length') && (k.length < 0 || k.length >= 65535)) throw new Error(`rng: length ${k.length} out of range`);
@@ -75,45 +47,30 @@ function counterWords(k: DrawKey): [number, number, number] {
   return [c1, c2, c3];
 }
 
-const TWO_PI = 2 * Math.PI;
-const U32 = 4294967296;
-
-/** Standard normal noise for positions [0, T) × dims [0, D), written row-major into out at offset. */
+/**
+ * Standard normal noise for positions [0, T) × dims [0, D), written row-major into out at offset:
+ * per 4 dims one Philox block, Box–Muller on its (0,1) uniforms (w + 0.5)/2³² (philox-wasm.ts).
+ */
 export function normals(k: DrawKey, T: number, D: number, out: Float32Array, offset = 0): void {
   if (T >= 2 ** 20 || D > 4 * 4096) throw new Error(`rng: noise block ${T}×${D} too large`);
   const [c1, c2, c3] = counterWords(k);
-  const w = new Uint32Array(4);
-  const k0 = k.seed >>> 0,
-    k1 = k.stream >>> 0;
-  for (let t = 0; t < T; t++) {
-    const row = offset + t * D;
-    for (let j = 0; j < D; j += 4) {
-      philox(k0, k1, t * 4096 + j / 4, c1, c2, c3, w);
-      // Box–Muller on (0,1) uniforms
-      const u1 = (w[0] + 0.5) / U32,
-        u2 = (w[1] + 0.5) / U32,
-        u3 = (w[2] + 0.5) / U32,
-        u4 = (w[3] + 0.5) / U32;
-      const r1 = Math.sqrt(-2 * Math.log(u1)),
-        r2 = Math.sqrt(-2 * Math.log(u3));
-      const vals = [
-        r1 * Math.cos(TWO_PI * u2),
-        r1 * Math.sin(TWO_PI * u2),
-        r2 * Math.cos(TWO_PI * u4),
-        r2 * Math.sin(TWO_PI * u4),
-      ];
-      for (let q = 0; q < 4 && j + q < D; q++) out[row + j + q] = vals[q];
-    }
+  const m = philoxWasm();
+  const rows = Math.max(1, Math.floor(SCRATCH / D));
+  for (let t = 0; t < T; t += rows) {
+    const n = Math.min(rows, T - t);
+    m.normals(k.seed, k.stream, c1, c2, c3, t, n, D, ROUNDING_TOL);
+    out.set(m.f32.subarray(0, n * D), offset + t * D);
   }
 }
 
 /** ±1 with probability 1/2 each, one per position [0, T). */
 export function signs(k: DrawKey, T: number, out: Float32Array, offset = 0): void {
   const [c1, c2, c3] = counterWords(k);
-  const w = new Uint32Array(4);
-  for (let t = 0; t < T; t++) {
-    philox(k.seed >>> 0, k.stream >>> 0, t * 4096, c1, c2, c3, w);
-    out[offset + t] = w[0] & 0x80000000 ? 1 : -1;
+  const m = philoxWasm();
+  for (let t = 0; t < T; t += SCRATCH) {
+    const n = Math.min(SCRATCH, T - t);
+    m.signs(k.seed, k.stream, c1, c2, c3, t, n);
+    out.set(m.f32.subarray(0, n), offset + t);
   }
 }
 
