@@ -5,15 +5,16 @@
  * (read only, never run here). One gatherer for the notebooks 17 and 18 and for `reproduce`.
  */
 import * as path from 'node:path';
+import type * as M from '../experiments/mechanism';
 import { runSweep, sweepSettings } from '../experiments/e1-sweep';
 import { summarizeE1, type E1Summary } from '../experiments/e1-stats';
 import { blimpSettings, runBlimp, summarizeBlimp, type BlimpSummary } from '../experiments/e2-blimp';
-import * as M from '../experiments/mechanism';
 import { loadCrossModelInputs, type CrossModelInput } from '../experiments/crossmodel/summary';
 import { CROSSMODEL_REGISTRY } from '../experiments/crossmodel/registry';
 import type { Study } from '../experiments/study';
 import { resultsDir } from '../util/paths';
 import { PUBLISHED_MODEL } from './published-main';
+import { runRepairs } from './mechanism-step';
 
 export interface PaperResults {
   /** the study's model: its hub id, or a local folder's name */
@@ -35,13 +36,7 @@ export interface PaperResults {
 export async function paperResults(study: Study): Promise<PaperResults> {
   const e1 = summarizeE1(await runSweep(study, await sweepSettings(study)));
   const e2 = summarizeBlimp(await runBlimp(study, await blimpSettings(study)));
-  const e3 = M.summarizeE3(await M.runE3(study, await M.e3Settings(study)));
-  const e4 = M.summarizeE4(await M.runE4(study, await M.e4Settings(study)));
-  const s5 = await M.e5Settings(study);
-  const e5 = M.summarizeE5(await M.runE5(study, s5), e4);
-  const s6 = await M.e6Settings(study);
-  const e6 = M.summarizeE6(await M.runE6(study, s6, await M.ensureE5Ranking(study, s5)));
-  const e11 = M.summarizeE11(await M.runE11(study, await M.e11Settings(study)));
+  const { e3, e4, e5, e6, e11 } = await runRepairs(study);
   const { inputs, missing } = loadCrossModelInputs({
     root: study.opts.resultsDir ?? resultsDir(),
     quick: study.quick,
