@@ -19,6 +19,8 @@ import {
   crossModelCellOutput,
   crossModelCellRows,
   registryModelOf,
+  ambiguousRegistryModel,
+  crossModelCellStep,
 } from '../lib/src/report/crossmodel-step';
 import { mechanismRows } from '../lib/src/report/mechanism-step';
 import * as CM from '../lib/src/experiments/crossmodel';
@@ -254,6 +256,15 @@ test('a local folder is the registry model whose config it has; OPT and OPT-IML 
   assert.equal(registryModelOf(at(folder('opt-iml-1.3b'), 'opt-1.3b'))?.key, 'opt-iml-1.3b');
   assert.equal(registryModelOf(at(folder('opt-1.3b'), 'opt-iml-1.3b'))?.key, 'opt-1.3b');
   assert.equal(registryModelOf(at(folder('some-opt'), 'opt-1.3b')), undefined);
+  assert.match(
+    ambiguousRegistryModel(at(path.join(root, 'some-opt'), 'opt-1.3b')) ?? '',
+    /config of OPT-1\.3B and OPT-IML-1\.3B.*name the folder opt-1\.3b or opt-iml-1\.3b/,
+  );
+  assert.equal(ambiguousRegistryModel(at(path.join(root, 'opt-1.3b'), 'opt-1.3b')), null, 'named: not ambiguous');
+  // reproduce lists the cell step as skipped with that reason instead of dropping it silently
+  const skip = crossModelCellStep.applies!(at(path.join(root, 'some-opt'), 'opt-1.3b') as unknown as Study);
+  assert.equal(skip, ambiguousRegistryModel(at(path.join(root, 'some-opt'), 'opt-1.3b')));
+  assert.equal(ambiguousRegistryModel(at('facebook/opt-1.3b', 'opt-1.3b')), null, 'a hub id is never ambiguous');
   const e = CM.registryEntry('pythia-1.4b');
   const off = { opts: { model: folder('pythia-1.4b') }, model: { cfg: { ...e.arch, rotaryDims: 64 } } };
   assert.equal(registryModelOf(off), undefined, 'a different rotary width is another model');

@@ -13,18 +13,38 @@ import { Comparability, ReportRow, row } from './verdict';
 import { PublishedTarget, comparableWith } from './reproduce';
 import { Step, StepOutput, emptyOutput } from './step';
 
+type RegistryQuery = Pick<Study, 'opts'> & { model: { cfg: C.ArchFacts } };
+
+/** Registry models whose config (every ARCH_FIELD) a local folder has; [] for a hub id or no folder. */
+function sameConfig(study: RegistryQuery): C.CrossModelEntry[] {
+  if (!fs.existsSync(study.opts.model)) return [];
+  return C.CROSSMODEL_REGISTRY.filter((e) => !C.archDifferences(study.model.cfg, e.arch).length);
+}
+
+const hubName = (e: C.CrossModelEntry) => e.hfId.split('/')[1];
+
 /**
  * The registry model a study runs: by hub id, or for a local folder by config (every ARCH_FIELD
  * equal); OPT-1.3B and OPT-IML-1.3B share one config, so a folder matching several is told apart by
- * its name (the hub name, e.g. `opt-iml-1.3b`), else it is none of them.
+ * its name (the hub name, e.g. `opt-iml-1.3b`), else it is none of them (ambiguousRegistryModel says so).
  */
-export function registryModelOf(study: Pick<Study, 'opts'> & { model: { cfg: C.ArchFacts } }) {
+export function registryModelOf(study: RegistryQuery) {
   const byId = C.CROSSMODEL_REGISTRY.find((e) => e.hfId === study.opts.model);
-  if (byId || !fs.existsSync(study.opts.model)) return byId;
-  const same = C.CROSSMODEL_REGISTRY.filter((e) => !C.archDifferences(study.model.cfg, e.arch).length);
+  if (byId) return byId;
+  const same = sameConfig(study);
   if (same.length <= 1) return same[0];
   const name = path.basename(path.resolve(study.opts.model)).toLowerCase();
-  return same.find((e) => e.hfId.split('/')[1].toLowerCase() === name);
+  return same.find((e) => hubName(e).toLowerCase() === name);
+}
+
+/** Why a local folder with a registry config gets no cross-model cell (its config is several models'), or null. */
+export function ambiguousRegistryModel(study: RegistryQuery): string | null {
+  const same = sameConfig(study);
+  if (same.length < 2 || registryModelOf(study)) return null;
+  return (
+    `${study.opts.model} has the config of ${same.map((e) => e.label).join(' and ')}, which its name does not tell apart: ` +
+    `name the folder ${same.map(hubName).join(' or ')} to run that model's cross-model cell`
+  );
 }
 
 function entryFor(study: Study): C.CrossModelEntry | undefined {
@@ -151,7 +171,7 @@ export async function crossModelCellOutput(study: Study, entry: C.CrossModelEntr
 
 export const crossModelCellStep: Step = {
   name: 'cross-model replication cell',
-  applies: (study) => !!entryFor(study),
+  applies: (study) => !!entryFor(study) || (ambiguousRegistryModel(study) ?? false),
   run: (study) => crossModelCellOutput(study, entryFor(study)!),
 };
 

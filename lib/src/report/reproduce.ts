@@ -26,6 +26,8 @@ export interface StepRun {
   seconds: number;
   output?: StepOutput;
   error?: string;
+  /** why the step did not run (Step.applies gave a reason) */
+  skipped?: string;
 }
 
 /** What comparability needs of a study (a Study, or its shape in tests). */
@@ -123,7 +125,12 @@ export async function reproduce(study: Study, opts: ReproduceOptions): Promise<{
   const figuresSkipped = opts.noFigures ? 'skipped (--no-figures)' : noBrowser ? `skipped (${noBrowser})` : null;
   const runs: StepRun[] = [];
   for (const step of opts.steps) {
-    if (step.applies && !step.applies(study)) continue;
+    const applies = step.applies ? step.applies(study) : true;
+    if (typeof applies === 'string') {
+      process.stderr.write(`${step.name} skipped: ${applies}\n`);
+      runs.push({ step: step.name, seconds: 0, skipped: applies });
+    }
+    if (applies !== true) continue;
     const t0 = performance.now();
     try {
       const output = await step.run(study, ctx);
@@ -198,7 +205,7 @@ export function renderReport(
     '| :-- | --: | :-- |',
     ...runs.map(
       (r) =>
-        `| ${r.step} | ${r.seconds.toFixed(1)} | ${r.error ? `failed: ${r.error.replace(/\|/g, '\\|')}` : 'ok (resumed records are not re-timed)'} |`,
+        `| ${r.step} | ${r.seconds.toFixed(1)} | ${r.error ? `failed: ${r.error.replace(/\|/g, '\\|')}` : r.skipped ? `skipped: ${r.skipped.replace(/\|/g, '\\|')}` : 'ok (resumed records are not re-timed)'} |`,
     ),
   ];
   for (const r of runs) {

@@ -24,8 +24,11 @@ export interface ReproduceContext {
 
 export interface Step {
   name: string;
-  /** which model families the step applies to (default all) */
-  applies?: (study: Study) => boolean;
+  /**
+   * which model families the step applies to (default all); a string means it does not apply and
+   * says why the user may have expected it to (reproduce prints it and lists the step as skipped)
+   */
+  applies?: (study: Study) => boolean | string;
   run(study: Study, ctx: ReproduceContext): Promise<StepOutput>;
 }
 
