@@ -8,7 +8,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { Model } from '../lib/src/engine/model';
-import { PURPOSE, DrawKey, normals } from '../lib/src/engine/rng';
+import { DrawKey, normals } from '../lib/src/engine/rng';
+import { drawKey as key } from './rng-oracle';
 import { readSafetensorsHeader, readTensor } from '../lib/src/weights/safetensors';
 import { ActivationCache } from '../lib/src/engine/cache';
 import { hooks, type HookName } from '../lib/src/engine/hooks';
@@ -153,18 +154,6 @@ test('noise keys: different seeds or streams give different noise; noiseKey [len
     assert.ok(maxAbsDiff(la, lb) <= INV_TOL, `${op}: length-keyed draws differ for equal lengths`);
   }
   // at the generator level
-  const key = (o: Partial<DrawKey>): DrawKey => ({
-    seed: 1,
-    stream: 0,
-    purpose: PURPOSE.noise,
-    parts: ['item', 'layer'],
-    item: 0,
-    length: 5,
-    layer: 0,
-    site: 0,
-    pass: 0,
-    ...o,
-  });
   const draw = (k: DrawKey) => {
     const out = new Float32Array(5 * 16);
     normals(k, 5, 16, out);

@@ -1,8 +1,10 @@
 /**
  * The draws as JavaScript computed them before the WebAssembly module (lib/src/engine/philox-wasm.ts):
  * Philox4x32-10 with 16-bit partial products and Box–Muller with Math.log/cos/sin. The oracle that
- * test/rng.test.ts compares the module with, bit for bit.
+ * test/rng.test.ts compares the module with, bit for bit; and the tests' draw key.
  */
+import { type DrawKey, PURPOSE } from '../lib/src/engine/rng';
+
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
 const W0 = 0x9e3779b9;
@@ -82,3 +84,17 @@ export function signsJs(k0: number, k1: number, [c1, c2, c3]: [number, number, n
     out[t] = w[0] & 0x80000000 ? 1 : -1;
   }
 }
+
+/** A draw key for tests: seed 1, noise purpose, keyed by item and layer, with `o` on top. */
+export const drawKey = (o: Partial<DrawKey> = {}): DrawKey => ({
+  seed: 1,
+  stream: 0,
+  purpose: PURPOSE.noise,
+  parts: ['item', 'layer'],
+  item: 0,
+  length: 5,
+  layer: 0,
+  site: 0,
+  pass: 0,
+  ...o,
+});

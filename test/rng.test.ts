@@ -9,20 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DrawKey, PURPOSE, counterWords, normals, philox, signs } from '../lib/src/engine/rng';
 import { ROUNDING_TOL, SCRATCH, philoxWasm } from '../lib/src/engine/philox-wasm';
-import { normalsJs, philoxJs, signsJs } from './rng-oracle';
-
-const key = (o: Partial<DrawKey> = {}): DrawKey => ({
-  seed: 1,
-  stream: 0,
-  purpose: PURPOSE.noise,
-  parts: ['item', 'layer'],
-  item: 0,
-  length: 5,
-  layer: 0,
-  site: 0,
-  pass: 0,
-  ...o,
-});
+import { drawKey as key, normalsJs, philoxJs, signsJs } from './rng-oracle';
 
 /** Index of the first element whose bits differ (NaN-safe, −0 ≠ +0), −1 when none. */
 function firstBitDiff(a: Float32Array, b: Float32Array): number {
