@@ -2,20 +2,29 @@
  * ActivationCache: captured hook values by hook name and item id (TransformerLens' ActivationCache,
  * per item because items are unpadded). `model.runWithCache` fills one; `plan.patch(hook, cache)`
  * reads one.
+ *
+ * Where the provider allows it (`runWithCache(..., { onDevice: true })` on webgpu) the values stay
+ * on the device as the capture's pass tensors (engine/device-cache.ts): a patch pass batched like
+ * the capture feeds them as they are; `await cache.toHost()` (the engine does it for a patch pass
+ * batched otherwise) reads them back once. `get` and `of` see host values only.
  */
+import type * as ort from 'onnxruntime-node';
+import { DeviceBatch, DeviceCaptures } from './device-cache';
 import { RunError } from './errors';
 import type { HookName } from './hooks';
 import type { Item, RunResult, Tensor } from './types';
 
 export class ActivationCache {
   private readonly byHook = new Map<HookName, Map<number, Tensor>>();
+  private readonly device = new DeviceCaptures();
 
-  /** Every capture of a run (or only `names`). */
+  /** Every capture of a run (or only `names`), those left on the device included. */
   static fromResult(result: RunResult, names?: readonly HookName[]): ActivationCache {
     const cache = new ActivationCache();
     for (const it of result.items)
       for (const [hook, t] of Object.entries(it.captures) as [HookName, Tensor][])
         if (!names || names.includes(hook)) cache.set(hook, it.id, t);
+    for (const b of result.onDevice ?? []) if (!names || names.includes(b.hook)) cache.device.add(b);
     return cache;
   }
 
@@ -33,7 +42,13 @@ export class ActivationCache {
     return this;
   }
 
+  /** Whether the cache holds `hook` of `item`, on the host or on the device. */
   has(hook: HookName, item: number): boolean {
+    return this.onHost(hook, item) || this.device.has(hook, item);
+  }
+
+  /** Whether the value is on the host (`get` works). */
+  onHost(hook: HookName, item: number): boolean {
     return this.byHook.get(hook)?.has(item) ?? false;
   }
 
@@ -41,11 +56,39 @@ export class ActivationCache {
     const t = this.byHook.get(hook)?.get(item);
     if (!t)
       throw new RunError(
-        this.byHook.has(hook)
-          ? `activation cache: no value of '${hook}' for item ${item}`
-          : `activation cache holds no '${hook}' (it has: ${this.hooks().join(', ') || 'nothing'})`,
+        this.device.has(hook, item)
+          ? `activation cache: '${hook}' of item ${item} is on the device; await cache.toHost() first`
+          : this.byHook.has(hook)
+            ? `activation cache: no value of '${hook}' for item ${item}`
+            : `activation cache holds no '${hook}' (it has: ${this.hooks().join(', ') || 'nothing'})`,
       );
     return t;
+  }
+
+  /** The device tensor of `hook` from a capture pass that held exactly `items` in this order, if any. */
+  deviceTensor(hook: HookName, items: readonly Item[]): ort.Tensor | undefined {
+    return this.device.tensorFor(hook, items);
+  }
+
+  /** The capture pass tensors still on the device (of `hook`, or all). */
+  deviceBatches(hook?: HookName): DeviceBatch[] {
+    return this.device.batches(hook);
+  }
+
+  /**
+   * Brings values left on the device to the host (of `names`, default all; of `items`, default all):
+   * each capture pass tensor is read back once, the first time any of its items is asked for.
+   */
+  async toHost(names: readonly HookName[] = this.device.hooks(), items?: readonly Item[]): Promise<this> {
+    const ids = items?.map((it) => it.id);
+    for (const hook of names)
+      await this.device.toHost(hook, (id, t) => this.onHost(hook, id) || this.set(hook, id, t), ids);
+    return this;
+  }
+
+  /** Frees the device tensors; values already on the host stay. */
+  dispose(): void {
+    this.device.dispose();
   }
 
   /** The values of `hook` for `items`, in their order. */
@@ -54,7 +97,7 @@ export class ActivationCache {
   }
 
   hooks(): HookName[] {
-    return [...this.byHook.keys()];
+    return [...new Set([...this.byHook.keys(), ...this.device.hooks()])];
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import type { HookName } from './hooks';
 import { firstNonFinite, type BadInput, type Step } from './interventions/kind';
+import { prepareFeeds } from './feeds';
 import type { Model } from './model';
 import type { Plan } from './plan';
 import { kindOf } from './site';
@@ -38,7 +39,8 @@ export async function locateNonFinite(
 ): Promise<NonFiniteLocation | null> {
   const names = model.hookNames();
   const order = (n: HookName) => names.indexOf(n);
-  // 1. run-time inputs
+  // 1. run-time inputs (on the host: values left on the device are read back)
+  await prepareFeeds(plan, [items], true);
   const bad = plan.steps
     .map((step) => ({ step, b: kindOf(step.kind).badInput?.(step, items) ?? null }))
     .filter((x): x is { step: Step; b: BadInput } => x.b !== null)

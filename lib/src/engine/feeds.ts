@@ -1,13 +1,15 @@
 /**
  * One forward pass's inputs and outputs: the token inputs every graph has (ids, positions as the
  * architecture defines them, mask, next-token targets), each step's own feeds, and reading the
- * outputs back per item with padding removed.
+ * outputs back per item with padding removed (or, for captures left on the device, per pass).
  */
 import * as ort from 'onnxruntime-node';
 import type { Architecture } from '../models/architecture';
 import type { Compiled } from './compile';
+import type { DeviceBatch } from './device-cache';
 import { NonFiniteOutput } from './errors';
 import type { Plan } from './plan';
+import type { Provider } from './providers';
 import { ioName, kindOf } from './site';
 import type { Item, ItemResult, ModelConfig, RunOptions } from './types';
 
@@ -93,4 +95,34 @@ export function readItem(
     if (v && v.some((x) => !Number.isFinite(x)))
       throw new NonFiniteOutput(`non-finite value in output '${name}' for item ${it.id}`, b);
   return r;
+}
+
+/** Lets every step of `plan` ready its run-time values for passes of `batches` (e.g. read device values back). */
+export async function prepareFeeds(plan: Plan, batches: Item[][], host = false): Promise<void> {
+  for (const step of plan.steps) await kindOf(step.kind).prepare?.(step, batches, host);
+}
+
+/** The graph outputs of `plan` asked to stay on the device (captures with `onDevice`). */
+export function deviceOutputNames(plan: Plan): string[] {
+  return plan.steps.flatMap((s, i) =>
+    s.kind === 'capture' && (s.spec as { onDevice?: boolean } | null)?.onDevice ? [ioName(plan, i, 'value')] : [],
+  );
+}
+
+/** The captures of a finished pass that the session left on the device, one per hook. */
+export function keptOnDevice(
+  compiled: Compiled,
+  plan: Plan,
+  provider: Provider,
+  out: ort.InferenceSession.ReturnType,
+  batch: Item[],
+  T: number,
+): DeviceBatch[] {
+  return plan.steps.flatMap((s, i) => {
+    const tensor = s.kind === 'capture' ? out[ioName(plan, i, 'value')] : undefined;
+    if (tensor?.location !== 'gpu-buffer') return [];
+    const ids = batch.map((it) => it.id);
+    const lengths = batch.map((it) => it.ids.length);
+    return [{ hook: s.hook, layout: compiled.stepInfo[i].layout, provider, ids, lengths, T, tensor }];
+  });
 }

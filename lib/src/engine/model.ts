@@ -14,8 +14,9 @@ import { Checkpoint, WEIGHT_INPUT_PREFIX, type WeightMode } from '../models/weig
 import { DEFAULT_TOKENS_PER_BATCH, planBatches } from './batching';
 import { ActivationCache } from './cache';
 import { compile } from './compile';
+import { deviceOutputOptions, keepsOutputsOnDevice } from './device-buffers';
 import { NonFiniteOutput, RunError } from './errors';
-import { Feeds, passFeeds, readItem } from './feeds';
+import { Feeds, deviceOutputNames, keptOnDevice, passFeeds, prepareFeeds, readItem } from './feeds';
 import type { HookName } from './hooks';
 import { hooks } from './hooks';
 import { Plan, plan as newPlan } from './plan';
@@ -93,7 +94,7 @@ export class Model {
     this.weightMode = provider === 'cpu' ? 'inputs' : 'initializers';
     this.sessions = new SessionCache(
       (p) => compile(cfg, ckpt, arch, p, this.weightMode),
-      (bytes) => ort.InferenceSession.create(bytes, this.sessionOptionsFor()),
+      (bytes, c) => ort.InferenceSession.create(bytes, this.sessionOptionsFor(c.plan)),
       (e) => {
         return new RunError(
           `cannot create an ONNX Runtime session on ${provider}${sessionFailureHint(provider)}: ${e.message}`,
@@ -182,8 +183,8 @@ export class Model {
     return this.sessions.compile(newPlan('logprobs')).hooks;
   }
 
-  /** The options every session of this model is created with. */
-  sessionOptionsFor(): ort.InferenceSession.SessionOptions {
+  /** The options every session of this model is created with (and `plan`'s outputs kept on the device). */
+  sessionOptionsFor(plan?: Plan): ort.InferenceSession.SessionOptions {
     const extra = (this.sessionOptions.extra ?? {}) as { session?: Record<string, string> };
     return {
       executionProviders: [this.provider],
@@ -198,6 +199,7 @@ export class Model {
         ...extra,
         session: { model_external_initializers_file_folder_path: this.ckpt.dataDir, ...extra.session },
       },
+      ...(plan ? deviceOutputOptions(this.provider, deviceOutputNames(plan)) : {}),
     } as ort.InferenceSession.SessionOptions;
   }
 
@@ -217,13 +219,16 @@ export class Model {
       return this.sessions.with(plan, (s) => this.runOn(s, plan, items, opts));
     const t0 = performance.now();
     const out: RunResult['items'] = [];
+    const kept: NonNullable<RunResult['onDevice']> = [];
     for (const chunk of chunksWithin(items, this.cfg.dModel, this.prefixes.budgetBytes)) {
       const values = await this.prefixValues(k, chunk, opts);
       const started = startAt(plan, k, values);
       const r = await this.sessions.with(started, (s) => this.runOn(s, started, chunk, opts));
       out.push(...r.items);
+      if (r.onDevice) kept.push(...r.onDevice);
     }
-    return { items: out, provider: this.provider, seconds: (performance.now() - t0) / 1000 };
+    const seconds = (performance.now() - t0) / 1000;
+    return { items: out, provider: this.provider, seconds, ...(kept.length ? { onDevice: kept } : {}) };
   }
 
   /** blocks.k.hook_resid_pre of `items`: from the prefix cache, or computed (blocks 0..k-1 only) and cached. */
@@ -266,25 +271,32 @@ export class Model {
 
   /**
    * Captures `names` (on top of `opts.plan`, e.g. a perturbation, whose captures see its effect)
-   * and returns them as an ActivationCache beside the run's result.
+   * and returns them as an ActivationCache beside the run's result. With `onDevice`, on a provider
+   * that can (webgpu), the values stay on the device for patching (ActivationCache.toHost reads them).
    */
   async runWithCache(
     items: Item[],
     names: readonly HookName[],
-    opts: RunOptions & { plan?: Plan } = {},
+    opts: RunOptions & { plan?: Plan; onDevice?: boolean } = {},
   ): Promise<{ cache: ActivationCache; result: RunResult }> {
-    const { plan: base = newPlan(), ...runOpts } = opts;
-    const result = await this.runWithHooks(items, base.capture(names), runOpts);
+    const { plan: base = newPlan(), onDevice = false, ...runOpts } = opts;
+    const keep = onDevice && keepsOutputsOnDevice(this.provider);
+    const result = await this.runWithHooks(items, base.capture(names, { onDevice: keep }), runOpts);
     return { cache: ActivationCache.fromResult(result, names), result };
   }
 
   private async runOn(s: Session, plan: Plan, items: Item[], opts: RunOptions): Promise<RunResult> {
     const t0 = performance.now();
     const results: ItemResult[] = new Array(items.length);
+    const kept: NonNullable<RunResult['onDevice']> = [];
     const batches = planBatches(
       items.map((it) => it.ids.length),
       opts.batchSize,
       this.tokensPerBatch,
+    );
+    await prepareFeeds(
+      plan,
+      batches.map((idx) => idx.map((i) => items[i])),
     );
     // Feeds of pass k+1 (noise draws, packing) are built in JS while ONNX Runtime computes pass k
     // on its own threads. A feed error of pass k+1 is raised only after pass k has finished and
@@ -317,12 +329,23 @@ export class Model {
       try {
         const res = await pending;
         idx.forEach((i, b) => (results[i] = readItem(this.cfg, s.compiled, plan, res, items[i], b, cur.feeds!.T)));
+        kept.push(
+          ...keptOnDevice(
+            s.compiled,
+            plan,
+            this.provider,
+            res,
+            idx.map((i) => items[i]),
+            cur.feeds!.T,
+          ),
+        );
       } catch (e) {
         if (!(e instanceof NonFiniteOutput)) throw e;
         throw new RunError(`${e.message}; ${await this.diagnoseNonFinite(plan, items, idx[e.batchIndex], opts)}`);
       }
     }
-    return { items: results, provider: this.provider, seconds: (performance.now() - t0) / 1000 };
+    const seconds = (performance.now() - t0) / 1000;
+    return { items: results, provider: this.provider, seconds, ...(kept.length ? { onDevice: kept } : {}) };
   }
 
   /** Re-runs item i alone with every hook captured (engine/diagnose.ts) and says where the first NaN/Inf appears. */

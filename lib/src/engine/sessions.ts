@@ -23,7 +23,7 @@ export class SessionCache {
 
   constructor(
     private readonly build: (plan: Plan) => Compiled,
-    private readonly create: (bytes: Uint8Array) => Promise<ort.InferenceSession>,
+    private readonly create: (bytes: Uint8Array, compiled: Compiled) => Promise<ort.InferenceSession>,
     /** the error to throw when a session cannot be created */
     private readonly failure: (e: Error) => Error,
   ) {}
@@ -69,7 +69,7 @@ export class SessionCache {
       await (await sess).session.release();
     }
     const t0 = performance.now();
-    s = this.create(compiled.bytes).then(
+    s = this.create(compiled.bytes, compiled).then(
       (session) => {
         this.compileSeconds += (performance.now() - t0) / 1000;
         return { compiled, session };

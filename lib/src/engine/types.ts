@@ -3,6 +3,7 @@
  * Everything above the engine (experiments, notebooks, CLI) talks in these types only.
  */
 import type { ArchName } from '../models/registry';
+import type { DeviceBatch } from './device-cache';
 import type { HookName } from './hooks';
 
 export type { HookName } from './hooks';
@@ -116,6 +117,8 @@ export interface PerturbationStats {
 
 export interface RunResult {
   items: ItemResult[];
+  /** captures left on the device (`capture(hook, { onDevice: true })` on webgpu), one per hook and pass */
+  onDevice?: DeviceBatch[];
   provider: string;
   seconds: number;
 }

@@ -12,6 +12,7 @@ import { scale } from './scale';
 export const INTERVENTIONS = { capture, patch, scale, ablate, perturb, add } as const;
 export type Interventions = typeof INTERVENTIONS;
 
+export type { CaptureOptions } from './capture';
 export type { PatchOptions } from './patch';
 export type { AblateOptions } from './ablate';
 export type { PerturbOptions } from './perturb';

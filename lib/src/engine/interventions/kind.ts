@@ -97,6 +97,12 @@ export interface InterventionKind<A extends unknown[] = never[], S extends Json 
   checkAll?(steps: Step<S, V>[]): void;
   /** emits the step's ops; returns the value the rest of the forward pass sees */
   build(site: BuildSite, spec: S): string;
+  /**
+   * Before a run's passes: makes the step's run-time values ready for passes of `batches` (values
+   * left on the device are read back where a pass cannot feed them as they are, or for every item
+   * with `host`, e.g. for badInput).
+   */
+  prepare?(step: Step<S, V>, batches: Item[][], host?: boolean): Promise<void>;
   feed?(batch: FeedBatch, step: Step<S, V>): void;
   read?(item: ReadItem, step: Step<S, V>): void;
   /** the first non-finite run-time value the step would feed to the items given (for diagnostics) */

@@ -1,7 +1,9 @@
 /**
  * patch: replace the hook's value by cached values (activation patching), on every head or only on
  * `heads`. The values come from an ActivationCache, by item id: the cache of the same hook, or of
- * `from` (e.g. resid_post of block L into resid_pre of block L + 1).
+ * `from` (e.g. resid_post of block L into resid_pre of block L + 1). Values the cache holds on the
+ * device are fed as they are to a pass batched exactly like their capture pass, and read back to the
+ * host (once, in prepare) for any other pass.
  */
 import { DataType } from '../../onnx/proto';
 import { ActivationCache } from '../cache';
@@ -29,9 +31,18 @@ export const patch = defineIntervention({
     const mask = site.headMask(spec.heads);
     return site.toInternal(site.g.op('Where', [mask, input, site.toExternal(site.value)]));
   },
+  async prepare(step, batches, host = false) {
+    const { cache, from } = step.value;
+    const need = batches
+      .filter((b) => host || !cache.deviceTensor(from, b))
+      .flat()
+      .filter((it) => !cache.onHost(from, it.id));
+    if (need.length) await cache.toHost([from], need);
+  },
   feed(batch, step) {
     const { cache, from } = step.value;
-    batch.set('value', packItems(batch.info, cache.of(from, batch.items), batch.items, batch.T));
+    const resident = cache.deviceTensor(from, batch.items);
+    batch.set('value', resident ?? packItems(batch.info, cache.of(from, batch.items), batch.items, batch.T));
   },
   badInput(step, items) {
     const { cache, from } = step.value;

@@ -234,12 +234,17 @@ export async function repairPasses(
   const run = (part: Item[], p: Plan, pass: number) =>
     study.model.runWithHooks(part, p, { seed: o.seed, stream: o.stream, pass });
   for (const part of chunks(items, size)) {
-    const clean = allHooks.length ? (await study.model.runWithCache(part, allHooks)).cache : null;
-    unrepaired.push(...lossesOf(await run(part, perturbed(), 0)));
-    for (let j = 0; j < o.sets.length; j++) {
-      const set = o.sets[j];
-      const r = await run(part, perturbed(plan('logprobs').patch(set.hooks, clean!)), j + 1);
-      repaired[set.name].push(...lossesOf(r));
+    // only patched back in: left on the device where the provider can (fed as is to passes batched alike)
+    const clean = allHooks.length ? (await study.model.runWithCache(part, allHooks, { onDevice: true })).cache : null;
+    try {
+      unrepaired.push(...lossesOf(await run(part, perturbed(), 0)));
+      for (let j = 0; j < o.sets.length; j++) {
+        const set = o.sets[j];
+        const r = await run(part, perturbed(plan('logprobs').patch(set.hooks, clean!)), j + 1);
+        repaired[set.name].push(...lossesOf(r));
+      }
+    } finally {
+      clean?.dispose();
     }
   }
   return { unrepaired, repaired, seconds: (performance.now() - t0) / 1000 };

@@ -320,7 +320,7 @@ export async function parallelEquivalence(
   const last = hooks.residPost(study.model.cfg.nLayers - 1);
   const ln = lnHooks(s.layers),
     am = [...attnHooks(s.layers), ...mlpHooks(s.layers)];
-  const { cache: clean } = await study.model.runWithCache(items, [...ln, ...am]);
+  const { cache: clean } = await study.model.runWithCache(items, [...ln, ...am], { onDevice: true });
   const rows: EquivalenceRow[] = [];
   for (const mode of ['angle', 'magnitude'] as const) {
     const run = (patched: HookName[]) =>
@@ -357,5 +357,6 @@ export async function parallelEquivalence(
     });
     rows.push({ mode, maxLogprobDiff: lp, maxResidDiff: rd, residScale: sc, maxLossDiff: ld });
   }
+  clean.dispose();
   return { parallelResidual: study.model.cfg.parallelResidual, rows };
 }
