@@ -40,6 +40,12 @@ export function deviceOutputOptions(p: Provider, names: readonly string[]): ort.
 }
 
 const readers = new Map<string, Promise<ort.InferenceSession>>();
+let readBacks = 0;
+
+/** Device tensors read back so far in this process (tests: that a device-resident path stays so). */
+export function readBackCount(): number {
+  return readBacks;
+}
 
 /**
  * The values of a float32 tensor wherever it lives: host tensors as they are, device tensors through
@@ -61,6 +67,7 @@ export async function readBack(t: ort.Tensor, p: Provider): Promise<Float32Array
     s = ort.InferenceSession.create(g.encode('read_back'), { executionProviders: [p], preferredOutputLocation: 'cpu' });
     readers.set(key, s);
   }
+  readBacks++;
   const y = (await (await s).run({ x: t })).y;
   return y.data as Float32Array;
 }
