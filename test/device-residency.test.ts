@@ -180,3 +180,38 @@ test('webgpu: the mechanism repair passes patch from the device (no read-back) a
     }
   }
 });
+
+test('webgpu: prefix reuse keeps the clean prefix on the device and starts every later plan from it', async (t) => {
+  const skip = await webgpu();
+  if (skip) return t.skip(skip);
+  const gpu = await Model.fromDir(DIR, { provider: 'webgpu', tokensPerBatch: 36 });
+  const full = await Model.fromDir(DIR, { provider: 'webgpu', tokensPerBatch: 36, reusePrefix: false });
+  const cpu = await Model.fromDir(DIR, { provider: 'cpu', tokensPerBatch: 36 });
+  const items = itemsFor(gpu.cfg.vocabSize);
+  const L = gpu.cfg.nLayers;
+  assert.ok(L >= 3, 'needs a block after the prefix');
+  const p = (delta: number) => plan('logprobs').perturb(hooks.residPost(2), { op: 'angle_exact', delta });
+  const opts = { seed: 5 };
+  try {
+    const n0 = readBackCount();
+    const runs = [];
+    for (const delta of [0.2, 0.6]) runs.push(await gpu.runWithHooks(items, p(delta), opts));
+    assert.equal(readBackCount(), n0, 'the prefix never comes back to the host');
+    assert.equal(gpu.prefixes.bytes, 0, 'nothing in the host prefix cache');
+    const floats = items.reduce((a, it) => a + it.ids.length * gpu.cfg.dModel, 0);
+    assert.equal(gpu.devicePrefixes.bytes, floats * 4, 'one device entry for the chunk, captured once');
+    for (const [i, delta] of [0.2, 0.6].entries()) {
+      const ref = await full.runWithHooks(items, p(delta), opts);
+      const onCpu = await cpu.runWithHooks(items, p(delta), opts);
+      assert.ok(relErr(logprobs(runs[i]), logprobs(ref)) <= F32, `δ=${delta}: prefix on the device vs full pass`);
+      assert.ok(relErr(logprobs(runs[i]), logprobs(onCpu)) <= 1e-4, `δ=${delta}: webgpu vs cpu`);
+    }
+    assert.ok(cpu.prefixes.bytes > 0, 'cpu: the host prefix cache as before');
+    assert.equal(cpu.devicePrefixes.bytes, 0);
+  } finally {
+    await gpu.release();
+    assert.equal(gpu.devicePrefixes.bytes, 0);
+    await full.release();
+    await cpu.release();
+  }
+});

@@ -15,6 +15,7 @@ import { DEFAULT_TOKENS_PER_BATCH, planBatches } from './batching';
 import { ActivationCache } from './cache';
 import { compile } from './compile';
 import { deviceOutputOptions, keepsOutputsOnDevice } from './device-buffers';
+import { DevicePrefixes } from './device-prefix';
 import { NonFiniteOutput, RunError } from './errors';
 import { Feeds, deviceOutputNames, keptOnDevice, passFeeds, prepareFeeds, readItem } from './feeds';
 import type { HookName } from './hooks';
@@ -72,6 +73,8 @@ export class Model {
   reusePrefix = true;
   /** the cached prefixes (blocks.k.hook_resid_pre per item) */
   readonly prefixes = new PrefixCache(DEFAULT_PREFIX_BYTES);
+  /** the same on providers that keep outputs on the device (engine/device-prefix.ts), within prefixes.budgetBytes */
+  readonly devicePrefixes = new DevicePrefixes();
   /**
    * How graphs carry the weights: on the CPU as inputs fed from one float32 copy shared by every
    * session; on GPU providers as initializers (an input would be uploaded on every pass).
@@ -209,6 +212,7 @@ export class Model {
     this.weightTensors.clear();
     this.ckpt.releaseWeights();
     this.prefixes.clear();
+    this.devicePrefixes.clear();
   }
 
   /** Runs `plan` over `items` and returns one result per item, in the items' order. */
@@ -231,9 +235,22 @@ export class Model {
     return { items: out, provider: this.provider, seconds, ...(kept.length ? { onDevice: kept } : {}) };
   }
 
-  /** blocks.k.hook_resid_pre of `items`: from the prefix cache, or computed (blocks 0..k-1 only) and cached. */
+  /**
+   * blocks.k.hook_resid_pre of `items`: from the prefix cache, or computed (blocks 0..k-1 only) and cached;
+   * where the provider keeps outputs on the device, kept there per chunk (engine/device-prefix.ts).
+   */
   private async prefixValues(k: number, items: Item[], opts: RunOptions): Promise<ActivationCache> {
     const hook = hooks.residPre(k);
+    if (keepsOutputsOnDevice(this.provider))
+      return this.devicePrefixes.values(
+        k,
+        hook,
+        items,
+        `${opts.batchSize ?? 'auto'}/${this.tokensPerBatch}`,
+        this.cfg.dModel,
+        this.prefixes.budgetBytes,
+        (names) => this.runWithCache(items, names, { batchSize: opts.batchSize, onDevice: true }),
+      );
     const values = new ActivationCache();
     const missing: Item[] = [];
     for (const it of items) {
