@@ -208,6 +208,15 @@ test('webgpu: prefix reuse keeps the clean prefix on the device and starts every
     }
     assert.ok(cpu.prefixes.bytes > 0, 'cpu: the host prefix cache as before');
     assert.equal(cpu.devicePrefixes.bytes, 0);
+    // a cache never disposed: the model's release frees its tensors (before the sessions)
+    const { cache: left } = await gpu.runWithCache(items, [hooks.residPost(1)], { onDevice: true });
+    const tensors = left.deviceBatches().map((b) => b.tensor);
+    assert.ok(tensors.length > 0);
+    await gpu.release();
+    assert.deepEqual(new Set(tensors.map((x) => x.location)), new Set(['none']), 'freed by release');
+    assert.equal(left.deviceBatches().length, 0);
+    assert.equal(left.has(hooks.residPost(1), 0), false);
+    left.dispose(); // a no-op now
   } finally {
     await gpu.release();
     assert.equal(gpu.devicePrefixes.bytes, 0);

@@ -4,7 +4,10 @@
  *   2. a Pythia-shaped checkpoint (random weights, bench/pythia.ts; 410M by default): tokens/s of a
  *      plain pass and of perturbed passes (each operator at the middle third of the layers), the
  *      log-probs of the plain pass compared with the CPU provider's
- *   3. the share of the graph's nodes ONNX Runtime ran on the GPU (engine/placement.ts)
+ *   3. device residency (engine/device-cache.ts): a clean capture of the attention outputs at the
+ *      perturbed layers patched into a perturbed pass, kept on the device vs brought to the host:
+ *      the read-backs the device path made (0 expected), both timings, and how far apart the log-probs are
+ *   4. the share of the graph's nodes ONNX Runtime ran on the GPU (engine/placement.ts)
  * and writes one JSON file. Usage (built lib):
  *   node lib/dist/bench/gpu-check.js --fixtures DIR[,DIR...] --out FILE [--shape pythia-410m|tiny]
  *        [--device webgpu] [--sentences N] [--cache DIR]
@@ -12,6 +15,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { readBackCount } from '../engine/device-buffers';
 import { verifyGolden } from '../engine/golden';
 import { minTokenNorm } from '../engine/cache';
 import { hooks } from '../engine/hooks';
@@ -48,6 +52,17 @@ export interface GpuCheckResult {
     perturbed: Record<string, { seconds: number; tokensPerSec: number; ratioToPlain: number }>;
     /** max |gpu − cpu| / max |cpu| over the plain pass's log-probs (the same random weights on the CPU provider) */
     plainVsCpuRelErr: number;
+    /** capture → patch with the captures on the device vs on the host (webgpu; cpu keeps them on the host anyway) */
+    resident: {
+      hooks: string[];
+      /** device tensors read back during the device-resident capture and patch (0: nothing came to the host) */
+      readBacks: number;
+      keptOnDevice: number;
+      hostSeconds: number;
+      deviceSeconds: number;
+      /** max |device − host| / max |host| over the patched pass's log-probs */
+      relErrVsHost: number;
+    };
     nodeShareOnGpu: { plan: string; nodes: number; onDevice: number; share: number; computeOnCpu: string[] }[];
   } | null;
   seconds: number;
@@ -139,6 +154,11 @@ export async function gpuCheck(o: GpuCheckOptions): Promise<GpuCheckResult> {
       };
       o.log(`perturbed ${op}: ${(realTokens / r.seconds).toFixed(0)} tokens/s`);
     }
+    const resident = await residency(gpu, items, layers, delta);
+    o.log(
+      `resident capture→patch: ${resident.readBacks} read-backs, ${resident.keptOnDevice} tensors kept, ` +
+        `${resident.deviceSeconds.toFixed(2)} s vs host ${resident.hostSeconds.toFixed(2)} s, rel err ${resident.relErrVsHost.toExponential(2)}`,
+    );
     await gpu.release();
     // the same pass on the CPU provider, for the numbers (a subset: the CPU is slow on 410M)
     const sub = items.slice(0, Math.min(items.length, 16));
@@ -169,6 +189,7 @@ export async function gpuCheck(o: GpuCheckOptions): Promise<GpuCheckResult> {
       plain: { seconds: plain.seconds, tokensPerSec: realTokens / plain.seconds },
       perturbed,
       plainVsCpuRelErr,
+      resident,
       nodeShareOnGpu: placement.map((r) => ({
         plan: r.plan,
         nodes: r.nodes,
@@ -182,6 +203,40 @@ export async function gpuCheck(o: GpuCheckOptions): Promise<GpuCheckResult> {
   }
   out.seconds = (performance.now() - t0) / 1000;
   return out;
+}
+
+/** The repair pattern (mechanism experiments): capture clean attention outputs, patch them into a perturbed pass. */
+async function residency(
+  model: Model,
+  items: Item[],
+  layers: number[],
+  delta: number,
+): Promise<NonNullable<GpuCheckResult['bench']>['resident']> {
+  const names = layers.map(hooks.attnOut);
+  const patched = (cache: Awaited<ReturnType<Model['runWithCache']>>['cache']) =>
+    plan('logprobs').perturb(layers.map(hooks.residPost), { op: 'magnitude', delta }).patch(names, cache);
+  const pass = async (onDevice: boolean) => {
+    const { cache, result } = await model.runWithCache(items, names, { onDevice });
+    const r = await model.runWithHooks(items, patched(cache), { seed: 1 });
+    cache.dispose();
+    return { r, kept: result.onDevice?.length ?? 0 };
+  };
+  await pass(false); // sessions + warm-up
+  await pass(true);
+  const host = await timed(() => pass(false));
+  const n0 = readBackCount();
+  const device = await timed(() => pass(true));
+  return {
+    hooks: names,
+    readBacks: readBackCount() - n0,
+    keptOnDevice: device.value.kept,
+    hostSeconds: host.seconds,
+    deviceSeconds: device.seconds,
+    relErrVsHost: relErr(
+      device.value.r.items.map((x) => x.logprobs!),
+      host.value.r.items.map((x) => x.logprobs!),
+    ),
+  };
 }
 
 function arg(argv: string[], key: string, fallback?: string): string | undefined {

@@ -39,27 +39,26 @@ export class DeviceCaptures {
   }
 
   hooks(): HookName[] {
-    return [...this.byHook.keys()];
+    return [...this.byHook.keys()].filter((h) => this.batches(h).length);
   }
 
   /** Whether a pass tensor of `hook` holds `item`. */
   has(hook: HookName, item: number): boolean {
-    return this.byHook.get(hook)?.some((b) => b.ids.includes(item)) ?? false;
+    return this.batches(hook).some((b) => b.ids.includes(item));
   }
 
-  /** The pass tensors of `hook` (or every hook) still on the device. */
+  /** The pass tensors of `hook` (or every hook) still on the device (not freed by dispose or the model's release). */
   batches(hook?: HookName): DeviceBatch[] {
-    return hook ? [...(this.byHook.get(hook) ?? [])] : [...this.byHook.values()].flat();
+    const all = hook ? (this.byHook.get(hook) ?? []) : [...this.byHook.values()].flat();
+    return all.filter((b) => b.tensor.location === 'gpu-buffer');
   }
 
   /** The device tensor of `hook` whose pass held exactly `items`, in this order; undefined otherwise. */
   tensorFor(hook: HookName, items: readonly Item[]): ort.Tensor | undefined {
-    const b = this.byHook
-      .get(hook)
-      ?.find(
-        (x) =>
-          x.ids.length === items.length && items.every((it, i) => it.id === x.ids[i] && it.ids.length === x.lengths[i]),
-      );
+    const b = this.batches(hook).find(
+      (x) =>
+        x.ids.length === items.length && items.every((it, i) => it.id === x.ids[i] && it.ids.length === x.lengths[i]),
+    );
     return b?.tensor;
   }
 
@@ -68,7 +67,7 @@ export class DeviceCaptures {
    * host, once each, and gives every item's values to `put`.
    */
   async toHost(hook: HookName, put: (item: number, t: Tensor) => void, items?: readonly number[]): Promise<void> {
-    const wanted = (this.byHook.get(hook) ?? []).filter((b) => !items || b.ids.some((id) => items.includes(id)));
+    const wanted = this.batches(hook).filter((b) => !items || b.ids.some((id) => items.includes(id)));
     await Promise.all(
       wanted.map((b) => {
         let p = this.read.get(b);
@@ -89,5 +88,26 @@ export class DeviceCaptures {
     for (const b of this.batches()) b.tensor.dispose();
     this.byHook.clear();
     this.read.clear();
+  }
+}
+
+/**
+ * The device tensors one model handed out, so that releasing the model frees those still alive
+ * before its sessions: ONNX Runtime tears the WebGPU device down with the last session using it,
+ * and freeing a buffer of a torn-down device crashes the process. Weak: a cache dropped without
+ * `dispose` does not stay reachable through this list.
+ */
+export class DeviceTensors {
+  private refs: WeakRef<ort.Tensor>[] = [];
+
+  track(batches: readonly DeviceBatch[]): void {
+    if (this.refs.length > 1024) this.refs = this.refs.filter((r) => r.deref() !== undefined);
+    for (const b of batches) this.refs.push(new WeakRef(b.tensor));
+  }
+
+  /** Frees every tracked tensor still alive (Tensor.dispose is a no-op on a disposed one). */
+  disposeAll(): void {
+    for (const r of this.refs) r.deref()?.dispose();
+    this.refs = [];
   }
 }

@@ -15,6 +15,7 @@ import { DEFAULT_TOKENS_PER_BATCH, planBatches } from './batching';
 import { ActivationCache } from './cache';
 import { compile } from './compile';
 import { deviceOutputOptions, keepsOutputsOnDevice } from './device-buffers';
+import { DeviceTensors } from './device-cache';
 import { DevicePrefixes } from './device-prefix';
 import { NonFiniteOutput, RunError } from './errors';
 import { Feeds, deviceOutputNames, keptOnDevice, passFeeds, prepareFeeds, readItem } from './feeds';
@@ -75,6 +76,8 @@ export class Model {
   readonly prefixes = new PrefixCache(DEFAULT_PREFIX_BYTES);
   /** the same on providers that keep outputs on the device (engine/device-prefix.ts), within prefixes.budgetBytes */
   readonly devicePrefixes = new DevicePrefixes();
+  /** the captures this model left on the device (freed by release, before the sessions) */
+  private readonly deviceTensors = new DeviceTensors();
   /**
    * How graphs carry the weights: on the CPU as inputs fed from one float32 copy shared by every
    * session; on GPU providers as initializers (an input would be uploaded on every pass).
@@ -208,11 +211,13 @@ export class Model {
 
   /** Releases the sessions, the shared weights and the cached prefixes. */
   async release(): Promise<void> {
+    // device tensors first: freeing them after the last session has gone crashes (device-cache.ts)
+    this.devicePrefixes.clear();
+    this.deviceTensors.disposeAll();
     await this.sessions.releaseAll();
     this.weightTensors.clear();
     this.ckpt.releaseWeights();
     this.prefixes.clear();
-    this.devicePrefixes.clear();
   }
 
   /** Runs `plan` over `items` and returns one result per item, in the items' order. */
@@ -362,6 +367,7 @@ export class Model {
       }
     }
     const seconds = (performance.now() - t0) / 1000;
+    this.deviceTensors.track(kept);
     return { items: results, provider: this.provider, seconds, ...(kept.length ? { onDevice: kept } : {}) };
   }
 
