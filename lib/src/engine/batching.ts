@@ -5,9 +5,15 @@ export const DEFAULT_TOKENS_PER_BATCH = 512;
 /** The default budget on CUDA (set by Model.fromDir; the batch policy is the same). */
 export const CUDA_TOKENS_PER_BATCH = 4096;
 /**
- * The default budget on WebGPU: half CUDA's, because a WebGPU storage buffer binding is capped by the
- * driver (often 2 GiB or less, Dawn's own default is 128 MiB when the adapter's limits are not asked
- * for) and the [N, vocab] logits of one pass must fit in one: 2048 × 50 304 × 4 B = 412 MB for Pythia.
+ * The default budget on WebGPU: half CUDA's. Each tensor of a pass must fit one storage buffer
+ * binding, at most the device's maxStorageBufferBindingSize; ONNX Runtime 1.30's WebGPU provider
+ * asks for the adapter's own limit (its verbose log says "max storage buffer binding size: 0", 0
+ * being the adapter's), not WebGPU's 128 MiB default: on lavapipe single passes up to 12 288 tokens
+ * × 50 304, 2.5 GB of logits, ran and gave the same log-probs. The largest tensor is the pass's
+ * [N, vocab] logits; 2048 tokens keep them at 412 MB for Pythia (50 304) and 1.05 GB for a 128 256-
+ * token vocabulary (Llama 3), under 2^31 bytes, so the default also holds on a driver that caps a
+ * binding at 2 GiB. NVIDIA's limit is not measured here (bench/gpu-check.sh runs there); a bigger
+ * `tokensPerBatch` is the way to try longer passes.
  */
 export const WEBGPU_TOKENS_PER_BATCH = 2048;
 /** Items per forward pass at most. */

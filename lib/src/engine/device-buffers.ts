@@ -1,6 +1,7 @@
 /**
  * Tensors that stay on the GPU between sessions (a capture and the patch that uses it), as far as
- * onnxruntime-node 1.30 allows. Measured on its WebGPU provider (test/webgpu.test.ts):
+ * onnxruntime-node 1.30 allows. Measured on its WebGPU provider (test/webgpu.test.ts,
+ * test/device-residency.test.ts):
  *
  *   - `preferredOutputLocation: 'gpu-buffer'` (or per output name) leaves a session's outputs on the
  *     device: the returned Tensor has `location === 'gpu-buffer'` and no host copy is made.
@@ -9,16 +10,26 @@
  *   - Reading it in JS (`tensor.getData()`) aborts the process ("terminate called after throwing an
  *     instance of 'char const*'"): the Node binding has no downloader. `readBack` below copies it
  *     through a one-node Identity session whose output is on the CPU instead.
+ *   - Freeing such a tensor (`dispose`) after the last session on the provider has been released
+ *     crashes the process (ONNX Runtime tears the WebGPU device down with its last session), so a
+ *     model frees the device tensors it handed out before its sessions (Model.release).
  *   - CPU outputs are host memory already. Whether the binding's 'gpu-buffer' location also works
  *     with the CUDA provider is untested (no CUDA provider can be installed here), so keepsOutputsOnDevice
  *     says no for cuda and its outputs come back to the host as before.
  *
- * What the engine does with this: nothing yet. Captures come back per item, unpadded, as Float32Array
- * (ActivationCache), and a patch pass packs them again for its own batches, which can group items
- * differently from the capture pass; device-resident patches would need the cache to hold per-batch
- * device tensors keyed by the capture's batching, and the patch pass to reuse exactly that batching
- * (engine/model.ts runOn, engine/feeds.ts). That is engine work for the lead; this file is the tested
- * building block it would use.
+ * What stays on the device now, where keepsOutputsOnDevice (webgpu):
+ *   - captures asked for with `onDevice` (`runWithCache(items, names, { onDevice: true })`, or
+ *     `plan().capture(hook, { onDevice: true })`): the capture pass's padded tensors, one per hook and
+ *     pass, keyed by the pass's items (engine/device-cache.ts, held by ActivationCache). The mechanism
+ *     repairs (experiments/mechanism/common.ts repairPasses, E11's equivalence check) capture so.
+ *   - a patch pass batched exactly like the capture (same items, same batching policy: the repairs'
+ *     passes are) feeds those tensors as they are: nothing comes to the host, nothing is uploaded.
+ *   - prefix reuse (engine/device-prefix.ts): the clean blocks.k.hook_resid_pre of each chunk of items,
+ *     which every later plan started at block k patches in as it is.
+ * Host values are made only where something needs them: a patch pass batched otherwise, diagnostics
+ * (engine/diagnose.ts), or `await cache.toHost()` for code that reads the values; each pass tensor
+ * is read back once (through readBack below), on first demand. Captures without `onDevice`, and
+ * every capture on cpu or cuda, come back to the host per item as before.
  */
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../onnx/builder';
