@@ -316,10 +316,8 @@ export class Model {
       opts.batchSize,
       this.tokensPerBatch,
     );
-    await prepareFeeds(
-      plan,
-      batches.map((idx) => idx.map((i) => items[i])),
-    );
+    const batchItems = batches.map((idx) => idx.map((i) => items[i]));
+    await prepareFeeds(plan, batchItems);
     // Feeds of pass k+1 (noise draws, packing) are built in JS while ONNX Runtime computes pass k
     // on its own threads. A feed error of pass k+1 is raised only after pass k has finished and
     // been checked, so errors come in the same order as without the overlap.
@@ -350,24 +348,16 @@ export class Model {
       next = k + 1 < batches.length ? prepare(k + 1) : null;
       try {
         const res = await pending;
+        const onDevice = keptOnDevice(s.compiled, plan, this.provider, res, batchItems[k], cur.feeds!.T);
+        this.deviceTensors.track(onDevice); // before readItem can throw
+        kept.push(...onDevice);
         idx.forEach((i, b) => (results[i] = readItem(this.cfg, s.compiled, plan, res, items[i], b, cur.feeds!.T)));
-        kept.push(
-          ...keptOnDevice(
-            s.compiled,
-            plan,
-            this.provider,
-            res,
-            idx.map((i) => items[i]),
-            cur.feeds!.T,
-          ),
-        );
       } catch (e) {
         if (!(e instanceof NonFiniteOutput)) throw e;
         throw new RunError(`${e.message}; ${await this.diagnoseNonFinite(plan, items, idx[e.batchIndex], opts)}`);
       }
     }
     const seconds = (performance.now() - t0) / 1000;
-    this.deviceTensors.track(kept);
     return { items: results, provider: this.provider, seconds, ...(kept.length ? { onDevice: kept } : {}) };
   }
 
