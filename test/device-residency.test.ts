@@ -17,6 +17,7 @@ import { hooks } from '../lib/src/engine/hooks';
 import { plan, type Plan } from '../lib/src/engine/plan';
 import { probeProvider } from '../lib/src/engine/providers';
 import { readBackCount } from '../lib/src/engine/device-buffers';
+import { locateNonFinite } from '../lib/src/engine/diagnose';
 import type { Item, RunResult } from '../lib/src/engine/types';
 import { Study } from '../lib/src/experiments/study';
 import * as M from '../lib/src/experiments/mechanism';
@@ -124,6 +125,13 @@ test('webgpu: captures stay on the device and a patch pass batched alike feeds t
     assert.equal(readBackCount(), n1, 'per-head and cross-hook patches from the device');
     const b = await gpu.runWithHooks(items, perturbed(variants(freshHost)), opts);
     assert.ok(relErr(logprobs(a), logprobs(b)) <= F32);
+
+    // diagnostics read patch values on the host: values still on the device are read back first
+    const { cache: diag } = await gpu.runWithCache(items.slice(0, 2), [z], { onDevice: true });
+    const loc = await locateNonFinite(gpu, plan('logprobs').patch(z, diag), items.slice(0, 2));
+    assert.equal(loc?.kind, 'after-hooks', 'finite values: nothing found, and no "on the device" error');
+    assert.ok(diag.onHost(z, items[0].id));
+    diag.dispose();
 
     cache.dispose();
     fresh.dispose();
