@@ -198,7 +198,12 @@ export function notebookWork(notebook: string, c: BenchCost): NotebookWork {
   });
   const cell = (runner: string) => {
     const e = CROSSMODEL_REGISTRY.find((x) => x.runner === runner)!;
-    return { spec: e.key === 'pythia-1.4b' ? PROJECTED['pythia-1.4b'] : specOf(e), work: cellWork(c, e) };
+    const handWritten = [e.loss, e.entropy, e.pathways, e.repair].some((x) => x?.sentences.source === 'e12');
+    return {
+      spec: e.key === 'pythia-1.4b' ? PROJECTED['pythia-1.4b'] : specOf(e),
+      work: cellWork(c, e),
+      note: handWritten ? "the hand-written sentences counted at WikiText's mean length" : undefined,
+    };
   };
   const none = (note: string): NotebookWork => ({ spec: pythia410, work: [], note });
   const table: Record<string, () => NotebookWork> = {
