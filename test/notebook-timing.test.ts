@@ -52,6 +52,42 @@ test('bench sweeps are read per file; the plain pass is the faster of the two si
   assert.deepEqual(cs[0].wikitext, { items: 100, tokens: 4000 });
 });
 
+test("per-model passes: the largest model's plain pass and the mean of its perturbed modes; newest wins", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dirmag-timing-'));
+  benchFile(dir, 'results-a.json', 'cpu', '2026-01-01T00:00:00Z');
+  const entry = (model: string, total: number, plain: number) => ({
+    model,
+    provider: 'cpu',
+    threads: 2,
+    params: { total },
+    graphBuildSeconds: 0.5,
+    sessionCreateSeconds: 1.5,
+    plain: { tokens: 120, seconds: plain, batchItems: [2, 1] },
+    perturbed: { magnitude: { tokens: 120, seconds: 4 }, angle_legacy: { tokens: 120, seconds: 8 } },
+  });
+  const body = {
+    date: '2026-01-05T00:00:00Z',
+    host: { cpus: 'Other CPU', cores: 4 },
+    results: [entry('pythia-70m', 7e7, 1), entry('pythia-410m', 4e8, 3)],
+    sweep: null,
+  };
+  fs.writeFileSync(path.join(dir, 'results-b.json'), JSON.stringify(body));
+  const cs = readBenchCosts(dir);
+  const c = cs[cs.length - 1];
+  assert.equal(c.file, 'results-b.json');
+  assert.equal(c.measured.name, 'pythia-410m');
+  assert.equal(c.plainSecondsPerPass, 3);
+  assert.equal(c.perturbedSecondsPerPass, 6);
+  assert.equal(c.sessionSeconds, 2);
+  assert.equal(c.sentences, 3);
+  // the length profiles come from the file that has them
+  assert.deepEqual(c.wikitext, { items: 100, tokens: 4000 });
+  assert.match(
+    notebookTime('04_sweep', dir),
+    /CPU: about .*results-b\.json \(plain and perturbed passes\).*4-core Other CPU/,
+  );
+});
+
 test("notebook 04 is E1's 1 plain + 60 perturbed passes scaled by the FLOP ratio", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dirmag-timing-'));
   benchFile(dir, 'results-a.json', 'cpu', '2026-01-01T00:00:00Z');
@@ -71,7 +107,10 @@ test('the GPU line is filled only by a GPU sweep in bench/', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dirmag-timing-'));
   benchFile(dir, 'results-a.json', 'cpu', '2026-01-01T00:00:00Z');
   const cpuOnly = notebookTime('04_sweep', dir);
-  assert.match(cpuOnly, /CPU: about .* projected from bench\/results-a\.json, pythia-410m measured on 8-core Test CPU/);
+  assert.match(
+    cpuOnly,
+    /CPU: about .* projected from bench\/results-a\.json \(E1 sweep\), pythia-410m measured on 8-core Test CPU/,
+  );
   assert.match(cpuOnly, /GPU: not measured yet \(no GPU run recorded in bench\/\)/);
   benchFile(dir, 'results-gpu.json', 'cuda', '2026-01-02T00:00:00Z');
   const both = notebookTime('04_sweep', dir);

@@ -1,40 +1,46 @@
 /**
  * How long a notebook takes on its published model, projected from the committed benchmark runs
- * (bench/results-*.json): the measured seconds per plain and per perturbed pass of the newest E1
- * sweep per device, scaled by FLOPs to each experiment the notebook runs (bench/project.ts). The
+ * (bench/results-*.json): the measured seconds per plain and per perturbed pass of the newest
+ * measurement per device (a file's per-model passes or its E1 sweep), scaled by FLOPs to each
+ * experiment the notebook runs (bench/project.ts). The
  * bench times real-config Pythia shapes with random weights (speed depends on shapes only), so this
- * is a measurement-based number for the hardware the bench file names; a device with no sweep in
+ * is a measurement-based number for the hardware the bench file names; a device with no run in
  * bench/ is reported as not measured, so a later `dirmag bench --sweep --device cuda` fills it in.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { projectExperiments, publishedWork, WorkProfile } from '../bench/project';
 import { PROJECTED, PYTHIA, PythiaSpec } from '../bench/pythia';
+import { interferenceSettings } from '../experiments/beyond/interference';
+import { normViewSettings } from '../experiments/beyond/norm-view';
 import { CROSSMODEL_REGISTRY, CrossModelEntry, SentenceSet } from '../experiments/crossmodel/registry';
 import { MECH_PUBLISHED, MechExperiment } from '../experiments/mechanism/common';
 import { layerSets, scaledK } from '../experiments/mechanism/e5-e6-layers';
 import { E9_SETS } from '../experiments/mechanism/e9-e11-pathways';
 import { E1_MODES } from '../experiments/e1-sweep';
 import { middleLayers, PUBLISHED } from '../experiments/settings';
+import type { Study } from '../experiments/study';
 import { installRoot } from '../util/paths';
 
-/** One device's measured per-pass cost: the E1 sweep of one bench file. */
+/** One device's measured per-pass cost: the E1 sweep or the per-model passes of one bench file. */
 export interface BenchCost {
   /** bench file name, e.g. results-2026-12-02-sweep.json */
   file: string;
   date: string;
+  /** 'E1 sweep' (the experiment's own plans) or 'plain and perturbed passes' (the per-model measurement) */
+  kind: string;
   /** e.g. "2-core AMD EPYC" */
   hardware: string;
   provider: string;
   threads: number;
   measured: PythiaSpec;
-  /** sentences and tokens of the measured subset */
+  /** sentences and tokens of the measured passes */
   sentences: number;
   tokens: number;
   plainSecondsPerPass: number;
   perturbedSecondsPerPass: number;
   sessionSeconds: number;
-  /** the length profile the projections use: WikiText (and BLiMP when the bench had it) */
+  /** the length profiles the projections use (the newest bench file that has each) */
   wikitext: { items: number; tokens: number };
   blimp: { items: number; tokens: number } | null;
 }
@@ -42,10 +48,25 @@ export interface BenchCost {
 /** The devices a notebook can run on, grouped as the settings cell reports them. */
 const GPU_PROVIDERS = ['cuda', 'webgpu'];
 
+interface Pass {
+  tokens: number;
+  seconds: number;
+}
+
 interface BenchFile {
   date: string;
   host: { cpus: string; cores: number };
   profile?: { summary?: string };
+  results?: {
+    model: string;
+    provider: string;
+    threads: number;
+    params: { total: number };
+    graphBuildSeconds: number;
+    sessionCreateSeconds: number;
+    plain: Pass & { batchItems: number[] };
+    perturbed: Record<string, Pass>;
+  }[];
   sweep?: {
     model: string;
     provider: string;
@@ -59,37 +80,72 @@ interface BenchFile {
   } | null;
 }
 
-/** Every E1 sweep recorded in `dir` (default `<repo>/bench`), oldest first. */
+function specNamed(file: string, model: string): PythiaSpec {
+  const s = PYTHIA[model] ?? PROJECTED[model];
+  if (!s) throw new Error(`${file}: bench model '${model}' is not a known Pythia size`);
+  return s;
+}
+
+/**
+ * Every per-pass measurement recorded in `dir` (default `<repo>/bench`), oldest first: per file the
+ * largest model's plain and perturbed passes (mean over the perturbation modes) and the E1 sweep
+ * (its plain pass is the faster of the sweep's two baselines, as the bench's best-of).
+ */
 export function readBenchCosts(dir = path.join(installRoot(), 'bench')): BenchCost[] {
   if (!fs.existsSync(dir)) return [];
-  const out: BenchCost[] = [];
-  for (const file of fs.readdirSync(dir).filter((f) => /^results-.*\.json$/.test(f))) {
-    const b = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as BenchFile;
-    const s = b.sweep;
-    if (!s?.reuse) continue;
-    const measured = PYTHIA[s.model] ?? PROJECTED[s.model];
-    if (!measured) throw new Error(`${file}: sweep model '${s.model}' is not a known Pythia size`);
+  type Raw = Omit<BenchCost, 'wikitext' | 'blimp'>;
+  const raw: Raw[] = [];
+  let wikitext: BenchCost['wikitext'] | null = null;
+  let blimp: BenchCost['blimp'] = null;
+  const files = fs.readdirSync(dir).filter((f) => /^results-.*\.json$/.test(f));
+  const read = files.map((file) => ({
+    file,
+    b: JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as BenchFile,
+  }));
+  for (const { file, b } of read.sort((x, y) => x.b.date.localeCompare(y.b.date))) {
+    const hardware = `${b.host.cores}-core ${b.host.cpus}`;
     const m = /(\d+) sentences, (\d+) tokens/.exec(b.profile?.summary ?? '');
-    if (!m) throw new Error(`${file}: no WikiText length profile ('N sentences, T tokens')`);
-    const e2 = s.projections?.find((p) => p.experiment === 'E2' && p.tokensPerPass);
-    out.push({
-      file,
-      date: b.date,
-      hardware: `${b.host.cores}-core ${b.host.cpus}`,
-      provider: s.provider,
-      threads: s.threads,
-      measured,
-      sentences: s.sentences,
-      tokens: s.tokensPerPass,
-      // both sides of the sweep time the same plain pass (the baseline): the faster one, as the bench's best-of
-      plainSecondsPerPass: Math.min(s.reuse.baselineSeconds, s.full?.baselineSeconds ?? Infinity),
-      perturbedSecondsPerPass: s.reuse.perturbedSeconds / s.grid.perturbedConditions,
-      sessionSeconds: s.reuse.compileSeconds,
-      wikitext: { items: Number(m[1]), tokens: Number(m[2]) },
-      blimp: e2 ? { items: 2 * PUBLISHED.e2.items, tokens: e2.tokensPerPass! } : null,
-    });
+    if (m) wikitext = { items: Number(m[1]), tokens: Number(m[2]) };
+    const e2 = b.sweep?.projections?.find((p) => p.experiment === 'E2' && p.tokensPerPass);
+    if (e2) blimp = { items: 2 * PUBLISHED.e2.items, tokens: e2.tokensPerPass! };
+    const r = [...(b.results ?? [])].sort((x, y) => y.params.total - x.params.total)[0];
+    if (r) {
+      const modes = Object.values(r.perturbed);
+      raw.push({
+        file,
+        date: b.date,
+        kind: 'plain and perturbed passes',
+        hardware,
+        provider: r.provider,
+        threads: r.threads,
+        measured: specNamed(file, r.model),
+        sentences: r.plain.batchItems.reduce((a, x) => a + x, 0),
+        tokens: r.plain.tokens,
+        plainSecondsPerPass: r.plain.seconds,
+        // the perturbed passes run over the same items as the plain one
+        perturbedSecondsPerPass: modes.reduce((a, x) => a + x.seconds, 0) / modes.length,
+        sessionSeconds: r.graphBuildSeconds + r.sessionCreateSeconds,
+      });
+    }
+    const s = b.sweep;
+    if (s?.reuse)
+      raw.push({
+        file,
+        date: b.date,
+        kind: 'E1 sweep',
+        hardware,
+        provider: s.provider,
+        threads: s.threads,
+        measured: specNamed(file, s.model),
+        sentences: s.sentences,
+        tokens: s.tokensPerPass,
+        plainSecondsPerPass: Math.min(s.reuse.baselineSeconds, s.full?.baselineSeconds ?? Infinity),
+        perturbedSecondsPerPass: s.reuse.perturbedSeconds / s.grid.perturbedConditions,
+        sessionSeconds: s.reuse.compileSeconds,
+      });
   }
-  return out.sort((a, b) => a.date.localeCompare(b.date));
+  if (raw.length && !wikitext) throw new Error(`${dir}: no WikiText length profile ('N sentences, T tokens')`);
+  return raw.map((c) => ({ ...c, wikitext: wikitext!, blimp }));
 }
 
 /** `n` items at the mean length of a profile (the FLOP formula is near-linear in tokens at L ≤ 64). */
@@ -177,6 +233,42 @@ function cellWork(c: BenchCost, e: CrossModelEntry): WorkProfile[] {
 
 const pythia410 = PYTHIA['pythia-410m'];
 
+/**
+ * The published settings of a beyond-the-paper experiment, from its own settings function: they read
+ * only the model's depth, quick mode and the study's caps, which a shape-only stand-in provides.
+ */
+function publishedStandIn(spec: PythiaSpec): Study {
+  return {
+    quick: false,
+    model: { cfg: { nLayers: spec.nLayers } },
+    cap: (_: string, n: number) => n,
+  } as unknown as Study;
+}
+
+/** B1 (norm view, notebook 30) and B2 (norm interference, notebook 31): one pass per condition and layer. */
+function beyondWork(c: BenchCost, which: 'B1' | 'B2'): WorkProfile {
+  const study = publishedStandIn(pythia410);
+  if (which === 'B1') {
+    const s = normViewSettings(study);
+    const n = s.layers.length;
+    // clean captures; per (op, κ) one perturbed pass per layer; per control one patched pass per layer
+    return {
+      experiment: s.experiment,
+      lengths: wikitextN(c, s.sentences),
+      plainPasses: 1 + s.controls.length * n,
+      perturbedPasses: s.ops.length * s.kappas.length * n,
+    };
+  }
+  const s = interferenceSettings(study);
+  // clean attention patterns, clean targets once per layer, one patched pass per condition
+  return {
+    experiment: s.experiment,
+    lengths: wikitextN(c, s.sentences),
+    plainPasses: 1 + s.layers.length * (1 + s.targets.length * s.eps.length * s.seeds),
+    perturbedPasses: 0,
+  };
+}
+
 /** The experiments each notebook runs (by its number), on the published model from scratch. */
 export function notebookWork(notebook: string, c: BenchCost): NotebookWork {
   const nb = /^(\d\d)/.exec(path.basename(notebook))?.[1];
@@ -241,9 +333,9 @@ export function notebookWork(notebook: string, c: BenchCost): NotebookWork {
     '24': () => cell('Zephyr'),
     '25': () => none('the reversal investigation is not profiled'),
     '26': () => none('reads the stored results of notebooks 20–25; no passes of its own'),
-    '30': () => none('beyond-the-paper passes are not profiled'),
-    '31': () => none('beyond-the-paper passes are not profiled'),
-    '32': () => none('beyond-the-paper passes are not profiled'),
+    '30': () => ({ spec: pythia410, work: [beyondWork(c, 'B1')] }),
+    '31': () => ({ spec: pythia410, work: [beyondWork(c, 'B2')] }),
+    '32': () => none('its passes run over your two prompt files, whose size the bench cannot know'),
   };
   const f = table[nb];
   if (!f) throw new Error(`notebook ${nb}: not in the timing table (lib/src/notebooks/timing.ts)`);
@@ -286,7 +378,7 @@ export function notebookTime(notebook: string, benchDir?: string): string {
     const c = newest(costs, gpu);
     if (!c) return `${kind}: not measured yet (no ${gpu ? 'GPU' : 'CPU'} run recorded in bench/)`;
     const p = projectNotebook(notebook, c);
-    const src = `bench/${c.file}, ${c.measured.name} measured on ${c.hardware}, ${c.provider}, ${c.threads} threads`;
+    const src = `bench/${c.file} (${c.kind}), ${c.measured.name} measured on ${c.hardware}, ${c.provider}, ${c.threads} threads`;
     if (p.seconds === null) return `${kind}: not projected (${p.note}); per-pass cost from ${src}`;
     const left = p.note ? `; ${p.note}` : '';
     return `${kind}: about ${duration(p.seconds)} from scratch, projected from ${src} (${c.date.slice(0, 10)})${left}`;
