@@ -3,7 +3,8 @@
  * with the project's tslab kernel, headless Chromium (playwright-core) opening the Figure 1 notebook and a
  * beyond-the-paper notebook on the small CI model, running all cells, and checking what the page shows:
  * an interactive plotly figure with traces, rendered tables, no plotly source printed as text, no error.
- * Then the saved notebook is reopened untrusted and must show the static image instead.
+ * Then the saved notebook is reopened untrusted and must show the static image instead. The claims recap
+ * and the paper tables (17, 18: tables only) must run clean and render their tables.
  * Screenshots go to test-artifacts/browser/ (gitignored). Needs `npm run build` (npm test does it),
  * Jupyter's notebook server and Chromium: when one is missing this FAILS with the install hint.
  */
@@ -22,7 +23,10 @@ const ROOT = path.resolve(__dirname, '..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'browser');
 // served copies live inside the repo so that the kernel resolves `dirmag` from the repo's node_modules
 const WORK = path.join(ARTIFACTS, 'notebooks');
-const NOTEBOOKS = ['07_figure1.ipynb', '30_what_components_see.ipynb'];
+const FIGURE_NOTEBOOKS = ['07_figure1.ipynb', '30_what_components_see.ipynb'];
+/** notebooks without figures, and the fewest rendered tables each must show */
+const TABLE_NOTEBOOKS: Record<string, number> = { '17_claims_recap.ipynb': 5, '18_paper_tables.ipynb': 4 };
+const NOTEBOOKS = [...FIGURE_NOTEBOOKS, ...Object.keys(TABLE_NOTEBOOKS)];
 const RUN_TIMEOUT_MS = Number(process.env.DIRMAG_NOTEBOOK_TIMEOUT ?? 600) * 1000;
 
 let server: NotebookServer | undefined;
@@ -45,7 +49,7 @@ async function setup(): Promise<{ server: NotebookServer; context: BrowserContex
   for (const name of NOTEBOOKS) {
     const src = path.join(ROOT, 'notebooks', name);
     fs.copyFileSync(src, path.join(WORK, name));
-    Object.assign(env, ciEnvironment(src, outRoot)); // both notebooks use the default CI model
+    Object.assign(env, ciEnvironment(src, outRoot)); // all these notebooks use the default CI model
   }
   server = await startNotebookServer({ root: WORK, repoRoot: ROOT, env, ui: 'notebook' });
   profile = fs.mkdtempSync(path.join(os.tmpdir(), 'dirmag-chromium-'));
@@ -130,7 +134,7 @@ async function runAll(page: Page, name: string): Promise<PageReport> {
   return (await page.evaluate(READ_PAGE)) as PageReport;
 }
 
-for (const name of NOTEBOOKS) {
+for (const name of FIGURE_NOTEBOOKS) {
   test(`browser: ${name} runs in jupyter notebook and shows its figure and tables`, async () => {
     const { server, context } = await setup();
     const page = await context.newPage();
@@ -173,6 +177,28 @@ for (const name of NOTEBOOKS) {
         r.plots.length,
         `${name}: untrusted view shows ${u.images} static images for ${r.plots.length} figures`,
       );
+    } finally {
+      await page.close();
+    }
+  });
+}
+
+for (const [name, minTables] of Object.entries(TABLE_NOTEBOOKS)) {
+  test(`browser: ${name} runs in jupyter notebook and renders its tables`, async () => {
+    const { server, context } = await setup();
+    const page = await context.newPage();
+    const consoleErrors: string[] = [];
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    try {
+      await openNotebook(page, server.notebookUrl(name), server);
+      const r = await runAll(page, name);
+      await page.screenshot({ path: path.join(ARTIFACTS, `${path.basename(name, '.ipynb')}.png`), fullPage: true });
+      assert.deepEqual(r.errors, [], `${name}: a cell errored`);
+      assert.deepEqual(r.unfinished, [], `${name}: code cells that did not finish (of ${r.codeCells})`);
+      assert.ok(r.tables >= minTables, `${name}: ${r.tables} rendered tables, expected at least ${minTables}`);
+      assert.equal(r.plotlySourceInText, false, `${name}: an output shows plotly's source as text`);
+      assert.ok(r.longestText < 20_000, `${name}: a text output of ${r.longestText} characters`);
+      assert.deepEqual(consoleErrors, [], `${name}: page errors`);
     } finally {
       await page.close();
     }

@@ -287,9 +287,12 @@ test('main comparability: Pythia-410M by id or full config; the E9 rows of the m
     { experiment: 'E9', quantity: 'angle + attn recovery', published: 23.8, reproduced: 23.0 },
   ];
   const rows410 = mechanismRows([{ compare }], on410, comparability(on410));
-  assert.match(rows410[0].quantity, /^E4 \[idx 12 \(Cell 13\), EleutherAI\/pythia-410m\]/);
+  assert.match(rows410[0].quantity, /^E4 \[the original's attention-repair cell, EleutherAI\/pythia-410m\]/);
   assert.match(rows410[0].verdict, /^(close|differs)/);
-  assert.match(rows410[1].quantity, /^E9 \[idx 17 \(Cell 18\), EleutherAI\/pythia-1\.4b\]/);
+  assert.match(
+    rows410[1].quantity,
+    /^E9 \[the original's attention\/MLP pathway-repair cell, EleutherAI\/pythia-1\.4b\]/,
+  );
   assert.match(
     rows410[1].verdict,
     /^not comparable \(the run used EleutherAI\/pythia-410m, the published numbers are EleutherAI\/pythia-1\.4b's/,

@@ -15,7 +15,7 @@ import { runSweep, sweepSettings, SweepRecord } from '../lib/src/experiments/e1-
 import { summarizeE1 } from '../lib/src/experiments/e1-stats';
 import { scorePairs, summarizeBlimp, BlimpRecord } from '../lib/src/experiments/e2-blimp';
 import { hookCheck } from '../lib/src/experiments/hook-check';
-import { middleLayers } from '../lib/src/experiments/settings';
+import { middleLayers, seedFor, seedRange } from '../lib/src/experiments/settings';
 import { parseResultsFile } from '../lib/src/results';
 
 const SHARED = process.env.DIRMAG_SHARED ?? path.resolve(__dirname, '../../shared');
@@ -246,4 +246,10 @@ test('BLiMP scoring: sum vs mean differ on unequal lengths; ties count as wrong'
   assert.equal(sum.rows[0].magnitude.drop, 19);
   assert.equal(sum.rows[0].angle.drop, 1.5);
   assert.equal(sum.rows[0].diff, 17.5);
+});
+
+test('seedRange names the seeds an offset draws with (42 + offset + seed index)', () => {
+  assert.equal(seedRange(700, 3), `${seedFor(700, 0)}–${seedFor(700, 2)}`);
+  assert.equal(seedRange(700, 3), '742–744');
+  assert.equal(seedRange(100, 1), '142');
 });

@@ -33,4 +33,5 @@ export {
   type NotebookSettings,
   type SettingsInput,
 } from './notebooks/settings';
+export { notebookTime, projectNotebook, readBenchCosts, type BenchCost } from './notebooks/timing';
 export * as prose from './prose';

@@ -54,7 +54,7 @@ export function e1StatsTable(s: E1Summary): ResultsTable {
       df: { label: 'df' },
       p2: { label: 'p two-sided' },
       stars: { label: '' },
-      d_orig: { label: 'd (idx 6: /popstd mag)', digits: 2 },
+      d_orig: { label: "the original's d (÷ magnitude population std)", digits: 2 },
       dz_seed: { label: 'd_z (seeds)', digits: 2 },
       t_sent: { label: `t (${s.nSentences} sentences, paired)`, digits: 2 },
       p_sent: { label: 'p (sentences)' },

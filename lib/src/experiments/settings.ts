@@ -19,6 +19,12 @@ export function seedFor(offset: number, seedIndex: number): number {
   return SEED + offset + seedIndex;
 }
 
+/** The random seeds an experiment with this offset draws with, in words: `742–744` (one seed: `742`). */
+export function seedRange(offset: number, seeds: number): string {
+  const a = seedFor(offset, 0);
+  return seeds > 1 ? `${a}–${seedFor(offset, seeds - 1)}` : `${a}`;
+}
+
 /**
  * The records of two conditions paired by seed index (not by position): only the seed indices both
  * have, in increasing order, so a partial or unmerged run never pairs different seeds.

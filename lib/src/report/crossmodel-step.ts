@@ -164,7 +164,7 @@ export async function crossModelCellOutput(study: Study, entry: C.CrossModelEntr
   if (entry.pathways && r.pathways?.length && C.pairedSeedCount(r.pathways) > 0)
     out.tables[`${entry.key}_e9_pathways`] = M.e9Table(M.summarizeE9(r.pathways));
   const ctx = comparableWith(study, cellTarget(entry));
-  out.notes.push(`${entry.label} (${entry.cell}) comparability: ${ctx.comparability}.`);
+  out.notes.push(`Comparability with ${entry.cell}: ${ctx.comparability}.`);
   out.rows.push(...crossModelCellRows(entry, ctx, r));
   return out;
 }

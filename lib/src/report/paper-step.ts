@@ -34,7 +34,7 @@ export function recapOutputs(study: ComparedRun, r: PaperResults): Pick<StepOutp
 }
 
 export const paperStep: Step = {
-  name: 'claims recap, Tables 1–4 and the statistics export (original idx 11, 21–22)',
+  name: "claims recap, Tables 1–4 and the statistics export (the original's recap, table and statistics cells)",
   async run(study, ctx): Promise<StepOutput> {
     const r = await paperResults(study);
     const paper = paperOutputs(r, ctx);

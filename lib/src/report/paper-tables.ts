@@ -103,8 +103,8 @@ export function table3(x: PaperTablesInput): ResultsTable {
   );
   return resultsTable(rows, {
     model: { label: 'model (repair)' },
-    angular: { label: 'angular recovery % (R-seed)' },
-    magnitude: { label: 'magnitude recovery % (R-seed)' },
+    angular: { label: 'angular recovery % (mean of per-seed recoveries)' },
+    magnitude: { label: 'magnitude recovery % (mean of per-seed recoveries)' },
     p: { label: 'p one-sided (angle > magnitude, paired t over seeds)' },
     n: { label: 'N' },
   });
@@ -141,7 +141,7 @@ export function table4(x: PaperTablesInput): ResultsTable {
   return resultsTable(rows, {
     set: { label: `layer set (${e6.seeds} seeds × ${e6.nSentences} sentences)` },
     layers: { label: 'repaired layers' },
-    recovery: { label: 'recovery % (R-seed)' },
+    recovery: { label: 'recovery % (mean of per-seed recoveries)' },
     p: { label: 'p vs Top' },
   });
 }

@@ -141,16 +141,22 @@ export function statisticsRecords(x: StatisticsInput, ctx: Comparability): StatR
   add('E3', 'ratio ΔH angle / ΔH magnitude', null, { value: x.e3.ratio }, { value: E3.ratio });
   add('E3', 't ΔH angle > ΔH magnitude (paired over seeds)', null, { value: x.e3.test.t }, { value: E3.t });
   add('E3', 'p one-sided ΔH angle > ΔH magnitude', null, { value: x.e3.test.pGreater }, { value: E3.pOneSided });
-  add('E3', "Cohen's d (idx 10: pooled population stds)", null, { value: x.e3.dOriginal }, { value: E3.d });
+  add(
+    'E3',
+    "Cohen's d as the original computed it (pooled population stds)",
+    null,
+    { value: x.e3.dOriginal },
+    { value: E3.d },
+  );
 
   const E4 = PUBLISHED_MECHANISM.E4;
   const rec = (m: { mean: number; std: number; perSeed: number[] }) => seeds(m);
-  add('E4', 'angular recovery % (R-seed)', null, rec(x.e4.angle.recoverySeed), {
+  add('E4', 'angular recovery % (mean of per-seed recoveries)', null, rec(x.e4.angle.recoverySeed), {
     value: E4.angle.recovery.mean,
     std: E4.angle.recovery.std,
     n: E4.seeds,
   });
-  add('E4', 'magnitude recovery % (R-seed)', null, rec(x.e4.magnitude.recoverySeed), {
+  add('E4', 'magnitude recovery % (mean of per-seed recoveries)', null, rec(x.e4.magnitude.recoverySeed), {
     value: E4.magnitude.recovery.mean,
     std: E4.magnitude.recovery.std,
     n: E4.seeds,
@@ -263,7 +269,10 @@ const num = (x: number) =>
 
 /** statistics_summary.txt: one line per record, grouped by experiment (the original's text block, computed). */
 export function statisticsText(model: string, ctx: Comparability, records: readonly StatRecord[]): string {
-  const lines = [`dirmag statistics export (generated from results; original idx 22)`, `model: ${model}`];
+  const lines = [
+    `dirmag statistics export (generated from results; the original's statistics cell)`,
+    `model: ${model}`,
+  ];
   lines.push(`comparability: ${ctx.comparability}`);
   let exp = '';
   for (const r of records) {

@@ -196,7 +196,12 @@ export function summarizeE3(records: E3Record[], perturbedLayers?: number[]): E3
       { experiment: 'E3', quantity: 'ratio ΔH_ang/ΔH_mag', published: P.ratio, reproduced: ratio },
       { experiment: 'E3', quantity: 't (paired, seeds)', published: P.t, reproduced: test.t },
       { experiment: 'E3', quantity: 'p one-sided (Δ_ang > Δ_mag)', published: P.pOneSided, reproduced: test.pGreater },
-      { experiment: 'E3', quantity: 'd (idx 10, pooled population)', published: P.d, reproduced: dOriginal },
+      {
+        experiment: 'E3',
+        quantity: "Cohen's d as the original computed it (pooled population stds)",
+        published: P.d,
+        reproduced: dOriginal,
+      },
     ],
   };
 }

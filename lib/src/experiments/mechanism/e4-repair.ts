@@ -277,7 +277,7 @@ export function summarizeE4(records: RepairRecord[]): E4Summary {
       },
       {
         experiment: 'E4',
-        quantity: 'angle recovery % (R-seed)',
+        quantity: 'angle recovery % (mean of per-seed recoveries)',
         published: P.angle.recovery.mean,
         reproduced: angle.recoverySeed.mean,
       },
@@ -302,7 +302,7 @@ export function summarizeE4(records: RepairRecord[]): E4Summary {
       },
       {
         experiment: 'E4',
-        quantity: 'magnitude recovery % (R-seed)',
+        quantity: 'magnitude recovery % (mean of per-seed recoveries)',
         published: P.magnitude.recovery.mean,
         reproduced: magnitude.recoverySeed.mean,
       },

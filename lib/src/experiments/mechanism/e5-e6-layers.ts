@@ -246,7 +246,7 @@ export function summarizeE5(records: E5Record[], e4?: E4Summary): E5Summary {
       : undefined;
   const compare: CompareRow[] = rows.map((r) => ({
     experiment: 'E5',
-    quantity: `repair of layers [${r.layers.join(', ')}] (top-${r.k}) recovery % (R-seed, no ε)`,
+    quantity: `repair of layers [${r.layers.join(', ')}] (top-${r.k}) recovery % (mean of per-seed recoveries, no ε)`,
     published: r.published?.mean ?? null,
     reproduced: r.recovery.mean,
     ...(other(r) ? { note: other(r) } : {}),
@@ -427,7 +427,7 @@ export function summarizeE6(records: RepairRecord[]): E6Summary {
         : undefined;
     return {
       experiment: 'E6',
-      quantity: `repair of layers [${x.layers.join(', ')}] (${x.name}) recovery % (R-seed)`,
+      quantity: `repair of layers [${x.layers.join(', ')}] (${x.name}) recovery % (mean of per-seed recoveries)`,
       published: x.published?.mean ?? null,
       reproduced: x.recovery.mean,
       ...(note ? { note } : {}),

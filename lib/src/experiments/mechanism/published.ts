@@ -5,7 +5,7 @@
  */
 export const PUBLISHED_MECHANISM = {
   E3: {
-    cell: 'idx 10 (Cell 11)',
+    cell: "the original's attention-entropy cell",
     model: 'EleutherAI/pythia-410m',
     sentences: 100,
     seeds: 5,
@@ -58,7 +58,7 @@ export const PUBLISHED_MECHANISM = {
     },
   },
   E4: {
-    cell: 'idx 12 (Cell 13)',
+    cell: "the original's attention-repair cell",
     model: 'EleutherAI/pythia-410m',
     sentences: 100,
     seeds: 5,
@@ -82,7 +82,7 @@ export const PUBLISHED_MECHANISM = {
     test3: { t: 4.927, pOneSided: 0.003945 },
   },
   E5: {
-    cell: 'idx 13 (Cell 14)',
+    cell: "the original's head-ranking repair cell",
     model: 'EleutherAI/pythia-410m',
     sentences: 50,
     seeds: 3,
@@ -113,7 +113,7 @@ export const PUBLISHED_MECHANISM = {
     fullRepairDivisor: 28.4,
   },
   E6: {
-    cell: 'idx 14 (Cell 15)',
+    cell: "the original's layer-set repair cell",
     model: 'EleutherAI/pythia-410m',
     sentences: 50,
     seeds: 3,
@@ -137,7 +137,7 @@ export const PUBLISHED_MECHANISM = {
     topVsRandom: { t: 3.806, pTwoSided: 0.0035, note: 'independent t, 3 vs 9 per-seed values' },
   },
   E7: {
-    cell: 'idx 15 (Cell 16)',
+    cell: "the original's query–key alignment cell",
     model: 'EleutherAI/pythia-410m',
     sentences: 50,
     seeds: 3,
@@ -157,7 +157,7 @@ export const PUBLISHED_MECHANISM = {
     } as Record<number, [number, number, number]>,
   },
   E9: {
-    cell: 'idx 17 (Cell 18)',
+    cell: "the original's attention/MLP pathway-repair cell",
     model: 'EleutherAI/pythia-1.4b',
     sentences: 50,
     seeds: 3,
@@ -175,7 +175,7 @@ export const PUBLISHED_MECHANISM = {
     pOneSided: 0.999,
   },
   E11: {
-    cell: 'idx 24 (Cell 25)',
+    cell: "the original's layer-norm repair cell",
     model: 'EleutherAI/pythia-410m',
     sentences: 100,
     seeds: 5,
@@ -199,7 +199,7 @@ export const PUBLISHED_MECHANISM = {
     pOneSided: 0.00153,
   },
   figure2: {
-    cell: 'idx 19 (Cell 20)',
+    cell: "the original's Figure 2 cell",
     bug: "panel A's unrepaired bars show Pythia-1.4B's E9 scalars (0.93, 0.03) next to 410M's repaired damage; the correct unrepaired values are 3.608 ± 0.088 / 0.680 ± 0.038",
     panelA: {
       angular: { unrepaired: 3.608, unrepairedStd: 0.088, repaired: 2.583, repairedStd: 0.046 },

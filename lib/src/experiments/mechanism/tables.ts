@@ -44,7 +44,7 @@ export function e3Table(s: E3Summary): ResultsTable {
       row('angle', s.angle, s.dAngle),
       row('magnitude', s.magnitude, s.dMagnitude),
       {
-        condition: `ratio ${s.ratio.toFixed(2)}×; seeds: ${tp(s.test, 3, 'pGreater', 'p one-sided')}, d (idx 10)=${s.dOriginal.toFixed(2)}, d_z=${s.dzSeeds.toFixed(2)}`,
+        condition: `ratio ${s.ratio.toFixed(2)}×; seeds: ${tp(s.test, 3, 'pGreater', 'p one-sided')}, the original's d=${s.dOriginal.toFixed(2)}, d_z=${s.dzSeeds.toFixed(2)}`,
         entropy: '',
         delta: '',
       },
@@ -91,7 +91,7 @@ function repairRows(m: ModeRepair, name: string) {
       condition: `${name} + attention repair`,
       loss: fmtMeanStd(m.repaired.mean, m.repaired.std, 3),
       damage: `+${m.repairedDamage.mean.toFixed(3)}`,
-      recovery: `R-seed ${fmtMeanStd(m.recoverySeed.mean, m.recoverySeed.std, 1)}%; sentences ${m.recoverySentences.estimate.toFixed(1)}% ${ci(m.recoverySentences.ci, 1)}`,
+      recovery: `per seed ${fmtMeanStd(m.recoverySeed.mean, m.recoverySeed.std, 1)}%; sentences ${m.recoverySentences.estimate.toFixed(1)}% ${ci(m.recoverySentences.ci, 1)}`,
     },
   ];
 }
@@ -107,7 +107,7 @@ export function e4Table(s: E4Summary): ResultsTable {
       condition: { label: `E4 (${s.seeds} seeds × ${s.nSentences} sentences)` },
       loss: { label: 'loss' },
       damage: { label: 'damage' },
-      recovery: { label: 'recovery (R-seed ± std; standard Σ(U−R)/Σ(U−B), 95% CI)' },
+      recovery: { label: 'recovery (mean of per-seed recoveries ± std; standard Σ(U−R)/Σ(U−B), 95% CI)' },
     },
   );
 }
@@ -133,7 +133,7 @@ export function e4TestsTable(s: E4Summary): ResultsTable {
     ],
     {
       test: { label: 'E4 test' },
-      seeds: { label: 'seed level (as idx 12)' },
+      seeds: { label: "seed level (as the original's attention-repair cell)" },
       sentences: { label: 'sentence level (seed-averaged, paired)' },
     },
   );
@@ -164,7 +164,7 @@ export function e5Table(s: E5Summary): ResultsTable {
     {
       k: { label: 'k' },
       layers: { label: 'repaired layers (top-k)' },
-      recovery: { label: 'recovery % (R-seed, no ε)' },
+      recovery: { label: 'recovery % (mean of per-seed recoveries, no ε)' },
       pct: { label: `% of full (÷ our E4${s.fullRepair === null ? '' : ` = ${s.fullRepair.toFixed(1)}%`})` },
       pct284: { label: '% of full (÷ published 28.4)' },
       sentence: { label: 'sentence recovery % [95% CI]' },
@@ -210,7 +210,7 @@ export function e6Table(s: E6Summary): ResultsTable {
   );
   return resultsTable(rows, {
     set: { label: `E6 layer set (${s.seeds} seeds × ${s.nSentences} sentences)` },
-    recovery: { label: 'recovery % (R-seed)' },
+    recovery: { label: 'recovery % (mean of per-seed recoveries)' },
     sentence: { label: 'sentence level' },
     published: { label: 'published' },
   });
