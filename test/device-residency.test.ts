@@ -15,37 +15,17 @@ import * as path from 'node:path';
 import { Model } from '../lib/src/engine/model';
 import { hooks } from '../lib/src/engine/hooks';
 import { plan, type Plan } from '../lib/src/engine/plan';
-import { probeProvider } from '../lib/src/engine/providers';
 import { readBackCount } from '../lib/src/engine/device-buffers';
 import { locateNonFinite } from '../lib/src/engine/diagnose';
 import type { Item, RunResult } from '../lib/src/engine/types';
 import { Study } from '../lib/src/experiments/study';
 import * as M from '../lib/src/experiments/mechanism';
 import { tinyCheckpoint } from '../lib/src/experiments/tiny';
+import { relErr, webgpu } from './webgpu-helpers';
 
 const SHARED = process.env.DIRMAG_SHARED ?? path.resolve(__dirname, '../../shared');
 const DIR = path.join(SHARED, 'fixtures/hf/gpt_neox_parallel');
-const REQUIRED = process.env.DIRMAG_REQUIRE_WEBGPU === '1';
 process.env.DIRMAG_PROGRESS = '0';
-
-let probed: Promise<string | null> | null = null;
-async function webgpu(): Promise<string | undefined> {
-  const why = await (probed ??= probeProvider('webgpu'));
-  if (why === null) return undefined;
-  if (REQUIRED) throw new Error(`DIRMAG_REQUIRE_WEBGPU=1 but WebGPU does not work here: ${why}`);
-  return `no WebGPU adapter (${why}); set DIRMAG_REQUIRE_WEBGPU=1 to make this a failure`;
-}
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, 'length mismatch');
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    err = Math.max(err, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return err / Math.max(scale, 1e-30);
-}
 
 const logprobs = (r: RunResult) => r.items.flatMap((x) => Array.from(x.logprobs!));
 

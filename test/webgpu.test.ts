@@ -28,6 +28,7 @@ import { DataType } from '../lib/src/onnx/proto';
 import * as ort from 'onnxruntime-node';
 import { sentenceLoss } from '../lib/src/experiments/runs';
 import { seedFor } from '../lib/src/experiments/settings';
+import { relErr, webgpu } from './webgpu-helpers';
 
 const SHARED = process.env.DIRMAG_SHARED ?? path.resolve(__dirname, '../../shared');
 const ROOT = path.resolve(__dirname, '..');
@@ -38,28 +39,6 @@ const CASES = [
   path.join(SHARED, 'models/stories260k-hf'),
 ];
 const TOL = 1e-4;
-const REQUIRED = process.env.DIRMAG_REQUIRE_WEBGPU === '1';
-
-let probed: Promise<string | null> | null = null;
-/** undefined: run; a string: the skip reason. Throws when CI requires WebGPU and it does not work. */
-async function webgpu(): Promise<string | undefined> {
-  const why = await (probed ??= probeProvider('webgpu'));
-  if (why === null) return undefined;
-  if (REQUIRED) throw new Error(`DIRMAG_REQUIRE_WEBGPU=1 but WebGPU does not work here: ${why}`);
-  return `no WebGPU adapter (${why}); set DIRMAG_REQUIRE_WEBGPU=1 to make this a failure`;
-}
-
-/** max |a − b| / max |b| over the arrays, as the golden comparison measures it */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, 'length mismatch');
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    err = Math.max(err, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return err / Math.max(scale, 1e-30);
-}
 
 test('the webgpu probe works when CI requires it', async (t) => {
   const skip = await webgpu();
