@@ -134,29 +134,44 @@ async function runAll(page: Page, name: string): Promise<PageReport> {
   return (await page.evaluate(READ_PAGE)) as PageReport;
 }
 
+/**
+ * Opens `name` in a new page, runs every cell and screenshots the page; asserts what every notebook
+ * must show (no errored or unfinished cell, no plotly source as text, no huge text output, no page
+ * error). Returns the page (closed by the caller), what was read from it and the server.
+ */
+async function runClean(name: string) {
+  const { server, context } = await setup();
+  const page = await context.newPage();
+  const consoleErrors: string[] = [];
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  try {
+    await openNotebook(page, server.notebookUrl(name), server);
+    const r = await runAll(page, name);
+    await page.screenshot({ path: path.join(ARTIFACTS, `${path.basename(name, '.ipynb')}.png`), fullPage: true });
+    assert.deepEqual(r.errors, [], `${name}: a cell errored`);
+    assert.deepEqual(r.unfinished, [], `${name}: code cells that did not finish (of ${r.codeCells})`);
+    assert.equal(r.plotlySourceInText, false, `${name}: an output shows plotly's source as text`);
+    assert.ok(r.longestText < 20_000, `${name}: a text output of ${r.longestText} characters`);
+    assert.deepEqual(consoleErrors, [], `${name}: page errors`);
+    return { page, r, server };
+  } catch (e) {
+    await page.close();
+    throw e;
+  }
+}
+
 for (const name of FIGURE_NOTEBOOKS) {
   test(`browser: ${name} runs in jupyter notebook and shows its figure and tables`, async () => {
-    const { server, context } = await setup();
-    const page = await context.newPage();
-    const consoleErrors: string[] = [];
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    const { page, r, server } = await runClean(name);
     try {
-      await openNotebook(page, server.notebookUrl(name), server);
-      const r = await runAll(page, name);
       const stem = path.basename(name, '.ipynb');
-      await page.screenshot({ path: path.join(ARTIFACTS, `${stem}.png`), fullPage: true });
       const plot = page.locator('.js-plotly-plot').first();
       if ((await plot.count()) > 0) await plot.screenshot({ path: path.join(ARTIFACTS, `${stem}-figure.png`) });
-      assert.deepEqual(r.errors, [], `${name}: a cell errored`);
-      assert.deepEqual(r.unfinished, [], `${name}: code cells that did not finish (of ${r.codeCells})`);
       assert.ok(r.plots.length >= 1, `${name}: no .js-plotly-plot in the page`);
       for (const p of r.plots)
         assert.ok(p.traces > 0 && p.drawn > 0, `${name}: a plot without traces: ${JSON.stringify(p)}`);
       assert.equal(r.staticImages, 0, `${name}: the static image is still shown in a trusted, freshly run notebook`);
       assert.ok(r.tables >= 1, `${name}: no rendered table`);
-      assert.equal(r.plotlySourceInText, false, `${name}: an output shows plotly's source as text`);
-      assert.ok(r.longestText < 20_000, `${name}: a text output of ${r.longestText} characters`);
-      assert.deepEqual(consoleErrors, [], `${name}: page errors`);
 
       // save, then reopen a copy the server has never signed: untrusted, so scripts do not run
       await page.evaluate('Jupyter.notebook.save_notebook()');
@@ -185,20 +200,9 @@ for (const name of FIGURE_NOTEBOOKS) {
 
 for (const [name, minTables] of Object.entries(TABLE_NOTEBOOKS)) {
   test(`browser: ${name} runs in jupyter notebook and renders its tables`, async () => {
-    const { server, context } = await setup();
-    const page = await context.newPage();
-    const consoleErrors: string[] = [];
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    const { page, r } = await runClean(name);
     try {
-      await openNotebook(page, server.notebookUrl(name), server);
-      const r = await runAll(page, name);
-      await page.screenshot({ path: path.join(ARTIFACTS, `${path.basename(name, '.ipynb')}.png`), fullPage: true });
-      assert.deepEqual(r.errors, [], `${name}: a cell errored`);
-      assert.deepEqual(r.unfinished, [], `${name}: code cells that did not finish (of ${r.codeCells})`);
       assert.ok(r.tables >= minTables, `${name}: ${r.tables} rendered tables, expected at least ${minTables}`);
-      assert.equal(r.plotlySourceInText, false, `${name}: an output shows plotly's source as text`);
-      assert.ok(r.longestText < 20_000, `${name}: a text output of ${r.longestText} characters`);
-      assert.deepEqual(consoleErrors, [], `${name}: page errors`);
     } finally {
       await page.close();
     }

@@ -21,7 +21,8 @@ import type { Item, RunResult } from '../lib/src/engine/types';
 import { Study } from '../lib/src/experiments/study';
 import * as M from '../lib/src/experiments/mechanism';
 import { tinyCheckpoint } from '../lib/src/experiments/tiny';
-import { relErr, webgpu } from './webgpu-helpers';
+import { relErr } from './rel-err';
+import { webgpu } from './webgpu-helpers';
 
 const SHARED = process.env.DIRMAG_SHARED ?? path.resolve(__dirname, '../../shared');
 const DIR = path.join(SHARED, 'fixtures/hf/gpt_neox_parallel');

@@ -23,6 +23,7 @@ import { hooks as H, type HookName } from '../lib/src/engine/hooks';
 import { plan } from '../lib/src/engine/plan';
 import { SUPPORTED_ARCHS } from '../lib/src/models/registry';
 import type { Item, PerturbOp } from '../lib/src/engine/types';
+import { relErr } from './rel-err';
 
 const SHARED = process.env.DIRMAG_SHARED ?? path.resolve(__dirname, '../../shared');
 const FIXTURES = path.join(SHARED, 'fixtures/hf');
@@ -44,17 +45,6 @@ function rng(seed: number) {
   return { next, int, pick, normal };
 }
 type Rng = ReturnType<typeof rng>;
-
-function relErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
-  assert.equal(ours.length, ref.length, 'length mismatch');
-  let err = 0;
-  let max = 0;
-  for (let i = 0; i < ref.length; i++) {
-    err = Math.max(err, Math.abs(ours[i] - ref[i]));
-    max = Math.max(max, Math.abs(ref[i]));
-  }
-  return err / Math.max(max, 1e-30);
-}
 
 // ---------------------------------------------------------------------------------------------
 // 1. the reference against the HF goldens

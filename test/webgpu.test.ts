@@ -28,7 +28,8 @@ import { DataType } from '../lib/src/onnx/proto';
 import * as ort from 'onnxruntime-node';
 import { sentenceLoss } from '../lib/src/experiments/runs';
 import { seedFor } from '../lib/src/experiments/settings';
-import { relErr, webgpu } from './webgpu-helpers';
+import { relErr } from './rel-err';
+import { webgpu } from './webgpu-helpers';
 
 const SHARED = process.env.DIRMAG_SHARED ?? path.resolve(__dirname, '../../shared');
 const ROOT = path.resolve(__dirname, '..');

@@ -4,11 +4,11 @@
  * (an ActivationCache with device batches), and every later plan started at block k over the same
  * chunk patches them in as they are (its passes are batched like the capture's: the same items, the
  * same policy). Entries are whole chunks, keyed by the block, the chunk's items (ids and tokens,
- * in order) and the batching policy (another policy captures afresh: cheaper than a read-back), at most `budgetBytes` of device memory together; the least recently used are freed
- * beyond it. Runs on one model are sequential, so a freed entry is never one a pass is feeding.
+ * in order) and the batching policy (another policy captures afresh: cheaper than a read-back), at
+ * most `budgetBytes` of device memory together; the least recently used are freed beyond it. Runs on one model are sequential, so a freed entry is never one a pass is feeding.
  */
 import type { ActivationCache } from './cache';
-import type { HookName } from './hooks';
+import { type HookName, hooks } from './hooks';
 import type { Item } from './types';
 
 export class DevicePrefixes {
@@ -20,13 +20,12 @@ export class DevicePrefixes {
   }
 
   /**
-   * The values of `hook` (blocks.k.hook_resid_pre) for `items` batched by `batching` (a string naming
+   * The values of blocks.k.hook_resid_pre for `items` batched by `batching` (a string naming
    * the policy): the entry of this chunk, or `capture(items)` kept as a new entry within `budgetBytes`
    * (each item L·D floats, `dModel` = D).
    */
   async values(
     k: number,
-    hook: HookName,
     items: readonly Item[],
     batching: string,
     dModel: number,
@@ -40,7 +39,7 @@ export class DevicePrefixes {
       this.entries.set(key, hit);
       return hit.cache;
     }
-    const { cache } = await capture([hook]);
+    const { cache } = await capture([hooks.residPre(k)]);
     const bytes = items.reduce((a, it) => a + it.ids.length * dModel * 4, 0);
     this.entries.set(key, { cache, bytes });
     this.held += bytes;

@@ -249,7 +249,6 @@ export class Model {
     if (keepsOutputsOnDevice(this.provider))
       return this.devicePrefixes.values(
         k,
-        hook,
         items,
         `${opts.batchSize ?? 'auto'}/${this.tokensPerBatch}`,
         this.cfg.dModel,
