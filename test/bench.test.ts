@@ -2,6 +2,7 @@
  * The benchmark code on a tiny Pythia-shaped model: checkpoint writer, batching policy and padding
  * waste, FLOP count, target checks and the report. Functional only: no timing assertions.
  */
+import { SHARED } from './test-data';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -15,12 +16,13 @@ import { benchModel, flops, middleThird, paddingWaste, randomItems, stratified }
 import { ceilingText, formatReport, targets } from '../lib/src/bench/report';
 import { matmulCeiling, ratioToCeiling, theoreticalPeak } from '../lib/src/bench/ceiling';
 import { benchSweep, e1Conditions } from '../lib/src/bench/sweep';
-import { benchMemory, studyPlans } from '../lib/src/bench/memory';
+import { benchMemory } from '../lib/src/bench/memory';
 import { publishedWork } from '../lib/src/bench/project';
 import { PYTHIA } from '../lib/src/bench/pythia';
 import { PUBLISHED } from '../lib/src/experiments/settings';
 import { readSafetensorsHeader } from '../lib/src/weights/safetensors';
 
+const STORIES = path.join(SHARED, 'models/stories260k-hf');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dirmag-bench-test-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -192,14 +194,14 @@ test('E1 conditions are the published grid in the experiment order; the sweep be
   const parts = r.projections.filter((p) => p.model === TINY.name && p.experiment !== 'reproduce (main step)');
   assert.ok(Math.abs(total.seconds - parts.reduce((s, p) => s + p.seconds, 0)) < 1e-9);
   const report = formatReport([], { profile: 'test', date: 'today', host: 'here', sweep: r });
-  assert.match(report, /reuse on \/ off/);
+  assert.match(report, /wall time off \/ on/);
   assert.match(report, /projected wall time/);
   const t = targets([], { sweep: r });
-  assert.ok(t.some((x) => /prefix reuse on \/ off/.test(x.name)));
+  assert.ok(t.some((x) => /prefix reuse off \/ on/.test(x.name)));
+  assert.ok(r.perturbedSpeedup! > 0 && r.weightLoadSeconds >= 0);
 });
 
-test('whole-run memory on fp32 and fp16 checkpoints of the tiny model', async () => {
-  const lengths = [6, 9, 12, 20];
+test('whole-run memory: dirmag reproduce in its own process, fp32 and fp16 checkpoints', async () => {
   const res = [];
   for (const dtype of ['F32', 'F16'] as const) {
     const dir = ensurePythia(TINY, tmp, dtype);
@@ -207,46 +209,40 @@ test('whole-run memory on fp32 and fp16 checkpoints of the tiny model', async ()
       JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).torch_dtype,
       dtype === 'F16' ? 'float16' : 'float32',
     );
-    // the tiny model's weights are small next to node + onnxruntime: no RSS cap here
+    // the benchmark checkpoints carry no tokenizer: stories260k's has the tiny model's 512 tokens
+    // quick: δ scaled to the random tiny model's small norms
     res.push(
-      await benchMemory({
-        dir,
-        spec: TINY,
-        dtype,
-        lengths,
-        sentences: 2,
-        threads: 1,
-        repeats: 1,
-        maxRatio: Infinity,
-        reserveBytes: 0,
-      }),
+      await benchMemory({ dir, spec: TINY, dtype, tokenizer: STORIES, sentences: 2, perParadigm: 1, quick: true }),
     );
   }
   const [f32, f16] = res;
   assert.ok(Math.abs(f16.checkpointBytes / f32.checkpointBytes - 0.5) < 0.05, 'fp16 checkpoint is half the bytes');
   assert.equal(f32.weightBytes, f16.weightBytes);
-  assert.equal(f32.plans.length, studyPlans(TINY.nLayers, 1).length + 1);
-  assert.equal(f32.stoppedEarly, undefined);
   for (const m of res) {
-    assert.ok(m.peakRssBytes > 0 && m.ratio === m.peakRssBytes / m.weightBytes);
-    assert.ok(
-      m.legacyVsPlain.ratio > 0 && m.legacyVsPlain.tokens === stratified(lengths, 2).reduce((a, b) => a + b, 0),
-    );
+    assert.equal(m.skipped, undefined, m.skipped);
+    assert.ok(m.peakRssBytes! > 0 && m.ratio === m.peakRssBytes! / m.weightBytes);
+    assert.ok(m.steps.length >= 4 && /^main result/.test(m.steps[0].step), m.steps.map((s) => s.step).join('; '));
+    for (const s of m.steps) assert.ok(s.peakRssBytes! > 0 && s.peakRssBytes! <= m.peakRssBytes!, s.step);
+    assert.deepEqual(m.command.slice(0, 1), ['reproduce']);
   }
-  // the shared-machine guard: no room for another session → the run stops adding plan kinds and says so
-  const guarded = await benchMemory({
+  const report = formatReport([], { profile: 'test', date: 'today', host: 'here', memory: res });
+  assert.match(report, /whole-run memory \(dirmag reproduce, reduced\)/);
+  assert.match(report, /peak after /);
+  const t = targets([], { memory: res });
+  assert.equal(t.length, 2);
+  assert.ok(t.every((x) => Number.isFinite(x.value)));
+
+  // a run that cannot be made says why in one line, and the target reads "not measured"
+  const bad = await benchMemory({
     dir: ensurePythia(TINY, tmp),
     spec: TINY,
     dtype: 'F32',
-    lengths,
+    tokenizer: path.join(tmp, 'no-such-tokenizer'),
     sentences: 2,
-    threads: 1,
-    repeats: 1,
-    reserveBytes: Number.MAX_SAFE_INTEGER,
   });
-  assert.equal(guarded.plans.length, 2);
-  assert.match(guarded.stoppedEarly!, /stopped after 2 plan kinds/);
-  const report = formatReport([], { profile: 'test', date: 'today', host: 'here', memory: res });
-  assert.match(report, /whole-run memory/);
-  assert.equal(targets([], { memory: res }).length, 2);
+  assert.equal(bad.ratio, null);
+  assert.match(bad.skipped!, /^reproduce failed \(exit 1\): .*no-such-tokenizer/);
+  const miss = targets([], { memory: [bad] })[0];
+  assert.equal(miss.pass, false);
+  assert.match(miss.note!, /^not measured: reproduce failed/);
 });

@@ -13,8 +13,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FakeHub } from './fakehub/server';
-import { writeParquet } from './fakehub/parquet';
+import type { FakeHub } from './fakehub/server';
+import { studyHub } from './fakehub/study-hub';
 import { ensurePythia410m } from './fakehub/pythia410m';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -24,53 +24,12 @@ const MODEL = 'EleutherAI/pythia-410m';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dirmag-user-'));
 const work = path.join(tmp, 'work'); // the user's folder: empty
 const hfHome = path.join(tmp, 'hf');
-const hub = new FakeHub();
-
-/** WikiText test split as the hub's parquet: one row per line of the raw file, newline kept. */
-function wikitextParquet(): Buffer {
-  const lines = fs.readFileSync(path.join(SHARED, 'data/wikitext-2-raw/wiki.test.raw'), 'utf8').split('\n');
-  const rows = lines.slice(0, -1).map((l) => `${l}\n`);
-  return writeParquet([{ name: 'text', type: 'string', values: rows }]);
-}
-
-/** One BLiMP paradigm as the hub's parquet (the jsonl fields; `pairID` becomes the int32 `pair_id`). */
-function blimpParquet(file: string): Buffer {
-  const rows = fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l));
-  const str = (k: string) => ({ name: k, type: 'string' as const, values: rows.map((r) => String(r[k])) });
-  const bool = (k: string) => ({ name: k, type: 'boolean' as const, values: rows.map((r) => !!r[k]) });
-  return writeParquet([
-    str('sentence_good'),
-    str('sentence_bad'),
-    str('field'),
-    str('linguistics_term'),
-    str('UID'),
-    bool('simple_LM_method'),
-    bool('one_prefix_method'),
-    bool('two_prefix_method'),
-    bool('lexically_identical'),
-    { name: 'pair_id', type: 'int32', values: rows.map((r) => Number(r.pairID)) },
-  ]);
-}
+let hub: FakeHub;
 
 before(async () => {
   fs.mkdirSync(work);
   const ckpt = ensurePythia410m(path.join(ROOT, '.cache/fakehub/pythia-410m'));
-  const tok = path.join(SHARED, 'models/pythia-tokenizer');
-  const files: Record<string, Buffer> = { 'config.json': fs.readFileSync(ckpt.config) };
-  for (const f of fs.readdirSync(tok)) files[f] = fs.readFileSync(path.join(tok, f));
-  hub.add('model', MODEL, files);
-  await hub.addDisk('model', MODEL, 'model.safetensors', ckpt.weights);
-  hub.add('dataset', 'Salesforce/wikitext', { 'wikitext-103-raw-v1/test-00000-of-00001.parquet': wikitextParquet() });
-  const blimp: Record<string, Buffer> = {};
-  const dir = path.join(SHARED, 'data/blimp');
-  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl')))
-    blimp[`${f.slice(0, -6)}/train-00000-of-00001.parquet`] = blimpParquet(path.join(dir, f));
-  hub.add('dataset', 'nyu-mll/blimp', blimp);
-  await hub.start();
+  hub = await studyHub(SHARED, ckpt.weights);
 });
 after(async () => {
   await hub.stop();

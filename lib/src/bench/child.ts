@@ -1,16 +1,13 @@
 /**
- * Child-process entry of the benchmark: `node child.js <job.json> <result.json>`. Each model size,
- * the sweep and each memory run go in their own process so that a peak RSS is that run's own.
+ * Child-process entry of the benchmark: `node child.js <job.json> <result.json>`. Each model size
+ * and the sweep go in their own process so that a peak RSS is that run's own (the memory runs are
+ * `dirmag reproduce` processes of their own, bench/memory.ts).
  */
 import * as fs from 'node:fs';
 import { benchModel, ModelBenchOptions } from './measure';
 import { benchSweep, SweepBenchOptions } from './sweep';
-import { benchMemory, MemoryBenchOptions } from './memory';
 
-export type ChildJob =
-  | { kind: 'model'; options: ModelBenchOptions }
-  | { kind: 'sweep'; options: SweepBenchOptions }
-  | { kind: 'memory'; options: MemoryBenchOptions };
+export type ChildJob = { kind: 'model'; options: ModelBenchOptions } | { kind: 'sweep'; options: SweepBenchOptions };
 
 export function runJob(job: ChildJob, log: (l: string) => void): Promise<unknown> {
   switch (job.kind) {
@@ -18,8 +15,6 @@ export function runJob(job: ChildJob, log: (l: string) => void): Promise<unknown
       return benchModel({ ...job.options, log });
     case 'sweep':
       return benchSweep({ ...job.options, log });
-    case 'memory':
-      return benchMemory({ ...job.options, log });
   }
 }
 

@@ -16,7 +16,7 @@ import { blimpLengths, describeLengths, wikitextLengths } from './profile';
 import { formatReport, targets } from './report';
 import { ChildJob, runJob } from './child';
 import { SweepBenchResult } from './sweep';
-import { MemoryBenchResult } from './memory';
+import { MemoryBenchResult, benchMemory } from './memory';
 import { TheoreticalPeak, theoreticalPeak } from './ceiling';
 import { publishedWork } from './project';
 import { E2_PARADIGMS } from '../experiments/e2-blimp';
@@ -56,11 +56,11 @@ export interface BenchOptions {
   sweep?: boolean;
   /** model of the sweep (default pythia-410m; quick: pythia-70m) */
   sweepModel?: string;
-  /** sentences of the sweep (default 6 at 410M) */
+  /** sentences of the sweep (default 12 at 410M) */
   sweepSentences?: number;
   /** model of the memory runs (default: the sweep's) */
   memoryModel?: string;
-  /** sentences per pass of the memory runs (default 4) */
+  /** sentences per experiment of the reduced reproduce runs (default 12) */
   memorySentences?: number;
   log?: (line: string) => void;
 }
@@ -174,7 +174,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
         dir: ensurePythia(sweepSpec),
         spec: sweepSpec,
         lengths: profile.lengths,
-        sentences: opts.sweepSentences ?? (quick ? 8 : 6),
+        sentences: opts.sweepSentences ?? (quick ? 8 : 12),
         work: publishedWork(profile.lengths, blimp),
         projectTo,
         provider: opts.provider,
@@ -183,19 +183,17 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     });
     const memSpec = specOf(opts.memoryModel ?? sweepSpec.name, opts.specs);
     for (const dtype of ['F32', 'F16'] as const) {
-      log(`${memSpec.name} ${dtype}: whole-run memory (checkpoint in ${benchCacheDir()})`);
+      log(`${memSpec.name} ${dtype}: whole-run memory of dirmag reproduce (checkpoint in ${benchCacheDir()})`);
+      // benchMemory runs reproduce in its own process: the peak is that run's own
       memory.push(
-        await run<MemoryBenchResult>({
-          kind: 'memory',
-          options: {
-            dir: ensurePythia(memSpec, benchCacheDir(), dtype),
-            spec: memSpec,
-            dtype,
-            lengths: profile.lengths,
-            sentences: opts.memorySentences ?? 4,
-            provider: opts.provider,
-            threads: opts.threads,
-          },
+        await benchMemory({
+          dir: ensurePythia(memSpec, benchCacheDir(), dtype),
+          spec: memSpec,
+          dtype,
+          tokenizer: profile.tokenizer,
+          sentences: opts.memorySentences,
+          provider: opts.provider,
+          log,
         }),
       );
     }

@@ -1,44 +1,32 @@
 /**
- * Whole-run memory of a study-like run (issue 18): one model loaded as `reproduce` loads it, then
- * every kind of plan the study issues (plain, clean captures for norms, each perturbation operator,
- * capture → patch repair, head ablation, scaling, entropy output) on a few sentences; peak RSS of
- * the process as a multiple of the fp32 weight bytes. Run in its own child process per checkpoint
- * (fp32 and fp16) so the peak is that run's own. Also the legacy-angle pass against a plain pass on
- * the same items, interleaved.
+ * Whole-run memory (issue 18): `dirmag reproduce` itself, every step, on a benchmark checkpoint
+ * (random weights, real config; fp32 and fp16), reduced counts so that it ends in minutes, in its
+ * own process; its peak RSS (the child's ru_maxrss, from `reproduce --summary`) as a multiple of
+ * the fp32 weight bytes, and each step's time and peak. The data come from where a user's run takes
+ * them (the hub or its cache, DIRMAG_WIKITEXT / DIRMAG_BLIMP_DIR); where they cannot be had, the
+ * result says why in one line instead of a number.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { Model, Provider } from '../engine/model';
-import { hooks } from '../engine/hooks';
-import { Plan, plan } from '../engine/plan';
-import type { Item, RunOptions } from '../engine/types';
-import { perturbedPlan } from '../experiments/runs';
-import { middleLayers } from '../experiments/settings';
+import * as path from 'node:path';
+import type { RunSummary } from '../cli/reproduce';
+import type { Provider } from '../engine/model';
 import { paramCounts, PythiaSpec } from './pythia';
-import { peakRss, randomItems, stratified } from './measure';
 
 export interface MemoryBenchOptions {
   dir: string;
   spec: PythiaSpec;
   dtype: 'F32' | 'F16';
-  lengths: number[];
-  /** sentences per pass (few: memory, not speed) */
-  sentences: number;
-  /**
-   * before each new plan kind, stop when less than this much memory is available (default: 1.5 ×
-   * fp32 weight bytes + 6 GiB: one more session's copy of the weights, and room for the machine's
-   * other users)
-   */
-  reserveBytes?: number;
-  /**
-   * stop adding plan kinds once this process's peak RSS passes this many fp32 weight bytes
-   * (default 3: far beyond the 1.3 target, so the verdict is known and more only costs memory)
-   */
-  maxRatio?: number;
-  /** interleaved plain / legacy-angle pass pairs, best counts (default 3) */
-  repeats?: number;
+  /** tokenizer folder or hub id (the benchmark checkpoints carry none) */
+  tokenizer: string;
+  /** reduced run: sentences per experiment (default 12), seeds (default 1), BLiMP pairs per paradigm (default 2) */
+  sentences?: number;
+  seeds?: number;
+  perParadigm?: number;
+  /** quick settings (δ scaled to the model's norms: a tiny random model cannot take the published δ) */
+  quick?: boolean;
   provider?: Provider;
-  threads?: number;
   log?: (line: string) => void;
 }
 
@@ -46,164 +34,91 @@ export interface MemoryBenchResult {
   model: string;
   dtype: 'F32' | 'F16';
   checkpointBytes: number;
+  /** fp32 bytes of the benchmark model's parameters (the denominator of `ratio`) */
   weightBytes: number;
-  /** RSS before the model was loaded (node + onnxruntime) */
-  baseRssBytes: number;
-  /** the plans run, in order */
-  plans: string[];
-  sessionsAlive: number;
-  peakRssBytes: number;
-  /** peakRssBytes / fp32 weight bytes */
-  ratio: number;
-  /** (peak − RSS before loading) / fp32 weight bytes */
-  ratioAboveBase: number;
-  /**
-   * on the run's own model (prefix reuse on, as `reproduce` runs): the legacy-angle pass starts from the
-   * cached clean prefix, so this is the study's cost per pass, not the operator's (that is the per-model
-   * section (b), which runs every pass from the embeddings)
-   */
-  legacyVsPlain: { sentences: number; tokens: number; plainSeconds: number; legacySeconds: number; ratio: number };
-  /** set when plans were left out because the machine's available memory ran low (shared machine guard) */
-  stoppedEarly?: string;
+  /** the reproduce arguments after `dirmag` */
+  command: string[];
+  wallSeconds: number;
+  /** null when the run could not be made (`skipped` says why) */
+  peakRssBytes: number | null;
+  /** peakRssBytes / weightBytes */
+  ratio: number | null;
+  steps: RunSummary['steps'];
+  skipped?: string;
 }
 
-/** MemAvailable of /proc/meminfo in bytes (os.freemem() elsewhere). */
-export function availableMemory(): number {
-  try {
-    const m = /MemAvailable:\s+(\d+) kB/.exec(fs.readFileSync('/proc/meminfo', 'utf8'));
-    if (m) return Number(m[1]) * 1024;
-  } catch {
-    /* not Linux */
-  }
-  return os.freemem();
-}
-
-/** The plan kinds a study run issues, each with the options it runs with. */
-export function studyPlans(nLayers: number, delta: number): { name: string; plan: Plan; opts: RunOptions }[] {
-  const layers = middleLayers(nLayers);
-  const seed = { seed: 1 };
-  const pert = (op: 'magnitude' | 'angle_legacy' | 'angle_exact') =>
-    perturbedPlan({ mode: { op, noise: 'legacy' }, layers, delta });
-  return [
-    { name: 'plain log-probs (baselines)', plan: plan('logprobs'), opts: {} },
-    {
-      name: 'clean capture hook_resid_post (norms, preflight)',
-      plan: plan().capture(layers.map(hooks.residPost)),
-      opts: {},
-    },
-    { name: 'perturb magnitude (E1, E2)', plan: pert('magnitude'), opts: seed },
-    { name: 'perturb angle_legacy (E1, E2)', plan: pert('angle_legacy'), opts: seed },
-    { name: 'perturb angle_exact (robustness)', plan: pert('angle_exact'), opts: seed },
-    {
-      name: 'perturbed entropy (E3)',
-      plan: perturbedPlan({ mode: { op: 'magnitude', noise: 'legacy' }, layers, delta }, plan('entropy')),
-      opts: seed,
-    },
-    { name: 'scale hook_attn_out (E9-like)', plan: plan('logprobs').scale(layers.map(hooks.attnOut), 0.5), opts: {} },
-    { name: 'ablate hook_mlp_out (E9-like)', plan: plan('logprobs').ablate(layers.map(hooks.mlpOut)), opts: {} },
-  ];
-}
+const CLI = path.resolve(__dirname, '../../bin/dirmag.js');
 
 export async function benchMemory(o: MemoryBenchOptions): Promise<MemoryBenchResult> {
   const log = o.log ?? (() => {});
-  const spec = o.spec;
-  const baseRssBytes = peakRss();
-  const model = await Model.fromDir(o.dir, { provider: o.provider, threads: o.threads, name: spec.name });
-  const items: Item[] = randomItems(stratified(o.lengths, o.sentences), spec.vocab, 5);
-  // δ within every operator's reach: half the smallest clean norm at the target layers (the exact
-  // rotation needs δ ≤ 2‖h‖); memory does not depend on δ
-  const resid = middleLayers(spec.nLayers).map(hooks.residPost);
-  await model.runWithHooks(items, plan('logprobs'));
-  const { cache: clean } = await model.runWithCache(items, resid);
-  let minNorm = Infinity;
-  for (const h of resid)
-    for (const it of items) {
-      const t = clean.get(h, it.id);
-      const D = t.dims[1];
-      for (let i = 0; i < t.dims[0]; i++) {
-        let q = 0;
-        for (let j = 0; j < D; j++) q += t.data[i * D + j] ** 2;
-        minNorm = Math.min(minNorm, Math.sqrt(q));
-      }
-    }
-  const delta = 0.5 * minNorm;
-  const plans = studyPlans(spec.nLayers, delta);
-  const names: string[] = [plans[0].name, plans[1].name];
-  const weightBytes = paramCounts(spec).total * 4;
-  const reserve = o.reserveBytes ?? 1.5 * weightBytes + 6 * 2 ** 30;
-  const maxRatio = o.maxRatio ?? 3;
-  let stoppedEarly: string | undefined;
-  const lowMemory = (): boolean => {
-    const avail = availableMemory();
-    const ratio = peakRss() / weightBytes;
-    if (avail >= reserve && ratio <= maxRatio) return false;
-    stoppedEarly =
-      avail < reserve
-        ? `stopped after ${names.length} plan kinds: ${(avail / 2 ** 30).toFixed(1)} GiB available < ${(reserve / 2 ** 30).toFixed(1)} GiB reserve`
-        : `stopped after ${names.length} plan kinds: peak RSS already ${ratio.toFixed(2)}× fp32 weights (> ${maxRatio}; the whole run would be higher)`;
-    log(`${spec.name} ${o.dtype}: ${stoppedEarly}`);
-    return true;
-  };
-  for (const p of plans.slice(2)) {
-    if (lowMemory()) break;
-    log(`${spec.name} ${o.dtype}: ${p.name}`);
-    await model.runWithHooks(items, p.plan, p.opts);
-    names.push(p.name);
-  }
-  // repair (E4–E6): clean capture of hook_attn_out, patched into a perturbed run
-  if (!stoppedEarly && !lowMemory()) {
-    const attn = middleLayers(spec.nLayers).map(hooks.attnOut);
-    log(`${spec.name} ${o.dtype}: capture → patch repair`);
-    const { cache } = await model.runWithCache(items, attn);
-    await model.runWithHooks(
-      items,
-      perturbedPlan({ mode: { op: 'angle_legacy', noise: 'legacy' }, layers: middleLayers(spec.nLayers), delta }).patch(
-        attn,
-        cache,
-      ),
-      { seed: 1 },
-    );
-    names.push('capture hook_attn_out → patch into angle_legacy (E4–E6)');
-  }
-
-  log(`${spec.name} ${o.dtype}: legacy-angle vs plain, interleaved`);
-  const plainPlan = plans[0].plan,
-    legacy = plans[3];
-  let bestPlain = Infinity,
-    bestLegacy = Infinity;
-  for (let r = 0; r < (o.repeats ?? 3); r++) {
-    let t = performance.now();
-    await model.runWithHooks(items, plainPlan);
-    bestPlain = Math.min(bestPlain, (performance.now() - t) / 1000);
-    t = performance.now();
-    await model.runWithHooks(items, legacy.plan, legacy.opts);
-    bestLegacy = Math.min(bestLegacy, (performance.now() - t) / 1000);
-  }
-  const sessionsAlive = model.liveSessions;
-  const peakRssBytes = peakRss();
-  await model.release();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dirmag-bench-memory-'));
+  const summaryFile = path.join(tmp, 'summary.json');
+  const command = [
+    'reproduce',
+    '--model',
+    o.dir,
+    '--tokenizer',
+    o.tokenizer,
+    '--sentences',
+    String(o.sentences ?? 12),
+    '--seeds',
+    String(o.seeds ?? 1),
+    '--per-paradigm',
+    String(o.perParadigm ?? 2),
+    '--no-figures',
+    ...(o.quick ? ['--quick'] : []),
+    '--device',
+    o.provider ?? 'cpu',
+    '--results',
+    path.join(tmp, 'results'),
+    '--report',
+    path.join(tmp, 'REPORT.md'),
+    '--summary',
+    summaryFile,
+  ];
+  const weightBytes = paramCounts(o.spec).total * 4;
   const checkpointBytes = fs
     .readdirSync(o.dir)
     .filter((f) => f.endsWith('.safetensors'))
-    .reduce((s, f) => s + fs.statSync(`${o.dir}/${f}`).size, 0);
-  return {
-    model: spec.name,
-    dtype: o.dtype,
-    checkpointBytes,
-    weightBytes,
-    baseRssBytes,
-    plans: names,
-    sessionsAlive,
-    peakRssBytes,
-    ratio: peakRssBytes / weightBytes,
-    ratioAboveBase: (peakRssBytes - baseRssBytes) / weightBytes,
-    legacyVsPlain: {
-      sentences: items.length,
-      tokens: items.reduce((s, it) => s + it.ids.length, 0),
-      plainSeconds: bestPlain,
-      legacySeconds: bestLegacy,
-      ratio: bestPlain / bestLegacy,
-    },
-    ...(stoppedEarly ? { stoppedEarly } : {}),
-  };
+    .reduce((s, f) => s + fs.statSync(path.join(o.dir, f)).size, 0);
+  const t0 = performance.now();
+  const { rc, lastLines } = await new Promise<{ rc: number | null; lastLines: string[] }>((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...command], {
+      env: { ...process.env, DIRMAG_TABLES: path.join(tmp, 'tables'), DIRMAG_FIGURES: path.join(tmp, 'figures') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const last: string[] = [];
+    const keep = (l: string) => (last.push(l), last.length > 5 && last.shift());
+    let buf = '';
+    child.stderr.on('data', (b: Buffer) => {
+      buf += b.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      for (const l of lines) if (l.trim()) keep(l);
+    });
+    child.stdout.on('data', (b: Buffer) => {
+      for (const l of b.toString().split('\n')) if (l.trim()) (keep(l), log(`${o.spec.name} ${o.dtype}: ${l}`));
+    });
+    child.on('close', (code) => resolve({ rc: code, lastLines: last }));
+  });
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const base = { model: o.spec.name, dtype: o.dtype, checkpointBytes, weightBytes, command, wallSeconds };
+  try {
+    if (!fs.existsSync(summaryFile)) {
+      const why = lastLines.at(-1) ?? `exit code ${rc}`;
+      log(`${o.spec.name} ${o.dtype}: whole-run memory skipped: ${why}`);
+      return { ...base, peakRssBytes: null, ratio: null, steps: [], skipped: `reproduce failed (exit ${rc}): ${why}` };
+    }
+    const s = JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as RunSummary;
+    const failed = s.steps.filter((x) => x.error).map((x) => `${x.step}: ${x.error}`);
+    return {
+      ...base,
+      peakRssBytes: s.peakRssBytes,
+      ratio: s.peakRssBytes / weightBytes,
+      steps: s.steps,
+      ...(failed.length ? { skipped: `steps failed, the peak covers the rest: ${failed.join('; ')}` } : {}),
+    };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 }

@@ -3,9 +3,11 @@
  * (baseline + seeds × δ × modes at the middle third of the layers, the experiment's own plans, seeds
  * and streams) on a length-stratified subset of sentences, run twice per condition, interleaved:
  * once on a model with prefix reuse (the default) and once on one that runs every plan from the
- * embeddings (`reusePrefix: false`). Reports the speed ratio of the two and the largest per-sentence
- * loss difference between them, tokens/s of perturbed work, and the projected wall time of the full
- * published E1 and E2 on the measured model and (by FLOP ratio) on other sizes.
+ * embeddings (`reusePrefix: false`). Both models read their weights before the clock starts (the
+ * same one-time cost on both sides, reported on its own). Reports the wall-time ratio of the two
+ * sweeps (session creation + every pass), the ratio of their perturbed passes alone, the largest
+ * per-sentence loss difference between them, tokens/s of perturbed work, and the projected wall
+ * time of the full published E1 and E2 on the measured model and (by FLOP ratio) on other sizes.
  */
 import { Model, Provider } from '../engine/model';
 import { plan } from '../engine/plan';
@@ -64,10 +66,14 @@ export interface SweepBenchResult {
   tokensPerPass: number;
   /** how the conditions were ordered and timed */
   order: string;
+  /** seconds to read the float32 weights, once per model before the sweep (not in wallSeconds) */
+  weightLoadSeconds: number;
   reuse: SweepSide;
   full: SweepSide | null;
-  /** full.perturbedSeconds / reuse.perturbedSeconds (null without the comparison) */
+  /** full.wallSeconds / reuse.wallSeconds: the sweep's wall time without over with reuse (null without the comparison) */
   speedup: number | null;
+  /** full.perturbedSeconds / reuse.perturbedSeconds */
+  perturbedSpeedup: number | null;
   /** largest |loss(reuse) − loss(full)| over every sentence of every condition */
   maxAbsDeltaLoss: number | null;
   /** peak RSS of the whole process (both models) */
@@ -111,6 +117,7 @@ export async function benchSweep(o: SweepBenchOptions): Promise<SweepBenchResult
   const load = (reusePrefix: boolean) =>
     Model.fromDir(o.dir, { provider, threads, name: spec.name, tokensPerBatch: o.tokensPerBatch, reusePrefix });
   const models = [await load(true), ...(compare ? [await load(false)] : [])];
+  const weightLoadSeconds = models.map((m) => m.loadWeights())[0];
   const items = randomItems(stratified(o.lengths, o.sentences), spec.vocab, 11);
   const tokens = items.reduce((s, it) => s + it.ids.length, 0);
   const conds = e1Conditions(items, spec.nLayers, o);
@@ -119,38 +126,32 @@ export async function benchSweep(o: SweepBenchOptions): Promise<SweepBenchResult
     `${spec.name}: E1 sweep, ${conds.length} conditions × ${items.length} sentences (${tokens} tokens)${compare ? ', prefix reuse on and off interleaved' : ''}`,
   );
 
-  // grouped by mode (baseline, then each mode's conditions in the published seed → δ order), both
-  // models' sessions released between groups: two models' sessions of every mode at once would not
-  // fit a shared machine at 410M. Seeds and streams are per condition, so the order changes no number.
-  const groups = [null, ...modes].map((m) =>
-    conds.filter((c) => (c.mode ? modeName(c.mode) : null) === (m ? modeName(m) : null)),
-  );
+  // the published order (seed → δ → mode); each model keeps its sessions (plain, prefix capture, one
+  // per operator) for the whole sweep, as a run does
   const sides = models.map(() => ({ baseline: 0, perturbed: 0 }));
   let maxAbs = 0,
     done = 0,
     turn = 0;
   const t0 = performance.now();
-  for (const group of groups) {
-    for (const cond of group) {
-      const order = turn++ % 2 === 0 ? models.map((_, i) => i) : models.map((_, i) => models.length - 1 - i);
-      const losses: number[][] = [];
-      for (const i of order) {
-        const c0 = models[i].compileSeconds;
-        const t = performance.now();
-        const res = await cond.run(models[i]);
-        // session creation is reported on its own (compileSeconds), not as pass time
-        const s = (performance.now() - t) / 1000 - (models[i].compileSeconds - c0);
-        if (cond.mode) sides[i].perturbed += s;
-        else sides[i].baseline += s;
-        losses[i] = res.items.map((it) => sentenceLoss(it.logprobs!));
-      }
-      if (losses.length === 2)
-        for (let j = 0; j < losses[0].length; j++) maxAbs = Math.max(maxAbs, Math.abs(losses[0][j] - losses[1][j]));
-      if (++done % 10 === 0 || done === conds.length)
-        log(`  ${done}/${conds.length} conditions, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  for (const cond of conds) {
+    const order = turn++ % 2 === 0 ? models.map((_, i) => i) : models.map((_, i) => models.length - 1 - i);
+    const losses: number[][] = [];
+    for (const i of order) {
+      const c0 = models[i].compileSeconds;
+      const t = performance.now();
+      const res = await cond.run(models[i]);
+      // session creation is reported on its own (compileSeconds), not as pass time
+      const s = (performance.now() - t) / 1000 - (models[i].compileSeconds - c0);
+      if (cond.mode) sides[i].perturbed += s;
+      else sides[i].baseline += s;
+      losses[i] = res.items.map((it) => sentenceLoss(it.logprobs!));
     }
-    for (const m of models) await m.release();
+    if (losses.length === 2)
+      for (let j = 0; j < losses[0].length; j++) maxAbs = Math.max(maxAbs, Math.abs(losses[0][j] - losses[1][j]));
+    if (++done % 10 === 0 || done === conds.length)
+      log(`  ${done}/${conds.length} conditions, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
+  for (const m of models) await m.release();
   const perturbedConds = conds.length - 1;
   const side = (i: number): SweepSide => {
     const s = sides[i];
@@ -183,9 +184,11 @@ export async function benchSweep(o: SweepBenchOptions): Promise<SweepBenchResult
     sentences: items.length,
     tokensPerPass: tokens,
     order: 'published order (seed → δ → mode); each condition on both models back to back, which one first alternating',
+    weightLoadSeconds,
     reuse,
     full,
-    speedup: full ? full.perturbedSeconds / reuse.perturbedSeconds : null,
+    speedup: full ? full.wallSeconds / reuse.wallSeconds : null,
+    perturbedSpeedup: full ? full.perturbedSeconds / reuse.perturbedSeconds : null,
     maxAbsDeltaLoss: compare ? maxAbs : null,
     peakRssBytes,
     weightBytes: paramCounts(spec).total * 4,

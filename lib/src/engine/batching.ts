@@ -1,7 +1,12 @@
 /** The batching policy: which items share a forward pass. */
 
-/** Padded tokens per forward pass of the default policy (see planBatches). */
-export const DEFAULT_TOKENS_PER_BATCH = 512;
+/**
+ * Padded tokens per forward pass of the default policy (see planBatches), on the CPU. The pass's
+ * largest tensor is its [N, vocab] logits (51 MB at 256 × 50 304); 256 ran the 410M passes as fast
+ * as 512 here (bench: 2-core Xeon, within noise) and holds a pass's transient memory to a tenth of
+ * the 410M weights, which the whole-run memory target (issue 18: peak RSS ≤ 1.3 × weights) needs.
+ */
+export const DEFAULT_TOKENS_PER_BATCH = 256;
 /** The default budget on CUDA (set by Model.fromDir; the batch policy is the same). */
 export const CUDA_TOKENS_PER_BATCH = 4096;
 /**

@@ -3,10 +3,10 @@
  * validated against the hooks the architecture really emits.
  */
 import { GraphBuilder } from '../onnx/builder';
-import { DataType } from '../onnx/proto';
+import { DataType, encodeModel } from '../onnx/proto';
 import type { Architecture } from '../models/architecture';
 import { Ctx, attentionAllowed } from '../models/blocks';
-import { Checkpoint, type WeightMode } from '../models/weights';
+import { Checkpoint, WEIGHT_INPUT_PREFIX, type WeightMode } from '../models/weights';
 import { PlanError } from './errors';
 import { parseHook } from './hooks';
 import type { Step } from './interventions/kind';
@@ -15,14 +15,19 @@ import { Sites, kindOf } from './site';
 import type { HookInfo, ModelConfig } from './types';
 import { closest } from '../util/closest';
 
+/**
+ * A plan's graph, shared by every plan of the same signature: it holds no step's data (a patch's
+ * values, say), which the runner feeds per pass, so caching it keeps no activations alive.
+ */
 export interface Compiled {
   bytes: Uint8Array;
-  plan: Plan;
   /** the hook of every step, in plan order */
   stepInfo: HookInfo[];
   /** every hook the model offers, in forward order */
   hooks: HookInfo[];
   signature: string;
+  /** checkpoint tensors the graph takes as inputs ('inputs' mode; none with initializers) */
+  weightInputs: string[];
 }
 
 function validate(plan: Plan, cfg: ModelConfig, sites: Sites): HookInfo[] {
@@ -112,5 +117,9 @@ export function compile(
     g.scope = '';
   }
   if (!g.outputs.length) throw new PlanError('plan computes nothing: ask for an output, a capture or a perturbation');
-  return { bytes: g.encode('dirmag'), plan, stepInfo, hooks: sites.seen, signature: plan.signature };
+  const model = g.toModel('dirmag');
+  const weightInputs = model.graph.inputs
+    .filter((v) => v.name.startsWith(WEIGHT_INPUT_PREFIX))
+    .map((v) => v.name.slice(WEIGHT_INPUT_PREFIX.length));
+  return { bytes: encodeModel(model), stepInfo, hooks: sites.seen, signature: plan.signature, weightInputs };
 }

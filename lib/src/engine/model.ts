@@ -44,8 +44,9 @@ export interface LoadOptions {
   /** ONNX Runtime session options merged over the runner's (benchmarks, tuning); `extra.session` entries are merged too */
   sessionOptions?: ort.InferenceSession.SessionOptions;
   /**
-   * Most sessions (one per plan) alive at once; the least recently used is released beyond it.
-   * On the CPU all sessions share one float32 copy of the weights; on GPU providers each holds its own.
+   * Most sessions (one per plan) alive at once (default DEFAULT_MAX_SESSIONS); the least recently
+   * used is released beyond it. On the CPU all sessions share one float32 copy of the weights; on GPU
+   * providers each holds its own.
    */
   maxSessions?: number;
   /**
@@ -53,12 +54,36 @@ export interface LoadOptions {
    * later plans from it (default true; false runs every plan from the embeddings, for benchmarks).
    */
   reusePrefix?: boolean;
-  /** most bytes the cached prefixes may hold (default 512 MiB); the least recently used are dropped beyond it */
+  /** most bytes the cached prefixes may hold (default defaultPrefixBytes); the least recently used are dropped beyond it */
   prefixCacheBytes?: number;
 }
 
-/** default budget of the prefix cache */
-export const DEFAULT_PREFIX_BYTES = 512 * 2 ** 20;
+/**
+ * Sessions kept alive by default on the CPU: a sweep condition uses four (plain baseline,
+ * prefix capture, one started plan per operator), repairs a few more; every further plan kind of a
+ * run (B2 alone issues hundreds) would otherwise keep its graph and kernels until the end. Not on
+ * providers that keep outputs on the device: a released session's device outputs cannot be freed
+ * safely afterwards (device-cache.ts), so there sessions live until `release`.
+ */
+export const DEFAULT_MAX_SESSIONS = 4;
+
+/**
+ * Default budget of the prefix cache: a sixteenth of the float32 weights, within 64–512 MiB. The
+ * published E1 (≤ 500 sentences of ≤ 64 tokens, ≈ 30 on average) needs ≈ 60 MB at d = 1024, which
+ * fits from 410M up, and on large models the cache adds at most 0.07 × the weights to a run's memory.
+ */
+export function defaultPrefixBytes(float32WeightBytes: number): number {
+  return Math.min(512 * 2 ** 20, Math.max(64 * 2 ** 20, Math.floor(float32WeightBytes / 16)));
+}
+
+/**
+ * Bytes of captured activations an experiment holds at once (its items are chunked to fit): a
+ * thirty-second of the float32 weights, within 16–256 MiB. A capture exists twice for a moment (ONNX
+ * Runtime's output and its per-item copy), so at 410M a chunk adds at most ≈ 0.06 × the weights.
+ */
+export function defaultCaptureBytes(float32WeightBytes: number): number {
+  return Math.min(256 * 2 ** 20, Math.max(16 * 2 ** 20, Math.floor(float32WeightBytes / 32)));
+}
 
 /** The feeds the session's graph has inputs for (pruned graphs drop unused ones, e.g. the token ids). */
 function onlyInputs(s: Session, feeds: Feeds['feeds']): Feeds['feeds'] {
@@ -73,7 +98,7 @@ export class Model {
   /** start plans from cached unperturbed prefixes (engine/prefix.ts) */
   reusePrefix = true;
   /** the cached prefixes (blocks.k.hook_resid_pre per item) */
-  readonly prefixes = new PrefixCache(DEFAULT_PREFIX_BYTES);
+  readonly prefixes: PrefixCache;
   /** the same on providers that keep outputs on the device (engine/device-prefix.ts), within prefixes.budgetBytes */
   readonly devicePrefixes = new DevicePrefixes();
   /** the captures this model left on the device (freed by release, before the sessions) */
@@ -100,13 +125,15 @@ export class Model {
     this.weightMode = provider === 'cpu' ? 'inputs' : 'initializers';
     this.sessions = new SessionCache(
       (p) => compile(cfg, ckpt, arch, p, this.weightMode),
-      (bytes, c) => ort.InferenceSession.create(bytes, this.sessionOptionsFor(c.plan)),
+      (bytes, plan) => ort.InferenceSession.create(bytes, this.sessionOptionsFor(plan)),
       (e) => {
         return new RunError(
           `cannot create an ONNX Runtime session on ${provider}${sessionFailureHint(provider)}: ${e.message}`,
         );
       },
     );
+    if (!keepsOutputsOnDevice(provider)) this.sessions.maxSessions = DEFAULT_MAX_SESSIONS;
+    this.prefixes = new PrefixCache(defaultPrefixBytes(ckpt.float32Bytes));
   }
 
   /** Loads a model from a local checkpoint folder (config.json + safetensors). */
@@ -164,6 +191,11 @@ export class Model {
     this.sessions.maxSessions = n;
   }
 
+  /** bytes of captures an experiment should hold at once (defaultCaptureBytes of this model) */
+  get captureBudgetBytes(): number {
+    return defaultCaptureBytes(this.ckpt.float32Bytes);
+  }
+
   /** ONNX Runtime sessions alive now (one per plan signature) */
   get liveSessions(): number {
     return this.sessions.size;
@@ -209,12 +241,28 @@ export class Model {
     } as ort.InferenceSession.SessionOptions;
   }
 
-  /** Releases the sessions, the shared weights and the cached prefixes. */
-  async release(): Promise<void> {
+  /**
+   * Reads every weight a plain pass uses into the shared float32 copy now, instead of on first use
+   * (the CPU's 'inputs' mode; nothing to do where sessions hold the weights). Returns the seconds taken.
+   */
+  loadWeights(): number {
+    const t0 = performance.now();
+    if (this.weightMode === 'inputs')
+      for (const w of this.sessions.compile(newPlan('logprobs')).weightInputs) this.ckpt.float32(w);
+    return (performance.now() - t0) / 1000;
+  }
+
+  /** Releases the sessions (and what they left on the device); the weights and the cached prefixes stay. */
+  async releaseSessions(): Promise<void> {
     // device tensors first: freeing them after the last session has gone crashes (device-cache.ts)
     this.devicePrefixes.clear();
     this.deviceTensors.disposeAll();
     await this.sessions.releaseAll();
+  }
+
+  /** Releases the sessions, the shared weights and the cached prefixes. */
+  async release(): Promise<void> {
+    await this.releaseSessions();
     this.weightTensors.clear();
     this.ckpt.releaseWeights();
     this.prefixes.clear();

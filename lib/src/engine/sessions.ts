@@ -1,7 +1,8 @@
 /**
  * The session cache of one model: plans compiled once per signature, ONNX Runtime sessions created
  * once per signature and kept (least recently used released beyond `maxSessions`, never one with a
- * run in flight).
+ * run in flight, and its compiled graph with it: a run with hundreds of plan kinds holds only the
+ * graphs of its live sessions).
  */
 import * as ort from 'onnxruntime-node';
 import type { Compiled } from './compile';
@@ -15,7 +16,7 @@ export interface Session {
 export class SessionCache {
   /** seconds spent building graphs and creating sessions */
   compileSeconds = 0;
-  /** most sessions alive at once */
+  /** most sessions alive at once (the model sets its default) */
   maxSessions = Infinity;
   private readonly compiledBySig = new Map<string, Compiled>();
   private readonly sessions = new Map<string, Promise<Session>>();
@@ -23,7 +24,8 @@ export class SessionCache {
 
   constructor(
     private readonly build: (plan: Plan) => Compiled,
-    private readonly create: (bytes: Uint8Array, compiled: Compiled) => Promise<ort.InferenceSession>,
+    /** creates the session of `plan` (its signature's graph `bytes`) */
+    private readonly create: (bytes: Uint8Array, plan: Plan) => Promise<ort.InferenceSession>,
     /** the error to throw when a session cannot be created */
     private readonly failure: (e: Error) => Error,
   ) {}
@@ -66,13 +68,17 @@ export class SessionCache {
       if (this.sessions.size < this.maxSessions) break;
       if (this.busy.get(old)) continue;
       this.sessions.delete(old);
+      this.compiledBySig.delete(old);
       await (await sess).session.release();
     }
     const t0 = performance.now();
-    s = this.create(compiled.bytes, compiled).then(
+    s = this.create(compiled.bytes, plan).then(
       (session) => {
         this.compileSeconds += (performance.now() - t0) / 1000;
-        return { compiled, session };
+        // the session holds the graph now; its ONNX bytes are dropped (built again if it is released)
+        const kept = { ...compiled, bytes: new Uint8Array(0) };
+        this.compiledBySig.set(sig, kept);
+        return { compiled: kept, session };
       },
       (e: Error) => {
         this.sessions.delete(sig);
@@ -91,5 +97,6 @@ export class SessionCache {
   async releaseAll(): Promise<void> {
     for (const s of this.sessions.values()) await (await s).session.release();
     this.sessions.clear();
+    this.compiledBySig.clear();
   }
 }

@@ -124,6 +124,14 @@ export class Checkpoint {
     return this.entry(name).t.shape;
   }
 
+  /** Bytes of every floating-point tensor as float32: what 'inputs' mode holds once all are read. */
+  get float32Bytes(): number {
+    let n = 0;
+    for (const { t } of this.where.values())
+      if (t.dtype === 'F32' || t.dtype === 'F16' || t.dtype === 'BF16') n += 4 * t.shape.reduce((a, b) => a * b, 1);
+    return n;
+  }
+
   dtypes(): Set<string> {
     return new Set([...this.where.values()].map((e) => e.t.dtype));
   }

@@ -23,6 +23,7 @@ export class GraphBuilder {
   readonly initializers: TensorProto[] = [];
   readonly inputs: ValueInfo[] = [];
   readonly outputs: ValueInfo[] = [];
+  readonly valueInfo: ValueInfo[] = [];
   private counter = 0;
   private consts = new Map<string, string>();
   /** prefix for node and value names, e.g. "blocks.3.attn" while building that module */
@@ -55,6 +56,16 @@ export class GraphBuilder {
   output(name: string, value: string, elemType: DataType = DataType.FLOAT): void {
     this.nodes.push({ opType: 'Identity', inputs: [value], outputs: [name], name: this.fresh('n_out'), attrs: {} });
     this.outputs.push({ name, elemType });
+  }
+
+  /**
+   * Declares the shape of an intermediate value that ONNX shape inference cannot derive (a Reshape to
+   * a runtime shape, say). ONNX Runtime's memory planner reuses a freed buffer only for a value of
+   * known shape, so a long stretch of unknown shapes makes session creation quadratic in its length.
+   */
+  shaped(value: string, dims: (number | string)[], elemType: DataType = DataType.FLOAT): string {
+    this.valueInfo.push({ name: value, elemType, dims });
+    return value;
   }
 
   initializer(t: TensorProto): string {
@@ -104,6 +115,7 @@ export class GraphBuilder {
       initializers: this.initializers.filter((t) => live.has(t.name)),
       inputs: this.inputs.filter((v) => live.has(v.name)),
       outputs: this.outputs,
+      valueInfo: this.valueInfo.filter((v) => live.has(v.name)),
     };
     return { irVersion: 8, opsets: [{ domain: '', version: OPSET }], producer: 'dirmag', graph };
   }

@@ -55,6 +55,8 @@ export interface GraphProto {
   initializers: TensorProto[];
   inputs: ValueInfo[];
   outputs: ValueInfo[];
+  /** shapes of intermediate values that shape inference cannot derive (ONNX value_info) */
+  valueInfo?: ValueInfo[];
 }
 
 export interface ModelProto {
@@ -213,6 +215,7 @@ export function encodeModel(m: ModelProto): Uint8Array {
     for (const t of m.graph.initializers) g.message(5, (tw) => writeTensor(tw, t));
     for (const i of m.graph.inputs) g.message(11, (vw) => writeValueInfo(vw, i));
     for (const o of m.graph.outputs) g.message(12, (vw) => writeValueInfo(vw, o));
+    for (const v of m.graph.valueInfo ?? []) g.message(13, (vw) => writeValueInfo(vw, v));
   });
   for (const o of m.opsets) w.message(8, (ow) => (ow.string(1, o.domain), ow.int(2, o.version)));
   return w.finish();

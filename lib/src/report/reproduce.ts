@@ -28,6 +28,13 @@ export interface StepRun {
   error?: string;
   /** why the step did not run (Step.applies gave a reason) */
   skipped?: string;
+  /** the process's peak RSS (high-water mark) when the step ended, bytes */
+  peakRssBytes?: number;
+}
+
+/** This process's peak resident memory so far, bytes (ru_maxrss). */
+export function peakRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
 }
 
 /** What comparability needs of a study (a Study, or its shape in tests). */
@@ -134,7 +141,7 @@ export async function reproduce(study: Study, opts: ReproduceOptions): Promise<{
     const t0 = performance.now();
     try {
       const output = await step.run(study, ctx);
-      runs.push({ step: step.name, seconds: (performance.now() - t0) / 1000, output });
+      runs.push({ step: step.name, seconds: (performance.now() - t0) / 1000, output, peakRssBytes: peakRssBytes() });
       writeStepOutput(tdir, output);
       if (!figuresSkipped && Object.keys(output.figures).length) {
         fs.mkdirSync(fdir, { recursive: true });
@@ -144,7 +151,12 @@ export async function reproduce(study: Study, opts: ReproduceOptions): Promise<{
         );
       }
     } catch (e) {
-      runs.push({ step: step.name, seconds: (performance.now() - t0) / 1000, error: (e as Error).message });
+      runs.push({
+        step: step.name,
+        seconds: (performance.now() - t0) / 1000,
+        error: (e as Error).message,
+        peakRssBytes: peakRssBytes(),
+      });
     }
   }
   const report = renderReport(study, ctx, runs, { tdir, fdir, figuresSkipped });

@@ -99,12 +99,13 @@ export const perturb = defineIntervention({
     const g = site.g;
     const dims = tokenDims(site.layout)!;
     const W = dims.reduce((a, b) => a * b, 1);
-    const flat = site.layout.kind === 'flat' ? site.value : g.op('Reshape', [site.value, g.constI([-1, W])]);
+    const toTokens = (v: string, w: number) => g.shaped(g.op('Reshape', [v, g.constI([-1, w])]), ['N', w]);
+    const flat = site.layout.kind === 'flat' ? site.value : toTokens(site.value, W);
     const { name, shared } = drawInput(spec, W);
     const draws =
       spec.op === 'magnitude'
-        ? { signs: g.op('Reshape', [site.input(name, DataType.FLOAT, ['B', 'T'], shared), g.constI([-1, 1])]) }
-        : { noise: g.op('Reshape', [site.input(name, DataType.FLOAT, ['B', 'T', W], shared), g.constI([-1, W])]) };
+        ? { signs: toTokens(site.input(name, DataType.FLOAT, ['B', 'T'], shared), 1) }
+        : { noise: toTokens(site.input(name, DataType.FLOAT, ['B', 'T', W], shared), W) };
     const r = perturbGraph(g, spec.op, flat, {
       delta: site.input('delta', DataType.FLOAT, [1]),
       ...draws,
@@ -115,7 +116,11 @@ export const perturb = defineIntervention({
     site.output('norms', g.op('Reshape', [r.norm, site.shapeBT]));
     site.output('disp', g.op('Reshape', [r.disp, site.shapeBT]));
     if (site.layout.kind === 'flat') return r.out;
-    return g.op('Reshape', [r.out, g.op('Concat', [site.shapeBT, g.constI(dims)], { axis: 0 })]);
+    return g.shaped(g.op('Reshape', [r.out, g.op('Concat', [site.shapeBT, g.constI(dims)], { axis: 0 })]), [
+      'B',
+      'T',
+      ...dims,
+    ]);
   },
   feed(batch, step) {
     const { spec, value } = step;

@@ -159,8 +159,8 @@ export function patternEntropy(t: Tensor): { perHead: number[]; layer: number } 
   return { perHead, layer: mean(perHead) };
 }
 
-/** Items per chunk so that captures stay below ~`budget` bytes. */
-export function chunkSize(floatsPerItem: number, given?: number, budget = 256 * 2 ** 20): number {
+/** Items per chunk so that captures stay below ~`budget` bytes (Model.captureBudgetBytes). */
+export function chunkSize(floatsPerItem: number, given: number | undefined, budget: number): number {
   if (given) return Math.max(1, Math.floor(given));
   return Math.max(1, Math.min(64, Math.floor(budget / Math.max(1, 4 * floatsPerItem))));
 }
@@ -223,7 +223,7 @@ export async function repairPasses(
   const allHooks = [...new Set(o.sets.flatMap((p) => p.hooks))];
   const D = study.model.cfg.dModel;
   const maxT = Math.max(...items.map((it) => it.ids.length));
-  const size = chunkSize(allHooks.length * maxT * D, o.chunk);
+  const size = chunkSize(allHooks.length * maxT * D, o.chunk, study.model.captureBudgetBytes);
   const unrepaired: number[] = [];
   const repaired: Record<string, number[]> = Object.fromEntries(o.sets.map((p) => [p.name, [] as number[]]));
   const perturbed = (rest?: Plan) =>

@@ -66,7 +66,7 @@ async function entropyPass(
     ? perturbedPlan({ mode: MECH_MODES[mode], layers: s.layers, delta: s.delta, legacyIters: s.legacyIters }, caps)
     : caps;
   const maxT = Math.max(...items.map((it) => it.ids.length));
-  const size = chunkSize(L * study.model.cfg.nHeads * maxT * maxT, s.chunk);
+  const size = chunkSize(L * study.model.cfg.nHeads * maxT * maxT, s.chunk, study.model.captureBudgetBytes);
   const byLayer: number[][] = [];
   for (const part of chunks(items, size)) {
     const res = await study.model.runWithHooks(

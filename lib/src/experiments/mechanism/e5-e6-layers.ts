@@ -75,7 +75,7 @@ export async function headEntropyRanking(study: Study, s: MechanismSettings, ite
   const caps = plan().capture(s.layers.map(hooks.attn.pattern));
   const H = study.model.cfg.nHeads;
   const maxT = Math.max(...items.map((it) => it.ids.length));
-  const size = chunkSize(s.layers.length * H * maxT * maxT, s.chunk);
+  const size = chunkSize(s.layers.length * H * maxT * maxT, s.chunk, study.model.captureBudgetBytes);
   const perHead = async (perturbed: boolean): Promise<number[][]> => {
     const sums = s.layers.map(() => new Array<number>(H).fill(0));
     const p = perturbed

@@ -92,7 +92,7 @@ async function qkPass(
     ? perturbedPlan({ mode: MECH_MODES[mode], layers: s.layers, delta: s.delta, legacyIters: s.legacyIters }, caps)
     : caps;
   const maxT = Math.max(...items.map((it) => it.ids.length));
-  const size = chunkSize(2 * L.length * maxT * study.model.cfg.dModel, s.chunk);
+  const size = chunkSize(2 * L.length * maxT * study.model.cfg.dModel, s.chunk, study.model.captureBudgetBytes);
   const cos: number[][] = [];
   for (const part of chunks(items, size)) {
     const res = await study.model.runWithHooks(
