@@ -132,6 +132,34 @@ test('B2 stories260k: ε = 0 switches no argmax anywhere; q and v never switch a
   }
 });
 
+test('B2: captures a few items at a time; ε = 0 still switches nothing; the same as one item per pass', async () => {
+  const run = async (set: (m: Study['model']) => void) => {
+    const study = await open(STORIES);
+    try {
+      set(study.model);
+      return await B.runInterference(
+        study,
+        B.interferenceSettings(study, { layers: [2], eps: [0, 0.1], sentences: 6 }),
+      );
+    } finally {
+      study.close();
+    }
+  };
+  const chunked = await run((m) => (m.captureBudgetBytes = 1)); // one item per part
+  assert.ok(chunked.every((r) => (r.settings as { itemsPerPass: number }).itemsPerPass === 1));
+  for (const r of chunked.filter((x) => x.eps === 0))
+    assert.ok(
+      r.switches.flat().every((v) => v === 0),
+      r.key,
+    );
+  // one part of all items, but every pass batches single items
+  const single = await run((m) => (m.tokensPerBatch = 1));
+  assert.equal(single.length, chunked.length);
+  chunked.forEach((r, i) => {
+    assert.deepEqual([r.switches, r.tv, r.rows], [single[i].switches, single[i].tv, single[i].rows], r.key);
+  });
+});
+
 test('B2 known answer: a uniform scale of all keys of one head (engine `scale`) sharpens its pattern but keeps every argmax', async () => {
   const study = await open(STORIES);
   try {

@@ -99,6 +99,8 @@ export class Model {
   reusePrefix = true;
   /** the cached prefixes (blocks.k.hook_resid_pre per item) */
   readonly prefixes: PrefixCache;
+  /** bytes of captures an experiment holds at once (default defaultCaptureBytes; its items are chunked to fit) */
+  captureBudgetBytes: number;
   /** the same on providers that keep outputs on the device (engine/device-prefix.ts), within prefixes.budgetBytes */
   readonly devicePrefixes = new DevicePrefixes();
   /** the captures this model left on the device (freed by release, before the sessions) */
@@ -134,6 +136,7 @@ export class Model {
     );
     if (!keepsOutputsOnDevice(provider)) this.sessions.maxSessions = DEFAULT_MAX_SESSIONS;
     this.prefixes = new PrefixCache(defaultPrefixBytes(ckpt.float32Bytes));
+    this.captureBudgetBytes = defaultCaptureBytes(ckpt.float32Bytes);
   }
 
   /** Loads a model from a local checkpoint folder (config.json + safetensors). */
@@ -189,11 +192,6 @@ export class Model {
   }
   set maxSessions(n: number) {
     this.sessions.maxSessions = n;
-  }
-
-  /** bytes of captures an experiment should hold at once (defaultCaptureBytes of this model) */
-  get captureBudgetBytes(): number {
-    return defaultCaptureBytes(this.ckpt.float32Bytes);
   }
 
   /** ONNX Runtime sessions alive now (one per plan signature) */

@@ -19,6 +19,7 @@ import type { Item, Tensor } from '../../engine/types';
 import { Study } from '../study';
 import { SEED } from '../settings';
 import { checkLayers, runConditions, wikitextItems, Condition } from '../runs';
+import { chunkSize, chunks } from '../mechanism/common';
 import { countSwitches, mean, rows, scaleRows, signedFactors } from './geometry';
 
 export type InterferenceTarget = 'resid_pre' | 'ln1_out' | 'q' | 'k' | 'v';
@@ -105,28 +106,44 @@ export async function runInterference(study: Study, s: InterferenceSettings): Pr
   if (!items.length) throw new Error('the sentence set is empty');
   const n = study.model.cfg.nLayers;
   const allPatterns = Array.from({ length: n }, (_, l) => hooks.attn.pattern(l));
-  let cleanPatterns: Tensor[][] | undefined; // [layer][item]
-  const patterns = async () => {
-    if (!cleanPatterns) {
-      const { cache } = await study.model.runWithCache(items, allPatterns);
-      cleanPatterns = allPatterns.map((h) => cache.of(h, items));
+  // every pass (clean and patched) runs the same parts of the items, sized so that one part's
+  // captured patterns stay within the model's capture budget: an argmax switch compares two patterns
+  // computed in the same batch composition, so ε = 0 switches nothing however the items are split
+  const maxT = Math.max(...items.map((it) => it.ids.length));
+  const parts = chunks(
+    items,
+    chunkSize(n * study.model.cfg.nHeads * maxT * maxT, undefined, study.model.captureBudgetBytes),
+  );
+  const capturePerPart = async (names: HookName[]): Promise<Tensor[][]> => {
+    const out: Tensor[][] = names.map(() => []);
+    for (const part of parts) {
+      const { cache } = await study.model.runWithCache(part, names);
+      names.forEach((h, i) => out[i].push(...cache.of(h, part)));
     }
-    return cleanPatterns;
+    return out;
   };
+  let cleanPatterns: Tensor[][] | undefined; // [layer][item]
+  const patterns = async () => (cleanPatterns ??= await capturePerPart(allPatterns));
   const targetCache = new Map<string, Tensor[]>();
   const cleanTarget = async (target: InterferenceTarget, layer: number) => {
     const h = targetHook(target, layer);
     if (!targetCache.has(h)) {
       targetCache.clear(); // conditions run layer by layer: keep one layer's tensors
       const names = s.targets.map((t) => targetHook(t, layer));
-      const { cache } = await study.model.runWithCache(items, names);
-      for (const h of names) targetCache.set(h, cache.of(h, items));
+      (await capturePerPart(names)).forEach((ts, i) => targetCache.set(names[i], ts));
     }
     return targetCache.get(h)!;
   };
   const common = {
     experiment: s.experiment,
-    settings: { layers: s.layers, targets: s.targets, eps: s.eps, seeds: s.seeds, seed: s.seed },
+    settings: {
+      layers: s.layers,
+      targets: s.targets,
+      eps: s.eps,
+      seeds: s.seeds,
+      seed: s.seed,
+      itemsPerPass: parts[0].length,
+    },
     sentences: items.length,
     dataSource: source,
     env: study.environment(),
@@ -142,7 +159,7 @@ export async function runInterference(study: Study, s: InterferenceSettings): Pr
               interferenceRecord(
                 study,
                 s,
-                items,
+                parts,
                 await patterns(),
                 await cleanTarget(target, layer),
                 target,
@@ -157,7 +174,7 @@ export async function runInterference(study: Study, s: InterferenceSettings): Pr
 async function interferenceRecord(
   study: Study,
   s: InterferenceSettings,
-  items: Item[],
+  parts: Item[][],
   clean: Tensor[][],
   cleanT: Tensor[],
   target: InterferenceTarget,
@@ -167,33 +184,34 @@ async function interferenceRecord(
 ): Promise<InterferenceRecord> {
   const t0 = performance.now();
   const n = study.model.cfg.nLayers;
+  const items = parts.flat();
   const hook = targetHook(target, layer);
   const patches = cleanT.map((t, i) =>
     scaleRows(t, interferenceFactors(t, eps, [s.experiment, target, eps, s.seed + seedIndex, items[i].id, layer])),
   );
   const modified = ActivationCache.fromTensors(hook, items, patches);
   const later = Array.from({ length: n - layer }, (_, k) => hooks.attn.pattern(layer + k));
-  const res = await study.model.runWithHooks(items, plan().patch(hook, modified).capture(later));
-  const switches: number[][] = [],
-    tv: number[][] = [];
-  let totalRows = 0;
-  for (let l = layer; l < n; l++) {
-    const H = clean[l][0].dims[0];
-    const sw = new Array<number>(H).fill(0),
-      d = new Array<number>(H).fill(0);
-    let rowsL = 0;
-    res.items.forEach((it, i) => {
-      const c = countSwitches(clean[l][i], it.captures[hooks.attn.pattern(l)]);
-      for (let h = 0; h < H; h++) {
-        sw[h] += c.switches[h];
-        d[h] += c.tv[h];
-      }
-      rowsL += c.rows;
-    });
-    totalRows = rowsL;
-    switches.push(sw.map((x) => (rowsL ? x / rowsL : 0)));
-    tv.push(d.map((x) => (rowsL ? x / rowsL : 0)));
+  // per-(layer, head) sums over the items, in item order; a part's later patterns are dropped once counted
+  const sw = later.map((_, k) => new Array<number>(clean[layer + k][0].dims[0]).fill(0));
+  const d = sw.map((x) => x.map(() => 0));
+  const rowsOf = later.map(() => 0);
+  let start = 0;
+  for (const part of parts) {
+    const res = await study.model.runWithHooks(part, plan().patch(hook, modified).capture(later));
+    for (let k = 0; k < later.length; k++)
+      res.items.forEach((it, j) => {
+        const c = countSwitches(clean[layer + k][start + j], it.captures[later[k]]);
+        for (let h = 0; h < sw[k].length; h++) {
+          sw[k][h] += c.switches[h];
+          d[k][h] += c.tv[h];
+        }
+        rowsOf[k] += c.rows;
+      });
+    start += part.length;
   }
+  const switches = sw.map((x, k) => x.map((v) => (rowsOf[k] ? v / rowsOf[k] : 0)));
+  const tv = d.map((x, k) => x.map((v) => (rowsOf[k] ? v / rowsOf[k] : 0)));
+  const totalRows = rowsOf[later.length - 1];
   return {
     key: interferenceKey(target, eps, seedIndex, layer),
     target,
