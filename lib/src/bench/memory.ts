@@ -94,7 +94,12 @@ export async function benchMemory(o: MemoryBenchOptions): Promise<MemoryBenchRes
       buf += b.toString();
       const lines = buf.split('\n');
       buf = lines.pop()!;
-      for (const l of lines) if (l.trim()) keep(l);
+      for (const l of lines) {
+        if (!l.trim()) continue;
+        keep(l);
+        // progress: each experiment's finished bar (the run takes minutes)
+        if (/ 100% /.test(l)) log(`${o.spec.name} ${o.dtype}: ${l.trim()}`);
+      }
     });
     child.stdout.on('data', (b: Buffer) => {
       for (const l of b.toString().split('\n')) if (l.trim()) (keep(l), log(`${o.spec.name} ${o.dtype}: ${l}`));

@@ -19,7 +19,8 @@ export function unpackItem(layout: Layout, t: ort.Tensor, b: number, T: number, 
   const inner = tokenDims(layout);
   if (inner) {
     const w = inner.reduce((x, y) => x * y, 1);
-    return { dims: [L, ...inner], data: data.slice(b * T * w, (b * T + L) * w) };
+    // a view of the pass's output (an item's rows are contiguous): no second copy of every capture
+    return { dims: [L, ...inner], data: data.subarray(b * T * w, (b * T + L) * w) };
   }
   const H = (layout as { heads: number }).heads;
   const out = new Float32Array(H * L * L);

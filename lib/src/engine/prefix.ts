@@ -7,7 +7,9 @@
  * the batch composition (the same ops on the same inputs).
  *
  * The cache is keyed by the block and the item's tokens (not its id: two data sets may reuse ids),
- * holds at most `budgetBytes`, and drops the least recently used beyond it.
+ * holds at most `budgetBytes` of entries (each a view of its capture pass's output: an evicted
+ * item's rows stay allocated while a batch-mate's entry lives), and drops the least recently used
+ * beyond it.
  */
 import type { ActivationCache } from './cache';
 import { hooks, parseHook } from './hooks';

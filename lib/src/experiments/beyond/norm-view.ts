@@ -127,10 +127,22 @@ const scaleHook = hooks.ln1.scale;
 /** what attention reads: ln1's output, γ and β applied */
 const normed = hooks.ln1.out;
 
+/**
+ * The clean values of every layer's hooks, per item. Captured a few layers per pass, each pass's
+ * output within the model's capture budget (a pass holds its captures twice for a moment: ONNX
+ * Runtime's output and the per-item copies); the values are those of one clean pass.
+ */
 async function cleanCaptures(study: Study, items: Item[], layers: number[]): Promise<Record<string, Tensor>[]> {
-  const names = layers.flatMap((l) => [pre(l), scaleHook(l), normed(l)]);
-  const res = await study.model.runWithHooks(items, plan().capture(names));
-  return res.items.map((it) => it.captures);
+  const tokens = items.reduce((n, it) => n + it.ids.length, 0);
+  const bytesPerLayer = 2 * tokens * study.model.cfg.dModel * 4; // pre and normed [T, D] (the scale is [T, 1])
+  const perPass = Math.max(1, Math.floor(study.model.captureBudgetBytes / bytesPerLayer));
+  const out: Record<string, Tensor>[] = items.map(() => ({}));
+  for (let i = 0; i < layers.length; i += perPass) {
+    const names = layers.slice(i, i + perPass).flatMap((l) => [pre(l), scaleHook(l), normed(l)]);
+    const res = await study.model.runWithHooks(items, plan().capture(names));
+    res.items.forEach((it, j) => Object.assign(out[j], it.captures));
+  }
+  return out;
 }
 
 export async function runNormView(study: Study, s: NormViewSettings): Promise<NormViewRecord[]> {
