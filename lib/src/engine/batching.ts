@@ -2,11 +2,13 @@
 
 /**
  * Padded tokens per forward pass of the default policy (see planBatches), on the CPU. The pass's
- * largest tensor is its [N, vocab] logits (51 MB at 256 × 50 304); 256 ran the 410M passes as fast
- * as 512 here (bench: 2-core Xeon, within noise) and holds a pass's transient memory to a tenth of
- * the 410M weights, which the whole-run memory target (issue 18: peak RSS ≤ 1.3 × weights) needs.
+ * largest tensor is its [N, vocab] logits (26 MB at 128 × 50 304). Measured on 410M, 12 WikiText-
+ * length sentences, best of 3 (the issue 18 note has the script): on a 2-core EPYC plain
+ * passes took 1308 / 1329 / 1441 / 1633 ms at 128 / 256 / 512 / 1024 tokens per pass, perturbed ones
+ * the same order; on a 2-core Xeon 128, 256 and 512 were equal within noise. Small passes also keep
+ * a run's transient memory low (issue 18: whole-run peak RSS against the weights).
  */
-export const DEFAULT_TOKENS_PER_BATCH = 256;
+export const DEFAULT_TOKENS_PER_BATCH = 128;
 /** The default budget on CUDA (set by Model.fromDir; the batch policy is the same). */
 export const CUDA_TOKENS_PER_BATCH = 4096;
 /**
