@@ -72,7 +72,7 @@ export function targets(
     add('E1 sweep: max |Δloss| prefix reuse on vs off', sw.model, sw.maxAbsDeltaLoss, 1e-4, 'max', 'float32 rounding');
   for (const m of extra.memory ?? []) {
     const name = `whole dirmag reproduce: peak RSS / fp32 weight bytes (${m.dtype} checkpoint)`;
-    const run = `dirmag ${m.command.filter((a) => !a.startsWith('/')).join(' ')}`;
+    const run = `dirmag ${m.command.map((a) => (a.startsWith('/') ? a.split('/').pop() : a)).join(' ')}`;
     if (m.ratio === null)
       t.push({
         name,
