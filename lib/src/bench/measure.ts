@@ -3,7 +3,6 @@
  * session creation, plain / perturbed / repair throughput, the batch-1 loop, the machine's MatMul
  * rate in the same process, padding waste of the batching policy and peak RSS.
  */
-import * as fs from 'node:fs';
 import { DEFAULT_TOKENS_PER_BATCH, planBatches } from '../engine/batching';
 import { LoadOptions, Model, Provider } from '../engine/model';
 import { compile } from '../engine/compile';
@@ -12,6 +11,7 @@ import { Plan, plan } from '../engine/plan';
 import type { Item, PerturbOp, RunOptions } from '../engine/types';
 import { PURPOSE, normals } from '../engine/rng';
 import { PythiaSpec, paramCounts } from './pythia';
+import { peakRss } from '../util/rss';
 import { MatmulCeiling, matmulCeiling, matmulRate, ratioToCeiling } from './ceiling';
 
 export const MODES: PerturbOp[] = ['magnitude', 'angle_exact', 'angle_legacy'];
@@ -86,17 +86,6 @@ export interface ModelBenchResult {
   sessionRebuilds: number;
   /** 1-minute load average before and after (the machine may be shared) */
   loadavg: [number, number];
-}
-
-/** Peak resident set size of this process in bytes (VmHWM; maxRSS where /proc is missing). */
-export function peakRss(): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]) * 1024;
-  } catch {
-    /* not Linux */
-  }
-  return process.resourceUsage().maxRSS * 1024;
 }
 
 /** Every k-th item of the length-sorted set, so a subset keeps the length profile. */

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createInterface } from 'node:readline';
 import type { RunSummary } from '../cli/reproduce';
 import type { Provider } from '../engine/model';
 import { paramCounts, PythiaSpec } from './pythia';
@@ -88,22 +89,16 @@ export async function benchMemory(o: MemoryBenchOptions): Promise<MemoryBenchRes
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const last: string[] = [];
-    const keep = (l: string) => (last.push(l), last.length > 5 && last.shift());
-    let buf = '';
-    child.stderr.on('data', (b: Buffer) => {
-      buf += b.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const l of lines) {
-        if (!l.trim()) continue;
-        keep(l);
-        // progress: each experiment's finished bar (the run takes minutes)
-        if (/ 100% /.test(l)) log(`${o.spec.name} ${o.dtype}: ${l.trim()}`);
-      }
-    });
-    child.stdout.on('data', (b: Buffer) => {
-      for (const l of b.toString().split('\n')) if (l.trim()) (keep(l), log(`${o.spec.name} ${o.dtype}: ${l}`));
-    });
+    // stdout (the steps and the peak) is logged; of stderr only each experiment's finished progress bar
+    const follow = (stream: NodeJS.ReadableStream, show: (l: string) => boolean) =>
+      createInterface({ input: stream }).on('line', (l) => {
+        if (!l.trim()) return;
+        last.push(l);
+        if (last.length > 5) last.shift();
+        if (show(l)) log(`${o.spec.name} ${o.dtype}: ${l.trim()}`);
+      });
+    follow(child.stdout, () => true);
+    follow(child.stderr, (l) => / 100% /.test(l));
     child.on('close', (code) => resolve({ rc: code, lastLines: last }));
   });
   const wallSeconds = (performance.now() - t0) / 1000;

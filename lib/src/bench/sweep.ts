@@ -16,7 +16,8 @@ import { E1_MODES } from '../experiments/e1-sweep';
 import { conditionStream, perturbedPlan, sentenceLoss } from '../experiments/runs';
 import { Mode, PUBLISHED, middleLayers, modeName, seedFor } from '../experiments/settings';
 import { paramCounts, PythiaSpec } from './pythia';
-import { peakRss, randomItems, stratified } from './measure';
+import { randomItems, stratified } from './measure';
+import { peakRss } from '../util/rss';
 import { Projection, projectExperiments, publishedWork, withTotals, WorkProfile } from './project';
 
 export interface SweepBenchOptions {
@@ -117,6 +118,7 @@ export async function benchSweep(o: SweepBenchOptions): Promise<SweepBenchResult
   const load = (reusePrefix: boolean) =>
     Model.fromDir(o.dir, { provider, threads, name: spec.name, tokensPerBatch: o.tokensPerBatch, reusePrefix });
   const models = [await load(true), ...(compare ? [await load(false)] : [])];
+  // both models read their weights now; the reuse model's time is reported (the other's is the same work)
   const weightLoadSeconds = models.map((m) => m.loadWeights())[0];
   const items = randomItems(stratified(o.lengths, o.sentences), spec.vocab, 11);
   const tokens = items.reduce((s, it) => s + it.ids.length, 0);

@@ -5,7 +5,8 @@ import { beyondStep } from '../report/beyond-step';
 import { mechanismStep } from '../report/mechanism-step';
 import { paperStep } from '../report/paper-step';
 import { crossModelCellStep, crossModelSummaryStep } from '../report/crossmodel-step';
-import { peakRssBytes, reproduce } from '../report/reproduce';
+import { StepRun, reproduce } from '../report/reproduce';
+import { peakRss } from '../util/rss';
 import { Step } from '../report/step';
 import { intOpt, parseArgs, stringOpt } from './args';
 import { STUDY_HELP, openStudy } from './study-args';
@@ -25,8 +26,8 @@ REPORT-<model>-reduced.md with --sentences/--seeds/--per-paradigm; their verdict
 
 /** What --summary writes: each step's wall time and the process's peak RSS when it ended. */
 export interface RunSummary {
-  steps: { step: string; seconds: number; peakRssBytes?: number; error?: string; skipped?: string }[];
-  /** the whole run's peak RSS (ru_maxrss), bytes */
+  steps: Omit<StepRun, 'output'>[];
+  /** the whole run's peak RSS (VmHWM), bytes */
   peakRssBytes: number;
   /** the model's floating-point weights as float32, bytes */
   weightBytes: number;
@@ -59,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     );
   // the whole run's memory against the model's float32 weights (the one copy every pass is fed on the CPU)
   const weights = study.model.ckpt.float32Bytes;
-  const peak = peakRssBytes();
+  const peak = peakRss();
   console.log(
     `peak memory: ${gb(peak)} RSS = ${(peak / weights).toFixed(2)} × the float32 weights (${gb(weights)}) on ${study.model.provider}`,
   );

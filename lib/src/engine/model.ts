@@ -73,7 +73,7 @@ export const DEFAULT_MAX_SESSIONS = 4;
  * from 410M up, and on large models the cache adds at most 0.07 × the weights to a run's memory.
  */
 export function defaultPrefixBytes(float32WeightBytes: number): number {
-  return Math.min(512 * 2 ** 20, Math.max(64 * 2 ** 20, Math.floor(float32WeightBytes / 16)));
+  return shareOf(float32WeightBytes, 16, 64, 512);
 }
 
 /**
@@ -82,7 +82,12 @@ export function defaultPrefixBytes(float32WeightBytes: number): number {
  * captures are views of the pass's output, engine/layout.ts).
  */
 export function defaultCaptureBytes(float32WeightBytes: number): number {
-  return Math.min(256 * 2 ** 20, Math.max(16 * 2 ** 20, Math.floor(float32WeightBytes / 32)));
+  return shareOf(float32WeightBytes, 32, 16, 256);
+}
+
+/** bytes / divisor, clamped to [minMiB, maxMiB] */
+function shareOf(bytes: number, divisor: number, minMiB: number, maxMiB: number): number {
+  return Math.min(maxMiB * 2 ** 20, Math.max(minMiB * 2 ** 20, Math.floor(bytes / divisor)));
 }
 
 /** The feeds the session's graph has inputs for (pruned graphs drop unused ones, e.g. the token ids). */
@@ -135,8 +140,9 @@ export class Model {
       },
     );
     if (!keepsOutputsOnDevice(provider)) this.sessions.maxSessions = DEFAULT_MAX_SESSIONS;
-    this.prefixes = new PrefixCache(defaultPrefixBytes(ckpt.float32Bytes));
-    this.captureBudgetBytes = defaultCaptureBytes(ckpt.float32Bytes);
+    const weightBytes = ckpt.float32Bytes;
+    this.prefixes = new PrefixCache(defaultPrefixBytes(weightBytes));
+    this.captureBudgetBytes = defaultCaptureBytes(weightBytes);
   }
 
   /** Loads a model from a local checkpoint folder (config.json + safetensors). */

@@ -56,7 +56,7 @@ export function perturbGraph(g: GraphBuilder, op: PerturbOp, h: string, p: Pertu
     out = g.op('Mul', [dir, r]);
     // padding rows pass through untouched: a zero row (h = 0) gives u = 0/0 there, and a NaN would
     // reach real tokens through attention's zero-probability × value products
-    const real = g.op('Cast', [g.shaped(g.op('Reshape', [p.maskBT, g.constI([-1, 1])]), ['N', 1])], {
+    const real = g.op('Cast', [g.reshape(p.maskBT, g.constI([-1, 1]), ['N', 1])], {
       to: DataType.BOOL,
     });
     out = g.op('Where', [real, out, h]);
@@ -80,7 +80,7 @@ function legacyAngle(g: GraphBuilder, h: string, r: string, p: PerturbInputs): s
   if (!p.noise) throw new Error('angle perturbation needs noise');
   const d = g.op('Div', [h, g.op('Add', [r, g.constF([EPS])])]);
   const nHat = g.op('Div', [p.noise, g.op('Add', [rowNorm(g, p.noise), g.constF([EPS])])]);
-  const bt = (x: string) => g.shaped(g.op('Reshape', [x, p.shapeBT]), ['B', 'T']);
+  const bt = (x: string) => g.reshape(x, p.shapeBT, ['B', 'T']);
   const b = bt(rowDot(g, d, nHat));
   const rBT = bt(r);
   const s = g.op('Sqrt', [g.op('Max', [g.op('Sub', [g.constF([1]), g.op('Mul', [b, b])]), g.constF([0])])]);
@@ -110,7 +110,7 @@ function legacyAngle(g: GraphBuilder, h: string, r: string, p: PerturbInputs): s
     hi = g.op('Where', [below, hi, m]);
   }
   // m: [B,1] → one value per token row [N,1]
-  const mTok = g.shaped(g.op('Reshape', [g.op('Expand', [m, p.shapeBT]), g.constI([-1, 1])]), ['N', 1]);
+  const mTok = g.reshape(g.op('Expand', [m, p.shapeBT]), g.constI([-1, 1]), ['N', 1]);
   const u = g.op('Add', [d, g.op('Mul', [mTok, nHat])]);
   return g.op('Mul', [g.op('Div', [u, g.op('Add', [rowNorm(g, u), g.constF([EPS])])]), r]);
 }

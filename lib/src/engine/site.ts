@@ -102,10 +102,8 @@ export class Sites {
         return full;
       },
       output: (name, v) => g.output(ioName(this.plan, i, name), v),
-      toExternal: (v) =>
-        layout.kind === 'flat' ? g.shaped(g.op('Reshape', [v, flatShape()]), ['B', 'T', layout.width]) : v,
-      toInternal: (v) =>
-        layout.kind === 'flat' ? g.shaped(g.op('Reshape', [v, g.constI([-1, layout.width])]), ['N', layout.width]) : v,
+      toExternal: (v) => (layout.kind === 'flat' ? g.reshape(v, flatShape(), ['B', 'T', layout.width]) : v),
+      toInternal: (v) => (layout.kind === 'flat' ? g.reshape(v, g.constI([-1, layout.width]), ['N', layout.width]) : v),
       externalDims: () =>
         layout.kind === 'flat'
           ? ['B', 'T', layout.width]

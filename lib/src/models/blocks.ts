@@ -44,10 +44,7 @@ export function optW(c: Ctx, name: string, shape: number[]): string | null {
 /** Rows `ids` (int64 [B, T]) of the embedding table `name` ([rows, D]), flattened to [N, D]. */
 export function embed(c: Ctx, name: string, rows: number, ids: string): string {
   const D = c.cfg.dModel;
-  return c.g.shaped(
-    c.g.op('Reshape', [c.g.op('Gather', [W(c, name, [rows, D]), ids], { axis: 0 }), c.g.constI([-1, D])]),
-    ['N', D],
-  );
+  return c.g.reshape(c.g.op('Gather', [W(c, name, [rows, D]), ids], { axis: 0 }), c.g.constI([-1, D]), ['N', D]);
 }
 
 /** The output head [V, D]: `lm_head.weight` when the checkpoint has it or the model is untied, else the tied input embedding. */
@@ -158,7 +155,7 @@ export function activation(c: Ctx, x: string): string {
 /** [N, heads·hd] → [B, T, heads, hd] */
 export function splitHeads(c: Ctx, x: string, heads: number): string {
   const shape = c.g.op('Concat', [c.shapeBT, c.g.constI([heads, c.cfg.headDim])], { axis: 0 });
-  return c.g.shaped(c.g.op('Reshape', [x, shape]), ['B', 'T', heads, c.cfg.headDim]);
+  return c.g.reshape(x, shape, ['B', 'T', heads, c.cfg.headDim]);
 }
 
 /**
@@ -250,16 +247,10 @@ export function attention(c: Ctx, layer: number, q: string, k: string, v: string
     } else {
       // query head h uses kv head h // G (HF repeat_kv)
       const T = g.op('Slice', [c.shapeBT, g.constI([1]), g.constI([2])]);
-      const q5 = g.shaped(g.op('Reshape', [q, g.op('Concat', [c.shapeBT, g.constI([KVH, G, hd])], { axis: 0 })]), [
-        'B',
-        'T',
-        KVH,
-        G,
-        hd,
-      ]);
+      const q5 = g.reshape(q, g.op('Concat', [c.shapeBT, g.constI([KVH, G, hd])], { axis: 0 }), ['B', 'T', KVH, G, hd]);
       const qT = g.op('Transpose', [q5], { perm: [0, 2, 3, 1, 4] }); // [B,KVH,G,T,hd]
       const s5 = g.op('MatMul', [qT, g.op('Unsqueeze', [kT, g.constI([2])])]); // [B,KVH,G,T,T]
-      scores = g.shaped(g.op('Reshape', [s5, g.op('Concat', [dimsB([H]), T, T], { axis: 0 })]), ['B', H, 'T', 'T']);
+      scores = g.reshape(s5, g.op('Concat', [dimsB([H]), T, T], { axis: 0 }), ['B', H, 'T', 'T']);
     }
     if (!scaleQ) scores = g.op('Mul', [scores, invSqrt]);
     const masked = c.hook(a.scores(layer), g.op('Where', [c.allowed, scores, g.constF([-3.4028234663852886e38])]), {
@@ -271,22 +262,11 @@ export function attention(c: Ctx, layer: number, q: string, k: string, v: string
     if (G === 1) zT = g.op('MatMul', [pattern, vT]);
     else {
       const T = g.op('Slice', [c.shapeBT, g.constI([1]), g.constI([2])]);
-      const p5 = g.shaped(g.op('Reshape', [pattern, g.op('Concat', [dimsB([KVH, G]), T, T], { axis: 0 })]), [
-        'B',
-        KVH,
-        G,
-        'T',
-        'T',
-      ]);
+      const p5 = g.reshape(pattern, g.op('Concat', [dimsB([KVH, G]), T, T], { axis: 0 }), ['B', KVH, G, 'T', 'T']);
       const z5 = g.op('MatMul', [p5, g.op('Unsqueeze', [vT, g.constI([2])])]); // [B,KVH,G,T,hd]
-      zT = g.shaped(g.op('Reshape', [z5, g.op('Concat', [dimsB([H]), T, g.constI([hd])], { axis: 0 })]), [
-        'B',
-        H,
-        'T',
-        hd,
-      ]);
+      zT = g.reshape(z5, g.op('Concat', [dimsB([H]), T, g.constI([hd])], { axis: 0 }), ['B', H, 'T', hd]);
     }
     const z = c.hook(a.z(layer), g.op('Transpose', [zT], { perm: [0, 2, 1, 3] }), heads(H)); // [B,T,H,hd]
-    return g.shaped(g.op('Reshape', [z, g.constI([-1, H * hd])]), ['N', H * hd]);
+    return g.reshape(z, g.constI([-1, H * hd]), ['N', H * hd]);
   });
 }

@@ -56,11 +56,9 @@ export const gptNeox: Architecture<'gpt_neox'> = {
         const pre = c.hook(hooks.residPre(l), x, flat(D));
         const a = norm(c, pre, `${p}.input_layernorm`, 'ln1', l);
         // fused projection laid out per head as [q | k | v], each hd wide
-        const qkv = g.shaped(
-          g.op('Reshape', [
-            linear(c, a, `${p}.attention.query_key_value`, D, 3 * D),
-            g.op('Concat', [c.shapeBT, g.constI([H, 3 * hd])], { axis: 0 }),
-          ]),
+        const qkv = g.reshape(
+          linear(c, a, `${p}.attention.query_key_value`, D, 3 * D),
+          g.op('Concat', [c.shapeBT, g.constI([H, 3 * hd])], { axis: 0 }),
           ['B', 'T', H, 3 * hd],
         );
         const [q, k, v] = g.opN('Split', [qkv, g.constI([hd, hd, hd])], 3, { axis: 3 });

@@ -59,13 +59,15 @@ export class GraphBuilder {
   }
 
   /**
-   * Declares the shape of an intermediate value that ONNX shape inference cannot derive (a Reshape to
-   * a runtime shape, say). ONNX Runtime's memory planner reuses a freed buffer only for a value of
-   * known shape, so a long stretch of unknown shapes makes session creation quadratic in its length.
+   * Reshape `x` to the run-time shape `shape` (an int64 tensor), declaring the result's `dims`
+   * (numbers fixed, strings symbolic): ONNX shape inference cannot see through a run-time shape, and
+   * ONNX Runtime's memory planner reuses a freed buffer only for a value of known shape, so a long
+   * stretch of unknown shapes makes session creation quadratic in its length.
    */
-  shaped(value: string, dims: (number | string)[], elemType: DataType = DataType.FLOAT): string {
-    this.valueInfo.push({ name: value, elemType, dims });
-    return value;
+  reshape(x: string, shape: string, dims: (number | string)[]): string {
+    const out = this.op('Reshape', [x, shape]);
+    this.valueInfo.push({ name: out, elemType: DataType.FLOAT, dims });
+    return out;
   }
 
   initializer(t: TensorProto): string {

@@ -9,6 +9,7 @@ import { describeSettings } from '../experiments/store-settings';
 import { chromiumMissing, exportFigures } from '../plots';
 import { toCSV, toHTML, toLatex, toMarkdown } from '../tables';
 import { figuresDir, tablesDir, repoRoot } from '../util/paths';
+import { peakRss } from '../util/rss';
 import { PUBLISHED_MODEL } from './published-main';
 import { ArchFacts, CROSSMODEL_REGISTRY, archDifferences } from '../experiments/crossmodel/registry';
 import { ReproduceContext, Step, StepOutput } from './step';
@@ -30,11 +31,6 @@ export interface StepRun {
   skipped?: string;
   /** the process's peak RSS (high-water mark) when the step ended, bytes */
   peakRssBytes?: number;
-}
-
-/** This process's peak resident memory so far, bytes (ru_maxrss). */
-export function peakRssBytes(): number {
-  return process.resourceUsage().maxRSS * 1024;
 }
 
 /** What comparability needs of a study (a Study, or its shape in tests). */
@@ -141,7 +137,7 @@ export async function reproduce(study: Study, opts: ReproduceOptions): Promise<{
     const t0 = performance.now();
     try {
       const output = await step.run(study, ctx);
-      runs.push({ step: step.name, seconds: (performance.now() - t0) / 1000, output, peakRssBytes: peakRssBytes() });
+      runs.push({ step: step.name, seconds: (performance.now() - t0) / 1000, output, peakRssBytes: peakRss() });
       writeStepOutput(tdir, output);
       if (!figuresSkipped && Object.keys(output.figures).length) {
         fs.mkdirSync(fdir, { recursive: true });
@@ -155,7 +151,7 @@ export async function reproduce(study: Study, opts: ReproduceOptions): Promise<{
         step: step.name,
         seconds: (performance.now() - t0) / 1000,
         error: (e as Error).message,
-        peakRssBytes: peakRssBytes(),
+        peakRssBytes: peakRss(),
       });
     }
   }

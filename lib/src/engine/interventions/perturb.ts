@@ -99,7 +99,7 @@ export const perturb = defineIntervention({
     const g = site.g;
     const dims = tokenDims(site.layout)!;
     const W = dims.reduce((a, b) => a * b, 1);
-    const toTokens = (v: string, w: number) => g.shaped(g.op('Reshape', [v, g.constI([-1, w])]), ['N', w]);
+    const toTokens = (v: string, w: number) => g.reshape(v, g.constI([-1, w]), ['N', w]);
     const flat = site.layout.kind === 'flat' ? site.value : toTokens(site.value, W);
     const { name, shared } = drawInput(spec, W);
     const draws =
@@ -116,11 +116,7 @@ export const perturb = defineIntervention({
     site.output('norms', g.op('Reshape', [r.norm, site.shapeBT]));
     site.output('disp', g.op('Reshape', [r.disp, site.shapeBT]));
     if (site.layout.kind === 'flat') return r.out;
-    return g.shaped(g.op('Reshape', [r.out, g.op('Concat', [site.shapeBT, g.constI(dims)], { axis: 0 })]), [
-      'B',
-      'T',
-      ...dims,
-    ]);
+    return g.reshape(r.out, g.op('Concat', [site.shapeBT, g.constI(dims)], { axis: 0 }), ['B', 'T', ...dims]);
   },
   feed(batch, step) {
     const { spec, value } = step;

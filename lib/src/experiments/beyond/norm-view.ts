@@ -129,8 +129,7 @@ const normed = hooks.ln1.out;
 
 /**
  * The clean values of every layer's hooks, per item. Captured a few layers per pass, each pass's
- * output within the model's capture budget (a pass holds its captures twice for a moment: ONNX
- * Runtime's output and the per-item copies); the values are those of one clean pass.
+ * output within the model's capture budget; the values are those of one clean pass.
  */
 async function cleanCaptures(study: Study, items: Item[], layers: number[]): Promise<Record<string, Tensor>[]> {
   const tokens = items.reduce((n, it) => n + it.ids.length, 0);
