@@ -2,9 +2,26 @@
 // The `dirmag` command. A committed shim so npm links it before lib/dist is built.
 const path = require('node:path');
 const fs = require('node:fs');
-const main = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
+const dist = path.join(__dirname, '..', 'dist');
+const main = path.join(dist, 'cli', 'main.js');
 if (!fs.existsSync(main)) {
   process.stderr.write(`dirmag: ${main} is missing; build it first with: npm run build\n`);
   process.exit(1);
 }
-require(main).cli(process.argv.slice(2));
+const { MALLOC_ENV, needsMallocEnv } = require(path.join(dist, 'util', 'malloc.js'));
+if (needsMallocEnv()) {
+  // malloc reads its settings at start only (util/malloc.ts): run once more with them, as a child
+  // that owns the terminal's signals too; its exit is this command's
+  const { spawn } = require('node:child_process');
+  const child = spawn(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, ...MALLOC_ENV },
+  });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => {
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+} else {
+  require(main).cli(process.argv.slice(2));
+}

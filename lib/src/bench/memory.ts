@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import type { RunSummary } from '../cli/reproduce';
 import type { Provider } from '../engine/model';
 import { paramCounts, PythiaSpec } from './pythia';
+import { MALLOC_ENV } from '../util/malloc';
 
 export interface MemoryBenchOptions {
   dir: string;
@@ -85,7 +86,13 @@ export async function benchMemory(o: MemoryBenchOptions): Promise<MemoryBenchRes
   const t0 = performance.now();
   const { rc, lastLines } = await new Promise<{ rc: number | null; lastLines: string[] }>((resolve) => {
     const child = spawn(process.execPath, [CLI, ...command], {
-      env: { ...process.env, DIRMAG_TABLES: path.join(tmp, 'tables'), DIRMAG_FIGURES: path.join(tmp, 'figures') },
+      // the malloc setting given here, so the measured process is this child (not one bin/dirmag.js restarts)
+      env: {
+        ...process.env,
+        ...MALLOC_ENV,
+        DIRMAG_TABLES: path.join(tmp, 'tables'),
+        DIRMAG_FIGURES: path.join(tmp, 'figures'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const last: string[] = [];

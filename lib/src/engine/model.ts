@@ -256,6 +256,15 @@ export class Model {
     return (performance.now() - t0) / 1000;
   }
 
+  /**
+   * Drops the cached prefixes (in memory and on the device). They serve the conditions of one sweep;
+   * runConditions drops them when an experiment ends, so they are not held through the next ones.
+   */
+  dropPrefixes(): void {
+    this.devicePrefixes.clear();
+    this.prefixes.clear();
+  }
+
   /** Releases the sessions (and what they left on the device); the weights and the cached prefixes stay. */
   async releaseSessions(): Promise<void> {
     // device tensors first: freeing them after the last session has gone crashes (device-cache.ts)
@@ -269,7 +278,7 @@ export class Model {
     await this.releaseSessions();
     this.weightTensors.clear();
     this.ckpt.releaseWeights();
-    this.prefixes.clear();
+    this.dropPrefixes();
   }
 
   /** Runs `plan` over `items` and returns one result per item, in the items' order. */

@@ -247,6 +247,7 @@ export async function runConditions<R extends { key: string }>(
     }
   } finally {
     store.close(); // releases the write lock; the records stay readable
+    study.model.dropPrefixes(); // they served this experiment's conditions
   }
   return store.records() as unknown as R[];
 }

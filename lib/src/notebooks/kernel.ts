@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findRepoRoot } from '../util/paths';
+import { MALLOC_ENV } from '../util/malloc';
 
 export const KERNEL_NAME = 'tslab';
 
@@ -14,6 +15,8 @@ export interface KernelSpec {
   argv: string[];
   display_name: string;
   language: string;
+  /** set in the kernel's environment by Jupyter */
+  env: Record<string, string>;
 }
 
 /** The Jupyter data dir the project uses (prepended to JUPYTER_PATH). */
@@ -40,6 +43,8 @@ export function kernelSpec(repoRoot: string, node: string = process.execPath): K
     argv: [node, tslabBin(repoRoot), 'kernel', '--config-path', '{connection_file}'],
     display_name: 'TypeScript (tslab)',
     language: 'typescript',
+    // read by malloc at start only (util/malloc.ts)
+    env: { ...MALLOC_ENV },
   };
 }
 

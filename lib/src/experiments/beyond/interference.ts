@@ -21,6 +21,7 @@ import { SEED } from '../settings';
 import { checkLayers, runConditions, wikitextItems, Condition } from '../runs';
 import { chunkSize, chunks } from '../mechanism/common';
 import { countSwitches, mean, rows, scaleRows, signedFactors } from './geometry';
+import { TensorSpill } from '../../util/spill';
 
 export type InterferenceTarget = 'resid_pre' | 'ln1_out' | 'q' | 'k' | 'v';
 export const INTERFERENCE_TARGETS: readonly InterferenceTarget[] = ['resid_pre', 'ln1_out', 'q', 'k', 'v'];
@@ -114,25 +115,33 @@ export async function runInterference(study: Study, s: InterferenceSettings): Pr
     items,
     chunkSize(n * study.model.cfg.nHeads * maxT * maxT, undefined, study.model.captureBudgetBytes),
   );
-  const capturePerPart = async (names: HookName[]): Promise<Tensor[][]> => {
-    const out: Tensor[][] = names.map(() => []);
-    for (const part of parts) {
+  // the clean values every condition compares with grow with sentences × layers: kept on disk,
+  // every layer's patterns and the current layer's targets, per part
+  const spill = new TensorSpill();
+  const capturePerPart = async (names: HookName[], key: (name: HookName, part: number) => string) => {
+    for (const [p, part] of parts.entries()) {
       const { cache } = await study.model.runWithCache(part, names);
-      names.forEach((h, i) => out[i].push(...cache.of(h, part)));
+      for (const h of names) spill.put(key(h, p), cache.of(h, part));
     }
-    return out;
   };
-  let cleanPatterns: Tensor[][] | undefined; // [layer][item]
-  const patterns = async () => (cleanPatterns ??= await capturePerPart(allPatterns));
-  const targetCache = new Map<string, Tensor[]>();
+  const patternKey = (h: HookName, part: number) => `pattern|${part}|${h}`;
+  const partTargetKey = (h: HookName, part: number) => `target|${part}|${h}`;
+  const patterns = async () => {
+    if (!spill.has(patternKey(allPatterns[0], 0))) await capturePerPart(allPatterns, patternKey);
+    return (part: number, layer: number) => spill.get(patternKey(allPatterns[layer], part));
+  };
+  let targetLayer: number | undefined;
   const cleanTarget = async (target: InterferenceTarget, layer: number) => {
-    const h = targetHook(target, layer);
-    if (!targetCache.has(h)) {
-      targetCache.clear(); // conditions run layer by layer: keep one layer's tensors
-      const names = s.targets.map((t) => targetHook(t, layer));
-      (await capturePerPart(names)).forEach((ts, i) => targetCache.set(names[i], ts));
+    const names = (l: number) => s.targets.map((t) => targetHook(t, l));
+    // conditions run layer by layer: one pass per part captures every target of the layer, and the
+    // previous layer's are removed
+    if (targetLayer !== layer) {
+      if (targetLayer !== undefined)
+        for (const h of names(targetLayer)) parts.forEach((_, p) => spill.delete(partTargetKey(h, p)));
+      await capturePerPart(names(layer), partTargetKey);
+      targetLayer = layer;
     }
-    return targetCache.get(h)!;
+    return parts.flatMap((_, p) => spill.get(partTargetKey(targetHook(target, layer), p)));
   };
   const common = {
     experiment: s.experiment,
@@ -168,14 +177,18 @@ export async function runInterference(study: Study, s: InterferenceSettings): Pr
                 layer,
               ),
           });
-  return runConditions(study, s.experiment, conds, common);
+  try {
+    return await runConditions(study, s.experiment, conds, common);
+  } finally {
+    spill.close();
+  }
 }
 
 async function interferenceRecord(
   study: Study,
   s: InterferenceSettings,
   parts: Item[][],
-  clean: Tensor[][],
+  clean: (part: number, layer: number) => Tensor[],
   cleanT: Tensor[],
   target: InterferenceTarget,
   eps: number,
@@ -191,23 +204,24 @@ async function interferenceRecord(
   );
   const modified = ActivationCache.fromTensors(hook, items, patches);
   const later = Array.from({ length: n - layer }, (_, k) => hooks.attn.pattern(layer + k));
-  // per-(layer, head) sums over the items, in item order; a part's later patterns are dropped once counted
-  const sw = later.map((_, k) => new Array<number>(clean[layer + k][0].dims[0]).fill(0));
-  const d = sw.map((x) => x.map(() => 0));
+  // per-(layer, head) sums over the items, in item order; a part's patterns are dropped once counted
+  const H = study.model.cfg.nHeads;
+  const sw = later.map(() => new Array<number>(H).fill(0));
+  const d = later.map(() => new Array<number>(H).fill(0));
   const rowsOf = later.map(() => 0);
-  let start = 0;
-  for (const part of parts) {
+  for (const [p, part] of parts.entries()) {
     const res = await study.model.runWithHooks(part, plan().patch(hook, modified).capture(later));
-    for (let k = 0; k < later.length; k++)
+    for (let k = 0; k < later.length; k++) {
+      const cleanPart = clean(p, layer + k);
       res.items.forEach((it, j) => {
-        const c = countSwitches(clean[layer + k][start + j], it.captures[later[k]]);
-        for (let h = 0; h < sw[k].length; h++) {
+        const c = countSwitches(cleanPart[j], it.captures[later[k]]);
+        for (let h = 0; h < H; h++) {
           sw[k][h] += c.switches[h];
           d[k][h] += c.tv[h];
         }
         rowsOf[k] += c.rows;
       });
-    start += part.length;
+    }
   }
   const switches = sw.map((x, k) => x.map((v) => (rowsOf[k] ? v / rowsOf[k] : 0)));
   const tv = d.map((x, k) => x.map((v) => (rowsOf[k] ? v / rowsOf[k] : 0)));

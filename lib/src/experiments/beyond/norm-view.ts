@@ -12,6 +12,7 @@ import { hooks } from '../../engine/hooks';
 import { plan } from '../../engine/plan';
 import type { Item, Tensor } from '../../engine/types';
 import { Study } from '../study';
+import { TensorSpill } from '../../util/spill';
 import { SEED } from '../settings';
 import { checkLayers, runConditions, wikitextItems, Condition } from '../runs';
 import { streamId } from '../../engine/rng';
@@ -127,34 +128,63 @@ const scaleHook = hooks.ln1.scale;
 /** what attention reads: ln1's output, γ and β applied */
 const normed = hooks.ln1.out;
 
+/** One layer's clean values, per item. */
+interface CleanAt {
+  pre: Tensor[];
+  scale: Tensor[];
+  normed: Tensor[];
+}
+
 /**
- * The clean values of every layer's hooks, per item. Captured a few layers per pass, each pass's
- * output within the model's capture budget; the values are those of one clean pass.
+ * The clean values of every layer's hooks, kept on disk per layer (util/spill.ts: they grow with
+ * sentences × layers). Captured a few layers per pass, each pass's output within the model's capture
+ * budget; the values are those of one clean pass. Returns each layer's reader and its smallest ‖resid_pre‖.
  */
-async function cleanCaptures(study: Study, items: Item[], layers: number[]): Promise<Record<string, Tensor>[]> {
+async function cleanCaptures(
+  study: Study,
+  items: Item[],
+  layers: number[],
+  spill: TensorSpill,
+): Promise<{ at: (layer: number) => CleanAt; minNorm: Map<number, number> }> {
   const tokens = items.reduce((n, it) => n + it.ids.length, 0);
-  const bytesPerLayer = 2 * tokens * study.model.cfg.dModel * 4; // pre and normed [T, D] (the scale is [T, 1])
+  const D = study.model.cfg.dModel;
+  const bytesPerLayer = 2 * tokens * D * 4; // pre and normed [T, D] (the scale is [T, 1])
   const perPass = Math.max(1, Math.floor(study.model.captureBudgetBytes / bytesPerLayer));
-  const out: Record<string, Tensor>[] = items.map(() => ({}));
+  const minNorm = new Map<number, number>();
   for (let i = 0; i < layers.length; i += perPass) {
-    const names = layers.slice(i, i + perPass).flatMap((l) => [pre(l), scaleHook(l), normed(l)]);
-    const res = await study.model.runWithHooks(items, plan().capture(names));
-    res.items.forEach((it, j) => Object.assign(out[j], it.captures));
+    const group = layers.slice(i, i + perPass);
+    const res = await study.model.runWithHooks(
+      items,
+      plan().capture(group.flatMap((l) => [pre(l), scaleHook(l), normed(l)])),
+    );
+    for (const l of group) {
+      const x = res.items.map((it) => it.captures[pre(l)]);
+      let m = Infinity;
+      for (const t of x) for (let r = 0; r < t.dims[0]; r++) m = Math.min(m, rowNorm(t.data, r, D));
+      minNorm.set(l, m);
+      spill.put(`L${l}`, [
+        ...x,
+        ...res.items.map((it) => it.captures[scaleHook(l)]),
+        ...res.items.map((it) => it.captures[normed(l)]),
+      ]);
+    }
   }
-  return out;
+  const n = items.length;
+  const at = (l: number): CleanAt => {
+    const ts = spill.get(`L${l}`);
+    return { pre: ts.slice(0, n), scale: ts.slice(n, 2 * n), normed: ts.slice(2 * n) };
+  };
+  return { at, minNorm };
 }
 
 export async function runNormView(study: Study, s: NormViewSettings): Promise<NormViewRecord[]> {
   const { items, source } = await wikitextItems(study, s.sentences, s.wikitextFile);
   if (!items.length) throw new Error('the sentence set is empty');
-  const clean = await cleanCaptures(study, items, s.layers);
   const D = study.model.cfg.dModel;
-  const minNorm = new Map<number, number>();
-  for (const l of s.layers) {
-    let m = Infinity;
-    for (const c of clean) for (let r = 0; r < c[pre(l)].dims[0]; r++) m = Math.min(m, rowNorm(c[pre(l)].data, r, D));
-    minNorm.set(l, m);
-  }
+  const spill = new TensorSpill();
+  // captured when the first condition to run needs them (none when every record is stored)
+  let captured: ReturnType<typeof cleanCaptures> | undefined;
+  const clean = () => (captured ??= cleanCaptures(study, items, s.layers, spill));
   const cfg = study.model.cfg;
   const common = {
     experiment: s.experiment,
@@ -165,16 +195,23 @@ export async function runNormView(study: Study, s: NormViewSettings): Promise<No
     parallelResidual: cfg.parallelResidual,
     env: study.environment(),
   };
-  const conds: Condition<NormViewRecord>[] = [{ key: 'clean', run: async () => cleanRecord(s, clean, D) }];
+  const conds: Condition<NormViewRecord>[] = [{ key: 'clean', run: async () => cleanRecord(s, (await clean()).at, D) }];
   for (const op of s.ops)
     for (const kappa of s.kappas)
-      conds.push({ key: `${op}|k${kappa}`, run: () => perturbRecord(study, s, items, clean, minNorm, op, kappa) });
+      conds.push({ key: `${op}|k${kappa}`, run: async () => perturbRecord(study, s, items, await clean(), op, kappa) });
   for (const control of s.controls)
-    conds.push({ key: `control|${control}`, run: () => controlRecord(study, s, items, clean, control) });
-  return runConditions(study, s.experiment, conds, common);
+    conds.push({
+      key: `control|${control}`,
+      run: async () => controlRecord(study, s, items, (await clean()).at, control),
+    });
+  try {
+    return await runConditions(study, s.experiment, conds, common);
+  } finally {
+    spill.close();
+  }
 }
 
-function cleanRecord(s: NormViewSettings, clean: Record<string, Tensor>[], D: number): NormViewRecord {
+function cleanRecord(s: NormViewSettings, cleanAt: (layer: number) => CleanAt, D: number): NormViewRecord {
   const t0 = performance.now();
   const layers = s.layers.map((l): CleanLayer => {
     const norms: number[] = [],
@@ -182,10 +219,10 @@ function cleanRecord(s: NormViewSettings, clean: Record<string, Tensor>[], D: nu
       ratio: number[] = [],
       energy: number[] = [],
       nn: number[] = [];
-    for (const c of clean) {
-      const x = c[pre(l)],
-        sc = c[scaleHook(l)],
-        n = c[normed(l)];
+    const c = cleanAt(l);
+    c.pre.forEach((x, i) => {
+      const sc = c.scale[i],
+        n = c.normed[i];
       for (let r = 0; r < x.dims[0]; r++) {
         const h = rowNorm(x.data, r, D);
         norms.push(h);
@@ -194,7 +231,7 @@ function cleanRecord(s: NormViewSettings, clean: Record<string, Tensor>[], D: nu
         energy.push(meanEnergyFraction(x.data, r, D));
         nn.push(rowNorm(n.data, r, D));
       }
-    }
+    });
     return {
       layer: l,
       normMean: mean(norms),
@@ -214,8 +251,7 @@ async function perturbRecord(
   study: Study,
   s: NormViewSettings,
   items: Item[],
-  clean: Record<string, Tensor>[],
-  minNorm: Map<number, number>,
+  clean: { at: (layer: number) => CleanAt; minNorm: Map<number, number> },
   op: NormViewOp,
   kappa: number,
 ): Promise<NormViewRecord> {
@@ -223,7 +259,7 @@ async function perturbRecord(
   const D = study.model.cfg.dModel;
   const layers: PerturbLayer[] = [];
   for (const l of s.layers) {
-    const delta = kappa * minNorm.get(l)!;
+    const delta = kappa * clean.minNorm.get(l)!;
     const res = await study.model.runWithHooks(
       items,
       plan()
@@ -238,12 +274,13 @@ async function perturbRecord(
       ncIn: number[] = [],
       ncOut: number[] = [],
       surv: number[] = [];
+    const c = clean.at(l);
     res.items.forEach((it, i) => {
-      const h = clean[i][pre(l)].data,
+      const h = c.pre[i].data,
         h2 = it.captures[pre(l)].data,
-        n = clean[i][normed(l)].data,
+        n = c.normed[i].data,
         n2 = it.captures[normed(l)].data;
-      for (let r = 0; r < clean[i][pre(l)].dims[0]; r++) {
+      for (let r = 0; r < c.pre[i].dims[0]; r++) {
         const hn = rowNorm(h, r, D),
           nn = rowNorm(n, r, D);
         const a = rowDistance(h, h2, r, D) / hn,
@@ -328,21 +365,20 @@ async function controlRecord(
   study: Study,
   s: NormViewSettings,
   items: Item[],
-  clean: Record<string, Tensor>[],
+  cleanAt: (layer: number) => CleanAt,
   control: NormControl,
 ): Promise<NormViewRecord> {
   const t0 = performance.now();
   const layers: ControlLayer[] = [];
   for (const l of s.layers) {
-    const patches = clean.map((c, i) =>
-      controlInput(c[pre(l)], control, [s.experiment, control, s.seed, items[i].id, l]),
-    );
+    const c = cleanAt(l);
+    const patches = c.pre.map((x, i) => controlInput(x, control, [s.experiment, control, s.seed, items[i].id, l]));
     const modified = ActivationCache.fromTensors(pre(l), items, patches);
     const res = await study.model.runWithHooks(items, plan().patch(pre(l), modified).capture(normed(l)));
     layers.push({
       layer: l,
       ...compareNormalized(
-        clean.map((c) => c[normed(l)]),
+        c.normed,
         res.items.map((it) => it.captures[normed(l)]),
       ),
     });
