@@ -8,14 +8,14 @@ if (!fs.existsSync(main)) {
   process.stderr.write(`dirmag: ${main} is missing; build it first with: npm run build\n`);
   process.exit(1);
 }
-const { MALLOC_ENV, needsMallocEnv } = require(path.join(dist, 'util', 'malloc.js'));
-if (needsMallocEnv()) {
-  // malloc reads its settings at start only (util/malloc.ts): run once more with them, as a child
+const { RUNTIME_ENV, NODE_FLAGS, needsRestart } = require(path.join(dist, 'util', 'runtime.js'));
+if (needsRestart()) {
+  // malloc and V8 read their settings at start only (util/runtime.ts): run once more with them, as a child
   // that owns the terminal's signals too; its exit is this command's
   const { spawn } = require('node:child_process');
-  const child = spawn(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2)], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...process.execArgv, __filename, ...process.argv.slice(2)], {
     stdio: 'inherit',
-    env: { ...process.env, ...MALLOC_ENV },
+    env: { ...process.env, ...RUNTIME_ENV },
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => {

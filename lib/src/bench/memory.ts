@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import type { RunSummary } from '../cli/reproduce';
 import type { Provider } from '../engine/model';
 import { paramCounts, PythiaSpec } from './pythia';
-import { MALLOC_ENV } from '../util/malloc';
+import { NODE_FLAGS, RUNTIME_ENV } from '../util/runtime';
 
 export interface MemoryBenchOptions {
   dir: string;
@@ -85,11 +85,11 @@ export async function benchMemory(o: MemoryBenchOptions): Promise<MemoryBenchRes
     .reduce((s, f) => s + fs.statSync(path.join(o.dir, f)).size, 0);
   const t0 = performance.now();
   const { rc, lastLines } = await new Promise<{ rc: number | null; lastLines: string[] }>((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...command], {
-      // the malloc setting given here, so the measured process is this child (not one bin/dirmag.js restarts)
+    const child = spawn(process.execPath, [...NODE_FLAGS, CLI, ...command], {
+      // the runtime settings given here, so the measured process is this child (not one bin/dirmag.js restarts)
       env: {
         ...process.env,
-        ...MALLOC_ENV,
+        ...RUNTIME_ENV,
         DIRMAG_TABLES: path.join(tmp, 'tables'),
         DIRMAG_FIGURES: path.join(tmp, 'figures'),
       },

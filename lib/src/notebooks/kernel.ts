@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findRepoRoot } from '../util/paths';
-import { MALLOC_ENV } from '../util/malloc';
+import { NODE_FLAGS, RUNTIME_ENV } from '../util/runtime';
 
 export const KERNEL_NAME = 'tslab';
 
@@ -40,11 +40,11 @@ export function kernelSpec(repoRoot: string, node: string = process.execPath): K
   return {
     // Running the launcher through this node (not its `#!/usr/bin/env node` line) keeps the kernel
     // on the same Node as the CLI, whatever PATH Jupyter was started with.
-    argv: [node, tslabBin(repoRoot), 'kernel', '--config-path', '{connection_file}'],
+    argv: [node, ...NODE_FLAGS, tslabBin(repoRoot), 'kernel', '--config-path', '{connection_file}'],
     display_name: 'TypeScript (tslab)',
     language: 'typescript',
-    // read by malloc at start only (util/malloc.ts)
-    env: { ...MALLOC_ENV },
+    // read at start only (util/runtime.ts), as NODE_FLAGS
+    env: { ...RUNTIME_ENV },
   };
 }
 
