@@ -97,19 +97,20 @@ export function compile(
     if (outs.has('logits'))
       g.output('logits', g.op('Reshape', [logits, g.op('Concat', [shapeBT, g.constI([cfg.vocabSize])], { axis: 0 })]));
     if (outs.has('logprobs') || outs.has('entropy')) {
-      // LogSoftmax, not logit − ReduceLogSumExp: ONNX Runtime's CPU LogSoftmax is vectorized (14.1
-      // vs 19.2 ms at [128, 50 304], 2 threads, issue 18 note) and runs in place of the logits (a
-      // pass's peak RSS rose by the logits' bytes either way), so there is no second [N, V] tensor
-      const ls = g.op('LogSoftmax', [logits], { axis: 1 }); // [N, V]
+      // log p(target) = logit(target) − logsumexp(logits): no second [N, V] tensor for log-softmax
+      const lse = g.op('ReduceLogSumExp', [logits], { axes: [1], keepdims: 1 }); // [N, 1]
       if (outs.has('logprobs')) {
         const targets = g.input('targets', DataType.INT64, ['B', 'T']);
-        const picked = g.op('GatherElements', [ls, g.op('Reshape', [targets, g.constI([-1, 1])])], { axis: 1 });
-        g.output('logprobs', g.op('Reshape', [picked, shapeBT]));
+        const picked = g.op('GatherElements', [logits, g.op('Reshape', [targets, g.constI([-1, 1])])], { axis: 1 });
+        g.output('logprobs', g.op('Reshape', [g.op('Sub', [picked, lse]), shapeBT]));
       }
       if (outs.has('entropy')) {
-        // H = −Σ p·log p with log p the log-softmax
-        const plogp = g.op('Mul', [g.op('Exp', [ls]), ls]);
-        const ent = g.op('Neg', [g.op('ReduceSum', [plogp, g.constI([1])], { keepdims: 0 })]);
+        // H = lse − Σ p·z with p = exp(z − lse)
+        const p = g.op('Exp', [g.op('Sub', [logits, lse])]);
+        const ent = g.op('Sub', [
+          g.op('Reshape', [lse, g.constI([-1])]),
+          g.op('ReduceSum', [g.op('Mul', [p, logits]), g.constI([1])], { keepdims: 0 }),
+        ]);
         g.output('entropy', g.op('Reshape', [ent, shapeBT]));
       }
     }
