@@ -51,10 +51,10 @@ export class TensorSpill {
 
   /** Writes `tensors` under `key` (replacing what it held). */
   put(key: string, tensors: readonly Tensor[]): void {
-    // [header bytes: u32][header: JSON dims, padded with spaces to 4 bytes][each tensor's float32 data]
+    // [header bytes: u32][header: JSON dims][each tensor's float32 data] (get reads the data into its own array)
     const header = Buffer.from(JSON.stringify(tensors.map((t) => t.dims)));
-    const lead = Buffer.alloc(4 + Math.ceil(header.length / 4) * 4, 0x20);
-    lead.writeUInt32LE(lead.length - 4, 0);
+    const lead = Buffer.alloc(4 + header.length);
+    lead.writeUInt32LE(header.length, 0);
     header.copy(lead, 4);
     const file = this.files.get(key) ?? path.join(this.dir, `${this.written++}.f32`);
     const fd = fs.openSync(file, 'w');

@@ -116,19 +116,19 @@ export async function runInterference(study: Study, s: InterferenceSettings): Pr
     chunkSize(n * study.model.cfg.nHeads * maxT * maxT, undefined, study.model.captureBudgetBytes),
   );
   // the clean values every condition compares with grow with sentences × layers: kept on disk,
-  // every layer's patterns and the current layer's targets, per part
+  // every layer's patterns and the current layer's targets, per part (hook names tell them apart)
   const spill = new TensorSpill();
-  const capturePerPart = async (names: HookName[], key: (name: HookName, part: number) => string) => {
+  const key = (h: HookName, part: number) => `${part}|${h}`;
+  const capturePerPart = async (names: HookName[]) => {
     for (const [p, part] of parts.entries()) {
       const { cache } = await study.model.runWithCache(part, names);
       for (const h of names) spill.put(key(h, p), cache.of(h, part));
     }
   };
-  const patternKey = (h: HookName, part: number) => `pattern|${part}|${h}`;
-  const partTargetKey = (h: HookName, part: number) => `target|${part}|${h}`;
+  let patternsCaptured: Promise<void> | undefined;
   const patterns = async () => {
-    if (!spill.has(patternKey(allPatterns[0], 0))) await capturePerPart(allPatterns, patternKey);
-    return (part: number, layer: number) => spill.get(patternKey(allPatterns[layer], part));
+    await (patternsCaptured ??= capturePerPart(allPatterns));
+    return (part: number, layer: number) => spill.get(key(allPatterns[layer], part));
   };
   let targetLayer: number | undefined;
   const cleanTarget = async (target: InterferenceTarget, layer: number) => {
@@ -137,11 +137,11 @@ export async function runInterference(study: Study, s: InterferenceSettings): Pr
     // previous layer's are removed
     if (targetLayer !== layer) {
       if (targetLayer !== undefined)
-        for (const h of names(targetLayer)) parts.forEach((_, p) => spill.delete(partTargetKey(h, p)));
-      await capturePerPart(names(layer), partTargetKey);
+        for (const h of names(targetLayer)) parts.forEach((_, p) => spill.delete(key(h, p)));
+      await capturePerPart(names(layer));
       targetLayer = layer;
     }
-    return parts.flatMap((_, p) => spill.get(partTargetKey(targetHook(target, layer), p)));
+    return parts.flatMap((_, p) => spill.get(key(targetHook(target, layer), p)));
   };
   const common = {
     experiment: s.experiment,
