@@ -93,25 +93,28 @@ export function compile(
   const outs = new Set(plan.outputs);
   if (outs.size) {
     g.scope = 'unembed';
-    const logits = g.op('Gemm', [final, arch.unembedding(c)], { transB: 1 }); // [N, V]
-    if (outs.has('logits'))
-      g.output('logits', g.op('Reshape', [logits, g.op('Concat', [shapeBT, g.constI([cfg.vocabSize])], { axis: 0 })]));
+    // only the rows an output reads go through the head (headRows in feeds.ts): no padding, and no
+    // last position when only log-probs are asked for
+    const rows = g.op('Gather', [final, g.input('head_rows', DataType.INT64, ['R'])], { axis: 0 }); // [R, D]
+    const logits = g.op('Gemm', [rows, arch.unembedding(c)], { transB: 1 }); // [R, V]
+    if (outs.has('logits')) g.output('logits', logits);
     if (outs.has('logprobs') || outs.has('entropy')) {
-      // log p(target) = logit(target) − logsumexp(logits): no second [N, V] tensor for log-softmax
-      const lse = g.op('ReduceLogSumExp', [logits], { axes: [1], keepdims: 1 }); // [N, 1]
+      // log p(target) = logit(target) − logsumexp(logits): no second [R, V] tensor for log-softmax
+      const lse = g.op('ReduceLogSumExp', [logits], { axes: [1], keepdims: 1 }); // [R, 1]
+      const flat = g.constI([-1]);
       if (outs.has('logprobs')) {
-        const targets = g.input('targets', DataType.INT64, ['B', 'T']);
+        const targets = g.input('targets', DataType.INT64, ['R']);
         const picked = g.op('GatherElements', [logits, g.op('Reshape', [targets, g.constI([-1, 1])])], { axis: 1 });
-        g.output('logprobs', g.op('Reshape', [g.op('Sub', [picked, lse]), shapeBT]));
+        g.output('logprobs', g.op('Reshape', [g.op('Sub', [picked, lse]), flat]));
       }
       if (outs.has('entropy')) {
         // H = lse − Σ p·z with p = exp(z − lse)
         const p = g.op('Exp', [g.op('Sub', [logits, lse])]);
         const ent = g.op('Sub', [
-          g.op('Reshape', [lse, g.constI([-1])]),
+          g.op('Reshape', [lse, flat]),
           g.op('ReduceSum', [g.op('Mul', [p, logits]), g.constI([1])], { keepdims: 0 }),
         ]);
-        g.output('entropy', g.op('Reshape', [ent, shapeBT]));
+        g.output('entropy', ent);
       }
     }
     g.scope = '';

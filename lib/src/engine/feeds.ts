@@ -17,6 +17,16 @@ export interface Feeds {
   feeds: Record<string, ort.Tensor>;
   /** the pass's padded length */
   T: number;
+  /** where item b's rows start in the head's outputs (logprobs, entropy, logits), see headRows */
+  headStart: number[];
+}
+
+/**
+ * Rows of an item of length L that the head computes: every position for entropy or logits, all but
+ * the last for log-probs alone (the last token has no target). Padding never reaches the head.
+ */
+export function headRows(plan: Plan, L: number): number {
+  return plan.outputs.includes('entropy') || plan.outputs.includes('logits') ? L : L - 1;
 }
 
 export function passFeeds(
@@ -32,14 +42,25 @@ export function passFeeds(
   const ids = new BigInt64Array(B * T);
   const pos = new BigInt64Array(B * T);
   const mask = new BigInt64Array(B * T);
-  const targets = new BigInt64Array(B * T);
+  const n = batch.map((it) => headRows(plan, it.ids.length));
+  const headStart: number[] = [];
+  let R = 0;
+  for (const k of n) {
+    headStart.push(R);
+    R += k;
+  }
+  const rows = new BigInt64Array(R);
+  const targets = new BigInt64Array(R);
   batch.forEach((it, b) => {
     const L = it.ids.length;
     for (let t = 0; t < T; t++) {
       ids[b * T + t] = BigInt(t < L ? it.ids[t] : 0);
       mask[b * T + t] = t < L ? 1n : 0n;
-      targets[b * T + t] = BigInt(t + 1 < L ? it.ids[t + 1] : 0);
       pos[b * T + t] = BigInt(arch.position(t, L));
+    }
+    for (let t = 0; t < n[b]; t++) {
+      rows[headStart[b] + t] = BigInt(b * T + t);
+      targets[headStart[b] + t] = BigInt(t + 1 < L ? it.ids[t + 1] : 0);
     }
   });
   const feeds: Record<string, ort.Tensor> = {
@@ -47,7 +68,8 @@ export function passFeeds(
     position_ids: new ort.Tensor('int64', pos, [B, T]),
     attention_mask: new ort.Tensor('int64', mask, [B, T]),
   };
-  if (plan.outputs.includes('logprobs')) feeds.targets = new ort.Tensor('int64', targets, [B, T]);
+  if (plan.outputs.length) feeds.head_rows = new ort.Tensor('int64', rows, [R]);
+  if (plan.outputs.includes('logprobs')) feeds.targets = new ort.Tensor('int64', targets, [R]);
   plan.steps.forEach((step, i) => {
     const name = (n: string, shared?: boolean) => ioName(plan, i, n, shared);
     kindOf(step.kind).feed?.(
@@ -63,7 +85,7 @@ export function passFeeds(
       step,
     );
   });
-  return { feeds, T };
+  return { feeds, T, headStart };
 }
 
 /** Item b of a finished pass; NonFiniteOutput when a loss-type output holds NaN/Inf. */
@@ -74,16 +96,17 @@ export function readItem(
   out: ort.InferenceSession.ReturnType,
   it: Item,
   b: number,
-  T: number,
+  { T, headStart }: Feeds,
 ): ItemResult {
   const L = it.ids.length;
-  const row = (name: string, n: number) => (out[name].data as Float32Array).slice(b * T, b * T + n);
+  const start = headStart[b];
+  const row = (name: string, n: number) => (out[name].data as Float32Array).slice(start, start + n);
   const r: ItemResult = { id: it.id, captures: {} as ItemResult['captures'] };
   if (plan.outputs.includes('logprobs')) r.logprobs = row('logprobs', L - 1);
   if (plan.outputs.includes('entropy')) r.entropy = row('entropy', L);
   if (plan.outputs.includes('logits')) {
     const V = cfg.vocabSize;
-    r.logits = { dims: [L, V], data: (out.logits.data as Float32Array).slice(b * T * V, (b * T + L) * V) };
+    r.logits = { dims: [L, V], data: (out.logits.data as Float32Array).slice(start * V, (start + L) * V) };
   }
   plan.steps.forEach((step, i) =>
     kindOf(step.kind).read?.(

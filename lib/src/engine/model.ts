@@ -411,7 +411,7 @@ export class Model {
         const onDevice = keptOnDevice(s.compiled, plan, this.provider, res, batchItems[k], cur.feeds!.T);
         this.deviceTensors.track(onDevice); // before readItem can throw
         kept.push(...onDevice);
-        idx.forEach((i, b) => (results[i] = readItem(this.cfg, s.compiled, plan, res, items[i], b, cur.feeds!.T)));
+        idx.forEach((i, b) => (results[i] = readItem(this.cfg, s.compiled, plan, res, items[i], b, cur.feeds!)));
       } catch (e) {
         if (!(e instanceof NonFiniteOutput)) throw e;
         throw new RunError(`${e.message}; ${await this.diagnoseNonFinite(plan, items, idx[e.batchIndex], opts)}`);
