@@ -2,7 +2,7 @@
 
 /**
  * Padded tokens per forward pass of the default policy (see planBatches), on the CPU. The pass's
- * largest tensor is its [N, vocab] logits (26 MB at 128 × 50 304). Measured on 410M, 12 WikiText-
+ * largest tensor is its [R, vocab] logits, R ≤ 128 real positions (26 MB at 128 × 50 304). Measured on 410M, 12 WikiText-
  * length sentences, best of 3 (the issue 18 note has the script): on a 2-core EPYC plain
  * passes took 1308 / 1329 / 1441 / 1633 ms at 128 / 256 / 512 / 1024 tokens per pass, perturbed ones
  * the same order; on a 2-core Xeon 128, 256 and 512 were equal within noise. Small passes also keep
@@ -17,7 +17,7 @@ export const CUDA_TOKENS_PER_BATCH = 4096;
  * asks for the adapter's own limit (its verbose log says "max storage buffer binding size: 0", 0
  * being the adapter's), not WebGPU's 128 MiB default: on lavapipe single passes up to 12 288 tokens
  * × 50 304, 2.5 GB of logits, ran and gave the same log-probs. The largest tensor is the pass's
- * [N, vocab] logits; 2048 tokens keep them at 412 MB for Pythia (50 304) and 1.05 GB for a 128 256-
+ * [R, vocab] logits (R ≤ its padded tokens); 2048 tokens keep them at 412 MB for Pythia (50 304) and 1.05 GB for a 128 256-
  * token vocabulary (Llama 3), under 2^31 bytes, so the default also holds on a driver that caps a
  * binding at 2 GiB. NVIDIA's limit is not measured here (bench/gpu-check.sh runs there); a bigger
  * `tokensPerBatch` is the way to try longer passes.

@@ -172,7 +172,7 @@ export class Model {
       name,
       opts.sessionOptions,
     );
-    // a GPU has the memory and the parallelism for bigger passes (the [N, vocab] logits dominate memory)
+    // a GPU has the memory and the parallelism for bigger passes (the [R, vocab] logits dominate memory)
     m.tokensPerBatch = tokensPerBatchFor(provider);
     if (opts.maxSessions !== undefined) {
       if (!(opts.maxSessions >= 1)) throw new RunError(`maxSessions must be at least 1, got ${opts.maxSessions}`);

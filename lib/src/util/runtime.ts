@@ -2,7 +2,7 @@
  * How the processes that run experiments start (the CLI and the notebook kernel), for memory
  * (issue 18; measured in its note, reduced `reproduce` and mechanism-only runs on a 410M config):
  * - glibc's malloc raises its mmap threshold each time a large block is freed (up to 32 MiB) and
- *   keeps what is freed below it for reuse: ONNX Runtime's per-pass temporaries (a pass's [N, vocab]
+ *   keeps what is freed below it for reuse: ONNX Runtime's per-pass temporaries (a pass's [R, vocab]
  *   logits, its activations) then stay in the process — 66–145 MiB more RSS at 410M, for no
  *   measurable speed. A fixed threshold hands blocks of 1 MiB and more back to the system.
  *   Other C libraries ignore the variable.
