@@ -83,8 +83,8 @@ export function perturbGraph(g: GraphBuilder, op: PerturbOp, h: string, p: Pertu
  * with mean displacement < δ, times the spacing. The graph finds those I − 1 bits (the last step's
  * decision is never used; m is its midpoint, lo + 2^(1−I)) a few bits at a time, evaluating every
  * point of a level's grid at once ([B, T, 2^bits − 1]): the same m as the bisection (up to the
- * rounding of a mean that equals δ), in ≈ 90 graph nodes instead of 24 per step (20 steps: 480 tiny
- * nodes per perturbed layer, whose dispatch cost 8% of an E1 pass on the CPU).
+ * rounding of a mean that equals δ). With 20 steps the operator is 130 graph nodes instead of 482,
+ * whose tiny [B, T] ops cost ≈ 7% of an E1 pass on the CPU in dispatch alone (issue 18's note).
  */
 function legacyAngle(g: GraphBuilder, h: string, r: string, p: PerturbInputs): string {
   if (!p.noise) throw new Error('angle perturbation needs noise');
