@@ -2,11 +2,12 @@
 
 /**
  * Padded tokens per forward pass of the default policy (see planBatches), on the CPU. The pass's
- * largest tensor is its [R, vocab] logits, R ≤ 128 real positions (26 MB at 128 × 50 304). Measured on 410M, 12 WikiText-
- * length sentences, best of 3 (the issue 18 note has the script): on a 2-core EPYC plain
- * passes took 1308 / 1329 / 1441 / 1633 ms at 128 / 256 / 512 / 1024 tokens per pass, perturbed ones
- * the same order; on a 2-core Xeon 128, 256 and 512 were equal within noise. Small passes also keep
- * a run's transient memory low (issue 18: whole-run peak RSS against the weights).
+ * largest tensor is its [R, vocab] logits, R ≤ 128 real positions (26 MB at 128 × 50 304).
+ * Measured on 410M, 12 WikiText-length sentences (the issue 18 notes have the scripts): on a 2-core
+ * EPYC plain passes took 1308 / 1329 / 1441 / 1633 ms at 128 / 256 / 512 / 1024 tokens per pass,
+ * perturbed ones the same order; on a 2-core Xeon 128, 256 and 512 were equal within noise once,
+ * and 256 was 18% faster on both sides of the E1 sweep another day. 128 stays the default because
+ * small passes keep a run's transient memory low (issue 18: whole-run peak RSS against the weights).
  */
 export const DEFAULT_TOKENS_PER_BATCH = 128;
 /** The default budget on CUDA (set by Model.fromDir; the batch policy is the same). */
@@ -17,10 +18,10 @@ export const CUDA_TOKENS_PER_BATCH = 4096;
  * asks for the adapter's own limit (its verbose log says "max storage buffer binding size: 0", 0
  * being the adapter's), not WebGPU's 128 MiB default: on lavapipe single passes up to 12 288 tokens
  * × 50 304, 2.5 GB of logits, ran and gave the same log-probs. The largest tensor is the pass's
- * [R, vocab] logits (R ≤ its padded tokens); 2048 tokens keep them at 412 MB for Pythia (50 304) and 1.05 GB for a 128 256-
- * token vocabulary (Llama 3), under 2^31 bytes, so the default also holds on a driver that caps a
- * binding at 2 GiB. NVIDIA's limit is not measured here (bench/gpu-check.sh runs there); a bigger
- * `tokensPerBatch` is the way to try longer passes.
+ * [R, vocab] logits (R ≤ its padded tokens); 2048 tokens keep them at 412 MB at most for Pythia
+ * (50 304) and 1.05 GB for a 128 256-token vocabulary (Llama 3), under 2^31 bytes, so the default
+ * also holds on a driver that caps a binding at 2 GiB. NVIDIA's limit is not measured here
+ * (bench/gpu-check.sh runs there); a bigger `tokensPerBatch` is the way to try longer passes.
  */
 export const WEBGPU_TOKENS_PER_BATCH = 2048;
 /** Items per forward pass at most. */
