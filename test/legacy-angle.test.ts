@@ -1,7 +1,7 @@
 /**
  * The legacy angle's graph (engine/perturb-graph.ts) searches m a few bisection steps at a time;
- * here it is checked against the original's step-by-step bisection in float64 for step counts that
- * fill the levels exactly, leave a partial one, or need none, on padded batches of random rows.
+ * here it is checked against the float64 reference's step-by-step bisection (test/reference) for
+ * step counts that fill the levels exactly, leave a partial one, or need none, on a padded batch.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../lib/src/onnx/builder';
 import { DataType } from '../lib/src/onnx/proto';
 import { perturbGraph } from '../lib/src/engine/perturb-graph';
+import { perturb } from './reference/numerics';
 
 function graph(legacyIters: number): Uint8Array {
   const g = new GraphBuilder();
@@ -20,27 +21,6 @@ function graph(legacyIters: number): Uint8Array {
   const { out } = perturbGraph(g, 'angle_legacy', h, { delta, noise, maskBT, shapeBT, legacyIters });
   g.output('out', out);
   return g.encode('legacy');
-}
-
-/** The original: per sentence, `iters` halvings of [0, 2] on the mean displacement, in float64. */
-function bisection(h: Float64Array[], n: Float64Array[], delta: number, iters: number): Float64Array[] {
-  const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((a, x) => a + x * x, 0));
-  const apply = (m: number) =>
-    h.map((row, t) => {
-      const r = norm(row);
-      const nn = norm(n[t]) + 1e-8;
-      const u = row.map((x, i) => x / (r + 1e-8) + (m * n[t][i]) / nn);
-      const un = norm(u) + 1e-8;
-      return u.map((x) => (r * x) / un);
-    });
-  const meanDisp = (m: number) => apply(m).reduce((a, y, t) => a + norm(y.map((x, i) => x - h[t][i])), 0) / h.length;
-  let [lo, hi, m] = [0, 2, 0];
-  for (let i = 0; i < iters; i++) {
-    m = (lo + hi) / 2;
-    if (meanDisp(m) < delta) lo = m;
-    else hi = m;
-  }
-  return apply(m);
 }
 
 test('legacy angle: the graph’s level-wise search gives the bisection’s result for every step count', async () => {
@@ -62,8 +42,9 @@ test('legacy angle: the graph’s level-wise search gives the bisection’s resu
   const mask = new Float32Array(B * T);
   lengths.forEach((L, b) => mask.fill(1, b * T, b * T + L));
   // the inputs in float32, so that the float64 oracle sees what the graph sees
-  const h32 = h.map((item) => item.map((r) => Float64Array.from(Float32Array.from(r))));
-  const n32 = noise.map((item) => item.map((r) => Float64Array.from(Float32Array.from(r))));
+  const flat = (item: Float64Array[]) => Float32Array.from(item.flatMap((r) => Array.from(r)));
+  const h32 = h.map((item) => Float64Array.from(flat(item)));
+  const n32 = noise.map(flat);
   for (const iters of [0, 1, 2, 5, 6, 7, 11, 20, 23])
     for (const delta of [0.4, 2.5, 100]) {
       const session = await ort.InferenceSession.create(graph(iters));
@@ -77,11 +58,17 @@ test('legacy angle: the graph’s level-wise search gives the bisection’s resu
       ).out.data as Float32Array;
       await session.release();
       lengths.forEach((L, b) => {
-        const want = bisection(h32[b], n32[b], delta, iters);
+        const want = perturb(
+          h32[b],
+          L,
+          D,
+          { op: 'angle_legacy', layers: [], delta, noise: n32, legacyIters: iters },
+          b,
+        );
         for (let t = 0; t < L; t++)
           for (let i = 0; i < D; i++) {
             const got = out[(b * T + t) * D + i];
-            const w = want[t][i];
+            const w = want[t * D + i];
             assert.ok(
               Math.abs(got - w) <= 1e-5 * (1 + Math.abs(w)),
               `iters ${iters} δ ${delta} item ${b} row ${t}[${i}]: ${got} vs bisection ${w}`,

@@ -93,7 +93,7 @@ export function compile(
   const outs = new Set(plan.outputs);
   if (outs.size) {
     g.scope = 'unembed';
-    // only the rows an output reads go through the head (headRows in feeds.ts): no padding, and no
+    // only the rows an output reads go through the head (head_rows, built in feeds.ts): no padding, and no
     // last position when only log-probs are asked for
     const rows = g.op('Gather', [final, g.input('head_rows', DataType.INT64, ['R'])], { axis: 0 }); // [R, D]
     const logits = g.op('Gemm', [rows, arch.unembedding(c)], { transB: 1 }); // [R, V]

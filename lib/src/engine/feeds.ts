@@ -17,16 +17,8 @@ export interface Feeds {
   feeds: Record<string, ort.Tensor>;
   /** the pass's padded length */
   T: number;
-  /** where item b's rows start in the head's outputs (logprobs, entropy, logits), see headRows */
+  /** where item b's rows start in the head's outputs (logprobs, entropy, logits): real positions only */
   headStart: number[];
-}
-
-/**
- * Rows of an item of length L that the head computes: every position for entropy or logits, all but
- * the last for log-probs alone (the last token has no target). Padding never reaches the head.
- */
-export function headRows(plan: Plan, L: number): number {
-  return plan.outputs.includes('entropy') || plan.outputs.includes('logits') ? L : L - 1;
 }
 
 export function passFeeds(
@@ -42,12 +34,14 @@ export function passFeeds(
   const ids = new BigInt64Array(B * T);
   const pos = new BigInt64Array(B * T);
   const mask = new BigInt64Array(B * T);
-  const n = batch.map((it) => headRows(plan, it.ids.length));
+  // the head's rows: every real position for entropy or logits, all but the last for log-probs alone
+  // (the last token has no target); padding never reaches the head
+  const dropLast = plan.outputs.includes('entropy') || plan.outputs.includes('logits') ? 0 : 1;
   const headStart: number[] = [];
   let R = 0;
-  for (const k of n) {
+  for (const it of batch) {
     headStart.push(R);
-    R += k;
+    R += it.ids.length - dropLast;
   }
   const rows = new BigInt64Array(R);
   const targets = new BigInt64Array(R);
@@ -58,7 +52,7 @@ export function passFeeds(
       mask[b * T + t] = t < L ? 1n : 0n;
       pos[b * T + t] = BigInt(arch.position(t, L));
     }
-    for (let t = 0; t < n[b]; t++) {
+    for (let t = 0; t < L - dropLast; t++) {
       rows[headStart[b] + t] = BigInt(b * T + t);
       targets[headStart[b] + t] = BigInt(t + 1 < L ? it.ids[t + 1] : 0);
     }
